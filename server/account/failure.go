@@ -1,0 +1,87 @@
+package account
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code names why a change stopped. Every code has a user-facing text in
+// report.go and says who can act on it.
+type Code string
+
+// Failure codes. Input and account problems are the user's to fix; Zulip
+// configuration problems are the admin's; unavailability is temporary.
+const (
+	CodeAddressMissing      Code = "address_missing"
+	CodeAddressTooLong      Code = "address_too_long"
+	CodeAddressInvalid      Code = "address_invalid"
+	CodeSameAddress         Code = "same_address"
+	CodeManagedBySSO        Code = "managed_by_sso"
+	CodeBotAccount          Code = "bot_account"
+	CodeBusy                Code = "change_in_progress"
+	CodeTakenInMattermost   Code = "taken_in_mattermost"
+	CodeDomainNotAllowed    Code = "domain_not_allowed"
+	CodeTakenInZulip        Code = "taken_in_zulip"
+	CodeZulipRefusedAddress Code = "zulip_refused_address"
+	CodeZulipUserNotFound   Code = "zulip_user_not_found"
+	CodeZulipNotConfigured  Code = "zulip_not_configured"
+	CodeZulipTooOld         Code = "zulip_too_old"
+	CodeZulipUnauthorized   Code = "zulip_unauthorized"
+	CodeZulipBotNotAdmin    Code = "zulip_bot_not_admin"
+	CodeZulipNoPermission   Code = "zulip_no_email_permission"
+	CodeZulipRejected       Code = "zulip_rejected"
+	CodeZulipUnavailable    Code = "zulip_unavailable"
+	CodeZulipRateLimited    Code = "zulip_rate_limited"
+	CodeMattermostFailed    Code = "mattermost_failed"
+	CodeMattermostUnchanged Code = "mattermost_unchanged"
+	CodeInternal            Code = "internal"
+)
+
+// AdminCodes are the failures only an administrator can fix; users are told
+// to ask their admin and the cause goes to the server log.
+var adminCodes = map[Code]bool{
+	CodeZulipNotConfigured: true,
+	CodeZulipTooOld:        true,
+	CodeZulipUnauthorized:  true,
+	CodeZulipBotNotAdmin:   true,
+	CodeZulipNoPermission:  true,
+	CodeZulipRejected:      true,
+	CodeMattermostFailed:   true,
+	CodeInternal:           true,
+}
+
+// ForAdmin reports whether only an administrator can fix c.
+func (c Code) ForAdmin() bool { return adminCodes[c] }
+
+// Failure is why the flow stopped or a step failed. Err is the underlying
+// cause for logs; it is never shown to users.
+type Failure struct {
+	Code Code
+	Err  error
+	// Detail is a safe, short fact for the message (an auth service name,
+	// a Zulip version); empty when there is none.
+	Detail string
+	// RetryAfter is set when Zulip asked to wait.
+	RetryAfter time.Duration
+}
+
+func newFailure(code Code, err error) *Failure { return &Failure{Code: code, Err: err} }
+
+func (f *Failure) Error() string {
+	if f.Err != nil {
+		return fmt.Sprintf("%s: %v", f.Code, f.Err)
+	}
+	return string(f.Code)
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// FailureCode returns the Code of a *Failure in err's chain, or CodeInternal.
+func FailureCode(err error) Code {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f.Code
+	}
+	return CodeInternal
+}

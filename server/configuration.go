@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
+)
+
+// configuration is the plugin's System Console settings (plugin.json
+// settings_schema). Read it only through getConfiguration(), which returns a
+// snapshot that must not be changed.
+type configuration struct {
+	ZulipSyncEnabled    bool
+	ZulipURL            string
+	ZulipBotEmail       string
+	ZulipAPIKey         string
+	ZulipTimeoutSeconds string
+}
+
+// Clone returns a copy (all fields are values).
+func (c *configuration) Clone() *configuration {
+	clone := *c
+	return &clone
+}
+
+// normalize trims what an admin may have pasted with spaces.
+func (c *configuration) normalize() {
+	c.ZulipURL = strings.TrimSpace(c.ZulipURL)
+	c.ZulipBotEmail = strings.TrimSpace(c.ZulipBotEmail)
+	c.ZulipAPIKey = strings.TrimSpace(c.ZulipAPIKey)
+	c.ZulipTimeoutSeconds = strings.TrimSpace(c.ZulipTimeoutSeconds)
+}
+
+// timeout is the per-call Zulip timeout.
+func (c *configuration) timeout() time.Duration {
+	n, err := strconv.Atoi(c.ZulipTimeoutSeconds)
+	if err != nil || n <= 0 || n > 60 {
+		return zulip.DefaultTimeout
+	}
+	return time.Duration(n) * time.Second
+}
+
+// validate says what an admin must fix before Zulip sync can work. The API
+// key is never part of the message.
+func (c *configuration) validate() error {
+	if !c.ZulipSyncEnabled {
+		return nil
+	}
+	var problems []string
+	if _, err := zulip.ParseSiteURL(c.ZulipURL); err != nil {
+		problems = append(problems, strings.TrimPrefix(err.Error(), "zulip: "))
+	}
+	if c.ZulipBotEmail == "" || !strings.Contains(c.ZulipBotEmail, "@") {
+		problems = append(problems, "the bot email must be the Zulip bot's address (Settings > Bots)")
+	}
+	if c.ZulipAPIKey == "" {
+		problems = append(problems, "the bot API key is empty")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("zulip sync is on but not set up: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// zulipConfig builds the client settings from the snapshot.
+func (c *configuration) zulipConfig(userAgent string) zulip.Config {
+	return zulip.Config{
+		SiteURL:   c.ZulipURL,
+		BotEmail:  c.ZulipBotEmail,
+		APIKey:    c.ZulipAPIKey,
+		UserAgent: userAgent,
+		Timeout:   c.timeout(),
+	}
+}
+
+// getConfiguration returns the active configuration snapshot.
+func (p *Plugin) getConfiguration() *configuration {
+	p.configurationLock.RLock()
+	defer p.configurationLock.RUnlock()
+	if p.configuration == nil {
+		return &configuration{}
+	}
+	return p.configuration
+}
+
+// getZulip returns the Zulip client for the active configuration, or nil
+// when sync is off or not set up.
+func (p *Plugin) getZulip() *zulip.Client {
+	p.configurationLock.RLock()
+	defer p.configurationLock.RUnlock()
+	return p.zulipClient
+}
+
+// setConfiguration replaces the snapshot and the client built from it.
+func (p *Plugin) setConfiguration(c *configuration, zc *zulip.Client) {
+	p.configurationLock.Lock()
+	defer p.configurationLock.Unlock()
+	p.configuration = c
+	p.zulipClient = zc
+}
+
+// OnConfigurationChange loads the settings and rebuilds the Zulip client.
+// A setting that cannot work is logged for the admin; the command then
+// explains to users that sync is not set up.
+func (p *Plugin) OnConfigurationChange() error {
+	if p.client == nil {
+		return nil // OnActivate calls back once the client exists
+	}
+	c := new(configuration)
+	if err := p.client.Configuration.LoadPluginConfiguration(c); err != nil {
+		return fmt.Errorf("loading the plugin configuration: %w", err)
+	}
+	c.normalize()
+
+	var zc *zulip.Client
+	if err := c.validate(); err != nil {
+		p.client.Log.Error("Account Sync: " + err.Error())
+	} else if c.ZulipSyncEnabled {
+		client, err := zulip.NewClient(c.zulipConfig(userAgent()))
+		if err != nil {
+			p.client.Log.Error("Account Sync: the Zulip settings do not work", "error", err.Error())
+		} else {
+			zc = client
+		}
+	}
+	p.setConfiguration(c, zc)
+	return nil
+}

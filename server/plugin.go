@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/mux"
+	"github.com/mattermost/mattermost/server/public/plugin"
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/store"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
+)
+
+// Plugin is Account Sync. Hooks stay short: the email-change flow lives in
+// package account, reached through service().
+type Plugin struct {
+	plugin.MattermostPlugin
+
+	client *pluginapi.Client
+	store  *store.Store
+	router *mux.Router
+
+	// configurationLock guards configuration and zulipClient.
+	configurationLock sync.RWMutex
+	configuration     *configuration
+	zulipClient       *zulip.Client
+}
+
+// OnActivate wires the parts and registers the slash command.
+func (p *Plugin) OnActivate() error {
+	p.client = pluginapi.NewClient(p.API, p.Driver)
+	p.store = store.New(&p.client.KV)
+	p.router = p.newRouter()
+	if err := p.OnConfigurationChange(); err != nil {
+		return err
+	}
+	if err := p.client.SlashCommand.Register(newCommand()); err != nil {
+		return fmt.Errorf("registering /%s: %w", commandTrigger, err)
+	}
+	return nil
+}
+
+// service returns the email-change flow for the current configuration.
+func (p *Plugin) service() *account.Service {
+	cfg := p.getConfiguration()
+	var zc account.Zulip
+	if client := p.getZulip(); client != nil {
+		zc = client
+	}
+	return account.NewService(newMattermostAdapter(p.client), zc, account.Options{
+		SyncZulip: cfg.ZulipSyncEnabled,
+		Recorder:  p.store,
+		Locker:    p.store,
+		Logger:    &p.client.Log,
+	})
+}
+
+// ServeHTTP hands plugin HTTP requests to the router.
+func (p *Plugin) ServeHTTP(_ *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	p.router.ServeHTTP(w, r)
+}
