@@ -1,5 +1,8 @@
 # Account Sync: build, test and deploy.
+SHELL           := /bin/bash
+.SHELLFLAGS     := -o pipefail -c
 GO              ?= go
+LOGS            := build/logs
 PLUGIN_ID       := $(shell $(GO) run ./build/manifest id)
 PLUGIN_VERSION  := $(shell $(GO) run ./build/manifest version)
 PLATFORMS       ?= linux-amd64 linux-arm64 darwin-amd64 darwin-arm64 windows-amd64
@@ -37,16 +40,25 @@ server:
 deploy: dist
 	$(GO) run ./build/deploy $(PLUGIN_ID) $(BUNDLE)
 
-## test: every test: unit tests, then the end-to-end suite on a real Mattermost server
-test: unit e2e
+## test: every test: unit tests, then the end-to-end suite on a real Mattermost server; one line per test and "N passed, N failed"
+test:
+	@mkdir -p $(LOGS)
+	@status=0; \
+	$(GO) test -race -count=1 -v ./... > $(LOGS)/unit.log 2>&1 || status=1; \
+	(cd e2e && $(GO) test -count=1 -timeout 75m -v ./...) 2>&1 | tee $(LOGS)/e2e.log || status=1; \
+	$(GO) run ./build/summary $(LOGS)/unit.log $(LOGS)/e2e.log || status=1; \
+	if [ $$status -ne 0 ]; then echo "tests failed: see $(LOGS)/unit.log, $(LOGS)/e2e.log and e2e/logs/"; fi; \
+	exit $$status
 
 ## unit: the plugin's own tests (race detector on)
 unit:
 	$(GO) test -race -count=1 ./...
 
-## e2e: the end-to-end suite (builds a real Mattermost server on first run; see e2e/README.md)
+## e2e: the end-to-end suite only (builds a real Mattermost server on first run)
 e2e:
-	cd e2e && $(GO) test -count=1 -timeout 60m -v ./... 2>&1 | tee ../e2e/last-run.log | $(GO) run ./cmd/summary
+	@mkdir -p $(LOGS)
+	(cd e2e && $(GO) test -count=1 -timeout 75m -v ./...) 2>&1 | tee $(LOGS)/e2e.log
+	@$(GO) run ./build/summary $(LOGS)/e2e.log
 
 ## demo: start Mattermost + PostgreSQL + the Zulip emulator with the plugin, show one change, run until Ctrl-C
 demo:
@@ -67,4 +79,4 @@ $(GOBIN_DIR)/golangci-lint:
 	GOBIN=$(GOBIN_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 clean:
-	rm -rf dist server/dist build/bin
+	rm -rf dist server/dist build/bin $(LOGS)

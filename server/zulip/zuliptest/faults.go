@@ -12,7 +12,10 @@ type FaultKind int
 
 // Fault kinds.
 const (
-	// FaultDown hijacks and closes the connection without answering.
+	// FaultDown hijacks and closes the connection without answering. Note
+	// that Go's http.Transport silently retries an idempotent request (GET)
+	// once when a reused keep-alive connection closes like this, so a
+	// Times: 1 fault may go unnoticed by such a client.
 	FaultDown FaultKind = iota + 1
 	// FaultStatus answers Status with a Zulip-style error body (a plain HTML
 	// body for 502, 503 and 504, as a proxy in front of Zulip would).
@@ -32,6 +35,7 @@ type Fault struct {
 	Status int           // FaultStatus; 500 when zero
 	Delay  time.Duration // FaultSlow; for FaultStatus 429 the retry-after
 	Times  int           // how many requests it affects; 0 = until cleared
+	Skip   int           // let this many matching requests through first
 }
 
 // AddFault adds a fault after the existing ones.
@@ -59,6 +63,10 @@ func (s *Server) takeFault(r *http.Request) (Fault, bool) {
 		}
 		if !strings.HasPrefix(r.URL.Path, f.Path) {
 			continue
+		}
+		if f.Skip > 0 {
+			f.Skip--
+			return Fault{}, false
 		}
 		got := *f
 		if f.Times > 0 {

@@ -30,6 +30,18 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("skip lets the first requests through", func(t *testing.T) {
+		f := newFixture(t)
+		f.srv.AddFault(Fault{Method: http.MethodPatch, Kind: FaultStatus, Status: 500, Skip: 1, Times: 1})
+		var got []int
+		for range 3 {
+			got = append(got, call(t, f.srv, http.MethodPatch, userPath(f.ann.Email), newEmailForm(f.ann.Email), f.as(f.owner)).status)
+		}
+		if got[0] != 200 || got[1] != 500 || got[2] != 200 {
+			t.Errorf("statuses %v, want [200 500 200]", got)
+		}
+	})
+
 	t.Run("status", func(t *testing.T) {
 		for _, c := range []struct {
 			status int
@@ -90,7 +102,10 @@ func TestFaults(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		req := mustRequest(t, http.MethodGet, f.srv.URL+"/api/v1/server_settings", "", "").WithContext(ctx)
-		_, err := http.DefaultClient.Do(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v", err)
 		}

@@ -13,8 +13,8 @@ func (s *Server) handleServerSettings(w http.ResponseWriter, r *http.Request, in
 	level := s.level
 	s.mu.Unlock()
 	realm := "http://" + r.Host
-	if s.URL != "" {
-		realm = s.URL
+	if r.TLS != nil {
+		realm = "https://" + r.Host
 	}
 	version := ZulipVersion(level)
 	f := map[string]any{

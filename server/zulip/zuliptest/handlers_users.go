@@ -32,7 +32,7 @@ func success(ignored []string, fields map[string]any) reply {
 }
 
 // handleGetUserByEmail is GET /users/{email} (feature level 39+).
-func (s *Server) handleGetUserByEmail(w http.ResponseWriter, r *http.Request, in *input, me User) {
+func (s *Server) handleGetUserByEmail(w http.ResponseWriter, _ *http.Request, in *input, me User) {
 	s.mu.Lock()
 	level := s.level
 	target, ok := s.lookupLocked(me, in.target)
@@ -42,7 +42,7 @@ func (s *Server) handleGetUserByEmail(w http.ResponseWriter, r *http.Request, in
 }
 
 // handleGetUserByID is GET /users/{id}.
-func (s *Server) handleGetUserByID(w http.ResponseWriter, r *http.Request, in *input, me User) {
+func (s *Server) handleGetUserByID(w http.ResponseWriter, _ *http.Request, in *input, me User) {
 	s.mu.Lock()
 	level := s.level
 	target, ok := s.byIDLocked(in.target)
@@ -68,7 +68,7 @@ func (s *Server) getUserReplyLocked(in *input, me, target User, found bool) repl
 }
 
 // handleGetMe is GET /users/me: the requester's own data, at the top level.
-func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, in *input, me User) {
+func (s *Server) handleGetMe(w http.ResponseWriter, _ *http.Request, in *input, me User) {
 	s.mu.Lock()
 	level := s.level
 	fields := s.userObjectLocked(me, me, false, !me.IsBot)
@@ -82,7 +82,7 @@ func (s *Server) handleGetMe(w http.ResponseWriter, r *http.Request, in *input, 
 
 // handlePatchUserByEmail is PATCH /users/{email} (feature level 313+), in
 // the order of checks of CONTRACT.md.
-func (s *Server) handlePatchUserByEmail(w http.ResponseWriter, r *http.Request, in *input, me User) {
+func (s *Server) handlePatchUserByEmail(w http.ResponseWriter, _ *http.Request, in *input, me User) {
 	s.mu.Lock()
 	level := s.level
 	rp := s.patchByEmailLocked(in, me)
@@ -129,7 +129,7 @@ func (s *Server) patchByEmailLocked(in *input, me User) reply {
 // handlePatchUserByID is PATCH /users/{id}. It never changes an email:
 // new_email is not one of its parameters, so from feature level 167 it is
 // listed in ignored_parameters_unsupported.
-func (s *Server) handlePatchUserByID(w http.ResponseWriter, r *http.Request, in *input, me User) {
+func (s *Server) handlePatchUserByID(w http.ResponseWriter, _ *http.Request, in *input, me User) {
 	s.mu.Lock()
 	level := s.level
 	var rp reply

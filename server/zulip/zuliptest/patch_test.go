@@ -192,9 +192,9 @@ func runPatchCase(t *testing.T, c patchCase, extra ...Option) {
 // TestPatchUnsupportedParameters checks ignored_parameters_unsupported.
 func TestPatchUnsupportedParameters(t *testing.T) {
 	f := newFixture(t)
-	form := url.Values{"new_email": {"ann.new@example.org"}, "full_name": {"Ann"}, "colour": {"red"}, "zz": {"1"}}
+	form := url.Values{"new_email": {"ann.new@example.org"}, "full_name": {"Ann"}, "color": {"red"}, "zz": {"1"}}
 	a := call(t, f.srv, http.MethodPatch, userPath(f.ann.Email), form, f.as(f.owner))
-	if a.status != 200 || !reflect.DeepEqual(a.ignored(), []string{"colour", "zz"}) {
+	if a.status != 200 || !reflect.DeepEqual(a.ignored(), []string{"color", "zz"}) {
 		t.Fatalf("got %d %s", a.status, a.raw)
 	}
 	if u, _ := f.srv.User(f.ann.ID); u.Email != "ann.new@example.org" || u.FullName != "Ann" {

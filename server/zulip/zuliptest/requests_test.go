@@ -3,7 +3,6 @@ package zuliptest
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -68,7 +67,6 @@ func TestJSONBodyChangesNothing(t *testing.T) {
 	if a := send(t, req, f.as(f.owner)); a.status != 400 || a.str("msg") != MsgNoSuchUser {
 		t.Errorf("unknown target: %d %s", a.status, a.raw)
 	}
-	_ = url.Values{}
 }
 
 func TestValidEmail(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strings"
 )
 
 // Error codes the emulator uses (Zulip's ErrorCode names).
@@ -73,7 +74,7 @@ func writeRateLimited(w http.ResponseWriter, retryAfter float64) {
 
 // writeMethodNotAllowed answers like Zulip's rest_dispatch: no code.
 func writeMethodNotAllowed(w http.ResponseWriter, allowed ...string) {
-	w.Header().Set("Allow", joinComma(allowed))
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
 	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{
 		"result":          "error",
 		"msg":             MsgMethodNotAllowed,
@@ -93,15 +94,4 @@ func writeSuccess(w http.ResponseWriter, level int, ignored []string, fields map
 		body["ignored_parameters_unsupported"] = ignored
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
-	}
-	return out
 }

@@ -1,8 +1,12 @@
 // Package zuliptest is an in-process emulator of the parts of Zulip's REST
 // API that deal with users' email addresses, for tests. It follows
-// /work/shared/zulip/CONTRACT.md (how a real Zulip server behaves) and answers
+// shared/zulip/CONTRACT.md (beside the repository) (how a real Zulip server behaves) and answers
 // in the shapes of Zulip's OpenAPI description; see the spectest sub-package
 // for checking traffic against that description.
+//
+// Start one with NewServer, add accounts with AddUser/AddBot, point the
+// client under test at Server.URL, then inspect Requests() and the stored
+// users. Faults (AddFault) simulate outages, slowness and garbage.
 package zuliptest
 
 import "time"
@@ -42,7 +46,7 @@ type User struct {
 	Deactivated         bool
 	APIKey              string     // only accounts that authenticate need one
 	CanChangeUserEmails bool       // the special permission
-	EmailVisibility     Visibility // zero value means VisibilityEveryone
+	EmailVisibility     Visibility // zero value means VisibilityEveryone; bots always count as VisibilityEveryone
 
 	// BotOwnerID is the owner of a bot; a bot's owner may administer it
 	// (Zulip's can_admin_user). Zero means none.

@@ -91,7 +91,7 @@ func repoRoot() (string, error) {
 
 // modulePathOf reads the module line of a go.mod file ("" if none).
 func modulePathOf(gomod string) string {
-	f, err := os.Open(gomod)
+	f, err := os.Open(gomod) //nolint:gosec // a go.mod at or above the working directory
 	if err != nil {
 		return ""
 	}
@@ -100,7 +100,10 @@ func modulePathOf(gomod string) string {
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		if rest, ok := strings.CutPrefix(line, "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
+			if i := strings.Index(rest, "//"); i >= 0 {
+				rest = rest[:i]
+			}
+			return strings.Trim(strings.TrimSpace(rest), "\"`")
 		}
 	}
 	return ""

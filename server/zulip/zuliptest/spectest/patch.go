@@ -12,6 +12,9 @@ import (
 // two templates are otherwise ambiguous (and the ID one sorts first).
 const numericUserPath = "/users/{user_id:[0-9]+}"
 
+// validationUserPath holds /users/{user_id} while the document is validated.
+const validationUserPath = "/users/by-id/{user_id}"
+
 // patchDoc adjusts the spec where it is known to differ from what the
 // server does, or cannot be used by the router as it stands:
 //
@@ -25,7 +28,9 @@ const numericUserPath = "/users/{user_id:[0-9]+}"
 //     UpdateUser body's profile_data) JSON-encoded, which the spec says with
 //     `encoding: contentType: application/json`; kin-openapi's form decoder
 //     refuses such properties outright, so they are checked as strings;
-//   - /users/{user_id} only matches digits (see numericUserPath).
+//   - /users/{user_id} only matches digits (see numericUserPath); OpenAPI
+//     calls it the same path as /users/{email}, so the document is
+//     validated with it moved aside.
 //
 // The servers list is replaced per request host by the router (see
 // Validator.router).
@@ -52,20 +57,23 @@ func patchDoc(doc *openapi3.T) error {
 	}
 	formEncodedJSONAsStrings(doc)
 
-	// Validate with concrete servers, before the path gets a pattern.
-	servers := doc.Servers
-	doc.Servers = openapi3.Servers{{URL: "http://127.0.0.1/api/v1"}}
-	err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation())
-	doc.Servers = servers
-	if err != nil {
-		return fmt.Errorf("the spec does not validate: %w", err)
-	}
-
 	byID := doc.Paths.Value("/users/{user_id}")
 	if byID == nil {
 		return fmt.Errorf("the spec has no /users/{user_id} path")
 	}
+	// The spec's /users/{user_id} and /users/{email} are, by OpenAPI's
+	// rules, the same path: validate with the former moved aside, and with
+	// concrete servers.
 	doc.Paths.Delete("/users/{user_id}")
+	doc.Paths.Set(validationUserPath, byID)
+	servers := doc.Servers
+	doc.Servers = openapi3.Servers{{URL: "http://127.0.0.1/api/v1"}}
+	err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation())
+	doc.Servers = servers
+	doc.Paths.Delete(validationUserPath)
+	if err != nil {
+		return fmt.Errorf("the spec does not validate: %w", err)
+	}
 	doc.Paths.Set(numericUserPath, byID)
 	return nil
 }

@@ -1,0 +1,210 @@
+package scenarios
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/e2e/testbed"
+)
+
+// Scenario 1: the email changes in both systems, the reply says so, the old
+// address gets Mattermost's change notice and the change is on record.
+func TestHappyPath(t *testing.T) {
+	p := newPerson(t)
+	newEmail := newAddress()
+	w.zulip.ResetRequests()
+
+	reply := run(t, p.client, "/account email "+strings.ToUpper(newEmail))
+
+	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost and in Zulip", "it was `"+p.email+"`")
+	assertEmails(t, p, newEmail, newEmail)
+
+	notice, err := w.bed.Mail.WaitFor(ctxFor(t), func(m testbed.Mail) bool {
+		return m.SentTo(p.email) && strings.Contains(strings.ToLower(m.Subject), "email")
+	})
+	if err != nil {
+		t.Errorf("the old address got no change notice: %v", err)
+	} else if !strings.Contains(notice.Body, newEmail) {
+		t.Errorf("the change notice does not name the new address:\n%s", notice.Body)
+	}
+
+	rec := latestChange(t, p.client)
+	if rec["state"] != "done" || rec["old_email"] != p.email || rec["new_email"] != newEmail || rec["zulip"] != "changed" {
+		t.Errorf("change record = %v", rec)
+	}
+
+	// What Zulip saw: form-encoded PATCHes as the bot, never a JSON body.
+	var patches int
+	for _, r := range w.zulip.Requests() {
+		if r.Method != "PATCH" {
+			continue
+		}
+		patches++
+		if r.BodyWasJSON || !strings.HasPrefix(r.ContentType, "application/x-www-form-urlencoded") {
+			t.Errorf("PATCH sent %q (json=%v), want a form", r.ContentType, r.BodyWasJSON)
+		}
+		if r.AuthEmail != botEmail || !strings.HasPrefix(r.UserAgent, "AccountSync/") {
+			t.Errorf("PATCH as %q with agent %q", r.AuthEmail, r.UserAgent)
+		}
+	}
+	if patches != 2 {
+		t.Errorf("Zulip got %d PATCHes, want 2 (the permission probe and the change)", patches)
+	}
+}
+
+// Scenario 2: addresses that cannot be taken; nothing changes anywhere.
+func TestRefusedAddresses(t *testing.T) {
+	other := newPerson(t)
+	zulipOnly := randomName("z") + "@example.org"
+	w.zulip.AddUser(zuliptestUser(zulipOnly))
+
+	tests := []struct {
+		name  string
+		arg   func(p person) string
+		wants []string
+	}{
+		{"another Mattermost user's address", func(person) string { return other.email }, []string{"Another Mattermost account already uses", "Nothing was changed"}},
+		{"another Zulip user's address", func(person) string { return zulipOnly }, []string{"Another Zulip account already uses", "Nothing was changed"}},
+		{"invalid", func(person) string { return "not-an-address" }, []string{"is not a valid email address", "Nothing was changed"}},
+		{"display name form", func(person) string { return "Ann<ann@example.org>" }, []string{"is not a valid email address"}},
+		{"the same address", func(p person) string { return p.email }, []string{"Your email already is `" + "%s" + "`"}},
+		{"the same address in other letters", func(p person) string { return strings.ToUpper(p.email) }, []string{"Your email already is"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPerson(t)
+			reply := run(t, p.client, "/account email "+tc.arg(p))
+			for _, want := range tc.wants {
+				assertContains(t, reply, strings.ReplaceAll(want, "%s", p.email))
+			}
+			assertUnchanged(t, p)
+		})
+	}
+	assertEmails(t, other, other.email, other.email)
+}
+
+// Scenario 3: with verification required nothing changes until the link is
+// followed; then Mattermost has the new address and Zulip, for now, the old.
+func TestVerificationRequired(t *testing.T) {
+	withServerConfig(t,
+		func(c *model.Config) { c.EmailSettings.RequireEmailVerification = model.NewPointer(true) },
+		func(c *model.Config) { c.EmailSettings.RequireEmailVerification = model.NewPointer(false) })
+	p := newPerson(t)
+	newEmail := newAddress()
+	seen := w.bed.Mail.Count()
+
+	reply := run(t, p.client, "/account email "+newEmail)
+
+	assertContains(t, reply, "sent a confirmation link to `"+newEmail+"`", "stays `"+p.email+"`", "Zulip was not changed: it still has `"+p.email+"`")
+	assertUnchanged(t, p)
+
+	mail, err := w.bed.Mail.WaitForAfter(ctxFor(t), seen, func(m testbed.Mail) bool { return m.SentTo(newEmail) })
+	if err != nil {
+		t.Fatalf("no verification mail to the new address: %v", err)
+	}
+	m := regexp.MustCompile(`token=([A-Za-z0-9]+)`).FindStringSubmatch(mail.Body + mail.HTML)
+	if m == nil {
+		t.Fatalf("no token in the verification mail:\n%s", mail.Body)
+	}
+	assertUnchanged(t, p) // still nothing before the link is followed
+
+	if _, err := w.bed.NewClient().VerifyUserEmail(ctxFor(t), m[1]); err != nil {
+		t.Fatalf("following the verification link: %v", err)
+	}
+	assertEmails(t, p, newEmail, p.email)
+}
+
+// Scenario 4: an address outside the allowed domains is refused with the reason.
+func TestRestrictedDomains(t *testing.T) {
+	withServerConfig(t,
+		func(c *model.Config) { c.TeamSettings.RestrictCreationToDomains = model.NewPointer("example.org") },
+		func(c *model.Config) { c.TeamSettings.RestrictCreationToDomains = model.NewPointer("") })
+	p := newPerson(t)
+
+	reply := run(t, p.client, "/account email "+randomName("x")+"@elsewhere.net")
+
+	assertContains(t, reply, "only accepts email addresses from certain domains", "Nothing was changed")
+	assertUnchanged(t, p)
+
+	// An address inside the allowed domain still works.
+	inside := newAddress()
+	run(t, p.client, "/account email "+inside)
+	assertEmails(t, p, inside, inside)
+}
+
+// Scenario 5: a user whose sign-in is managed by SSO is refused.
+func TestSSOUserRefused(t *testing.T) {
+	p := newPerson(t)
+	if _, _, err := w.bed.Admin.UpdateUserAuth(ctxFor(t), p.user.Id, &model.UserAuth{AuthService: model.UserAuthServiceGitlab, AuthData: model.NewPointer(randomName("gl"))}); err != nil {
+		t.Fatalf("switching the user to GitLab: %v", err)
+	}
+
+	reply := run(t, p.client, "/account email "+newAddress())
+
+	assertContains(t, reply, "signs in with GitLab", "Change it there", "Nothing was changed")
+	assertUnchanged(t, p)
+}
+
+// Scenario 9: with sync switched off only Mattermost changes.
+func TestSyncSwitchedOff(t *testing.T) {
+	withSettings(t, map[string]any{"ZulipSyncEnabled": false})
+	p := newPerson(t)
+	newEmail := newAddress()
+	w.zulip.ResetRequests()
+
+	reply := run(t, p.client, "/account email "+newEmail)
+
+	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost", "Zulip sync is turned off")
+	assertEmails(t, p, newEmail, p.email)
+	if n := len(w.zulip.Requests()); n != 0 {
+		t.Errorf("Zulip got %d requests with sync off", n)
+	}
+}
+
+// Scenario 10: bad commands get help or a clear error and change nothing.
+func TestBadInput(t *testing.T) {
+	p := newPerson(t)
+	tests := []struct {
+		name, command string
+		wants         []string
+		absent        []string
+	}{
+		{"unknown subcommand", "/account frobnicate", []string{"#### Account Sync", "/account email <new-address>"}, nil},
+		{"no subcommand", "/account", []string{"#### Account Sync"}, nil},
+		{"no argument", "/account email", []string{"Please give exactly one new address"}, nil},
+		{"two arguments", "/account email a@example.org b@example.org", []string{"Please give exactly one new address"}, nil},
+		{"1000 characters", "/account email " + strings.Repeat("a", 988) + "@example.org", []string{"too long", "Nothing was changed"}, nil},
+		{"markdown link injection", "/account email [click](http://evil.example.net)@example.org", []string{"`[click](http://evil.example.net)@example.org` is not a valid email address"}, nil},
+		{"mention injection", "/account email @channel", []string{"`@channel` is not a valid email address"}, nil},
+		{"backtick escape attempt", "/account email `**x**`@example.org", []string{"is not a valid email address"}, []string{"`**x**`@"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reply := run(t, p.client, tc.command)
+			assertContains(t, reply, tc.wants...)
+			for _, a := range tc.absent {
+				if strings.Contains(reply, a) {
+					t.Errorf("reply shows %q unescaped:\n%s", a, reply)
+				}
+			}
+			assertUnchanged(t, p)
+		})
+	}
+}
+
+// The Zulip API key never shows up in any log the suite keeps.
+func TestSecretNeverLogged(t *testing.T) {
+	// Provoke the failures most likely to log details first.
+	p := newPerson(t)
+	withSettings(t, map[string]any{"ZulipAPIKey": w.botKey + "-wrong"})
+	run(t, p.client, "/account email "+newAddress())
+	assertUnchanged(t, p)
+	for _, secret := range []string{w.botKey, w.botKey + "-wrong"} {
+		if file, ok := findInLogs(t, secret); ok {
+			t.Errorf("the API key appears in %s", file)
+		}
+	}
+}

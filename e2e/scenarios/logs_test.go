@@ -1,0 +1,37 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
+)
+
+// findInLogs reports the first file in the bed's log folder that holds s.
+func findInLogs(t *testing.T, s string) (string, bool) {
+	t.Helper()
+	var found string
+	err := filepath.WalkDir(w.bed.LogDir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || found != "" {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), s) {
+			found = path
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("reading the logs: %v", err)
+	}
+	return found, found != ""
+}
+
+func zuliptestUser(email string) zuliptest.User {
+	return zuliptest.User{Email: email, FullName: "Someone Else"}
+}

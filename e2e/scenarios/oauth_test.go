@@ -1,0 +1,63 @@
+package scenarios
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// Scenario 8, the seed's case: an OAuth 2.0 app with a user's token gets 403
+// changing the user's email through the REST API, while /account email
+// works.
+func TestOAuthAppCannotButCommandCan(t *testing.T) {
+	p := newPerson(t)
+	callback := "http://127.0.0.1:1/callback"
+	app, _, err := w.bed.Admin.CreateOAuthApp(ctxFor(t), &model.OAuthApp{
+		Name: "Account portal " + randomName(""), Description: "the organisation's portal",
+		CallbackUrls: []string{callback}, Homepage: "http://127.0.0.1:1", IsTrusted: true,
+	})
+	if err != nil {
+		t.Fatalf("registering the OAuth app: %v", err)
+	}
+
+	// The authorization-code flow, as the user.
+	redirect, _, err := p.client.AuthorizeOAuthApp(ctxFor(t), &model.AuthorizeRequest{
+		ResponseType: model.AuthCodeResponseType, ClientId: app.Id, RedirectURI: callback, State: "s1",
+	})
+	if err != nil {
+		t.Fatalf("authorizing the app: %v", err)
+	}
+	u, err := url.Parse(redirect)
+	if err != nil || u.Query().Get("code") == "" {
+		t.Fatalf("no code in the redirect %q (%v)", redirect, err)
+	}
+	token, _, err := w.bed.NewClient().GetOAuthAccessToken(ctxFor(t), url.Values{
+		"grant_type": {model.AccessTokenGrantType}, "client_id": {app.Id}, "client_secret": {app.ClientSecret},
+		"code": {u.Query().Get("code")}, "redirect_uri": {callback},
+	})
+	if err != nil {
+		t.Fatalf("exchanging the code: %v", err)
+	}
+	oauth := w.bed.NewClient()
+	oauth.SetOAuthToken(token.AccessToken)
+
+	newEmail := newAddress()
+	_, resp, err := oauth.PatchUser(ctxFor(t), p.user.Id, &model.UserPatch{Email: model.NewPointer(newEmail)})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("REST email change by the OAuth app: status %v err %v, want 403", statusOf(resp), err)
+	}
+	assertUnchanged(t, p)
+
+	reply := run(t, oauth, "/account email "+newEmail)
+	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost and in Zulip")
+	assertEmails(t, p, newEmail, newEmail)
+}
+
+func statusOf(r *model.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.StatusCode
+}

@@ -1,0 +1,106 @@
+package scenarios
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
+)
+
+// Scenario 6: Zulip misconfigured or failing before anything changed. Both
+// systems end as they began and the reply names the cause.
+func TestZulipMisconfigured(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T)
+		wants []string
+	}{
+		{"wrong API key", func(t *testing.T) {
+			withSettings(t, map[string]any{"ZulipAPIKey": "definitely-not-the-key"})
+		}, []string{"did not accept the sync bot's credentials", "ask your system administrator"}},
+		{"bot without the permission", func(t *testing.T) {
+			withBot(t, func(b *zuliptest.User) { b.CanChangeUserEmails = false })
+		}, []string{"lacks Zulip's permission to change emails", "ask your system administrator"}},
+		{"bot not an administrator", func(t *testing.T) {
+			withBot(t, func(b *zuliptest.User) { b.Role = zuliptest.RoleMember })
+		}, []string{"is not an administrator in Zulip", "ask your system administrator"}},
+		{"server at feature level 312", func(t *testing.T) {
+			w.zulip.SetFeatureLevel(312)
+			t.Cleanup(func() { w.zulip.SetFeatureLevel(332) })
+			// A new client forgets the cached feature level, as after the cache expires.
+			withSettings(t, map[string]any{"ZulipTimeoutSeconds": "10"})
+		}, []string{"too old", "Zulip 10.0 or later"}},
+		{"server down", func(t *testing.T) {
+			withSettings(t, map[string]any{"ZulipURL": "http://" + closedAddress(t)})
+		}, []string{"could not be reached", "Try again in a few minutes"}},
+		{"connection dropped", func(t *testing.T) {
+			withFault(t, zuliptest.Fault{Kind: zuliptest.FaultDown})
+		}, []string{"could not be reached"}},
+		{"server answering 500", func(t *testing.T) {
+			withFault(t, zuliptest.Fault{Kind: zuliptest.FaultStatus, Status: 500})
+		}, []string{"could not be reached or did not answer"}},
+		{"server too slow", func(t *testing.T) {
+			withFault(t, zuliptest.Fault{Kind: zuliptest.FaultSlow, Delay: 8 * time.Second})
+		}, []string{"did not answer in time"}},
+		{"malformed answers", func(t *testing.T) {
+			withFault(t, zuliptest.Fault{Kind: zuliptest.FaultMalformed})
+		}, []string{"could not be reached or did not answer"}},
+		{"user hidden from the bot", func(t *testing.T) {}, nil}, // filled in below
+	}
+	for _, tc := range tests[:len(tests)-1] {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPerson(t)
+			tc.setup(t)
+			reply := run(t, p.client, "/account email "+newAddress())
+			assertContains(t, reply, tc.wants...)
+			assertContains(t, reply, "Nothing was changed")
+			assertUnchanged(t, p)
+		})
+	}
+	t.Run("user hidden from the bot", func(t *testing.T) {
+		p := newPerson(t)
+		zu, _ := w.zulip.User(p.zulipID)
+		zu.EmailVisibility = zuliptest.VisibilityNobody
+		w.zulip.UpdateUser(zu)
+		reply := run(t, p.client, "/account email "+newAddress())
+		assertContains(t, reply, "Zulip has no account under your current address", "Nothing was changed")
+		assertUnchanged(t, p)
+	})
+}
+
+// Scenario 7: Zulip fails only at the real change, after every check passed:
+// Mattermost is put back to the old address.
+func TestZulipFailsAtTheChange(t *testing.T) {
+	t.Run("server error", func(t *testing.T) {
+		p := newPerson(t)
+		// The first PATCH is the permission probe; fail the second, the change.
+		withFault(t, zuliptest.Fault{Method: "PATCH", Path: "/api/v1/users/", Kind: zuliptest.FaultStatus, Status: 500, Skip: 1, Times: 1})
+		reply := run(t, p.client, "/account email "+newAddress())
+		assertContains(t, reply, "Zulip did not take the change, so your Mattermost email was put back to `"+p.email+"`")
+		assertUnchanged(t, p)
+		if rec := latestChange(t, p.client); rec["state"] != "rolled_back" || rec["mattermost"] != "rolled_back" {
+			t.Errorf("change record = %v", rec)
+		}
+	})
+	t.Run("address taken by a hidden user", func(t *testing.T) {
+		p := newPerson(t)
+		hidden := randomName("h") + "@example.org"
+		w.zulip.AddUser(zuliptest.User{Email: hidden, FullName: "Hidden", EmailVisibility: zuliptest.VisibilityNobody})
+		reply := run(t, p.client, "/account email "+hidden)
+		assertContains(t, reply, "put back to `"+p.email+"`", "Another Zulip account already uses")
+		assertUnchanged(t, p)
+	})
+}
+
+// closedAddress returns a loopback address nothing listens on.
+func closedAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
