@@ -53,7 +53,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: starting the test bed:", err)
 		return 1
 	}
-	defer bed.Stop()
+	defer func() { _ = bed.Stop() }()
 
 	bundle, err := testbed.BuildPluginBundle(ctx, bed.RepoRoot, os.Stderr)
 	if err != nil {

@@ -150,7 +150,7 @@ func BundlePluginID(bundlePath string) (string, error) {
 // WaitPluginRunning polls the plugin statuses until pluginID is running.
 func (b *Bed) WaitPluginRunning(ctx context.Context, pluginID string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	last := "not listed"
+	var last string
 	for {
 		statuses, _, err := b.Admin.GetPluginStatuses(ctx)
 		if err != nil {

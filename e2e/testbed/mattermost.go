@@ -194,7 +194,7 @@ func startMattermost(ctx context.Context, bin, modDir, root, logDir string, pg *
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if p.exited() {
-			return s, fmt.Errorf("mattermost exited during start-up (%v):\n%s", p.waitErr, s.logTail(40))
+			return s, fmt.Errorf("mattermost exited during start-up (%w):\n%s", p.waitErr, s.logTail(40))
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.siteURL+"/api/v4/system/ping", nil)
 		resp, err := hc.Do(req)

@@ -192,7 +192,7 @@ func startPostgres(ctx context.Context, root, logDir string, log io.Writer) (*Po
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if p.exited() {
-			return pg, fmt.Errorf("postgres exited during start-up (%v):\n%s", p.waitErr, tailFile(pg.logPath, 30))
+			return pg, fmt.Errorf("postgres exited during start-up (%w):\n%s", p.waitErr, tailFile(pg.logPath, 30))
 		}
 		c := pg.command(ctx, pgRoot, "pg_isready", "-q", "-h", pg.SocketDir, "-p", strconv.Itoa(port), "-U", "postgres", "-d", "postgres")
 		if c.Run() == nil {

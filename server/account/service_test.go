@@ -19,7 +19,7 @@ func annUser() User { return User{ID: "u1", Username: "ann", Email: ann} }
 
 var (
 	errDown   = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Err: errors.New("connection refused")}
-	err500    = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Status: 500, Err: errors.New("Internal Server Error")}
+	err500    = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Status: 500, Err: errors.New("internal server error")}
 	errUnauth = &zulip.APIError{Status: 401, Code: "UNAUTHORIZED", Msg: "Invalid API key", Reason: zulip.ReasonUnauthorized}
 	errNoPerm = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "User not authorized to change user emails", Reason: zulip.ReasonCannotChangeEmails}
 	errInsuff = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "Insufficient permission", Reason: zulip.ReasonInsufficientPermission}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
@@ -179,7 +180,11 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 	err := s.zc.ChangeEmail(ctx, target.address, ch.NewEmail)
 	if err != nil && zulip.IsTransient(err) {
 		// The answer may have been lost after Zulip made the change: look.
-		switch s.zulipHas(ctx, ch.NewEmail, target.userID) {
+		// Look with a deadline of its own: the flow's may be what ran out.
+		lookCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), confirmTimeout)
+		found := s.zulipHas(lookCtx, ch.NewEmail, target.userID)
+		cancel()
+		switch found {
 		case zulipHasIt:
 			s.opts.Logger.Warn("account sync: Zulip's answer was lost but the change is there", "change_id", ch.ID, "error", err.Error())
 			err = nil
@@ -197,8 +202,11 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 	res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
 	ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
 	s.save(ctx, ch)
-	s.rollbackMattermost(ctx, res)
+	s.rollbackMattermost(res)
 }
+
+// confirmTimeout bounds the look at Zulip after an unclear answer.
+const confirmTimeout = 10 * time.Second
 
 type zulipLookup int
 
@@ -224,7 +232,7 @@ func (s *Service) zulipHas(ctx context.Context, addr string, id int) zulipLookup
 }
 
 // rollbackMattermost puts the old email back after Zulip failed.
-func (s *Service) rollbackMattermost(ctx context.Context, res *Result) {
+func (s *Service) rollbackMattermost(res *Result) {
 	ch := &res.Change
 	err := s.mm.UpdateEmail(ch.UserID, ch.OldEmail)
 	if err == nil {

@@ -198,7 +198,7 @@ func (v *Validator) checkUndocumented(status int, h http.Header, body []byte) []
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&value); err != nil {
-		return []error{fmt.Errorf("status %d: body is not JSON: %v", status, err)}
+		return []error{fmt.Errorf("status %d: body is not JSON: %w", status, err)}
 	}
 	if dec.More() {
 		return []error{fmt.Errorf("status %d: trailing data after the JSON body", status)}
