@@ -62,7 +62,7 @@ func (r Result) Report() string {
 		}
 	case StateRefused, StateStarted:
 		b.WriteString(r.failureText(r.Failure))
-		if ch.ID != "" || (r.Failure != nil && r.Failure.Code != CodeSameAddress) {
+		if r.Failure == nil || r.Failure.Code != CodeSameAddress {
 			b.WriteString(" Nothing was changed.")
 		}
 	case StateMattermostNotChanged:

@@ -81,10 +81,11 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(ctx, &res, StepValidate, newFailure(CodeMattermostFailed, err), false)
 	}
 	ch.OldEmail = user.Email
-	if f := s.validate(user, req.NewEmail); f != nil {
+	addr, f := s.validate(user, req.NewEmail)
+	if f != nil {
 		return s.refuse(ctx, &res, StepValidate, f, false)
 	}
-	ch.NewEmail, _ = NormalizeAddress(req.NewEmail, s.mm.ValidEmail)
+	ch.NewEmail = addr
 
 	if s.opts.Locker != nil {
 		unlock, ok, err := s.opts.Locker.TryLock(ctx, user.ID)
@@ -147,31 +148,32 @@ func (s *Service) initialZulipStatus() SystemStatus {
 	return StatusDisabled
 }
 
-// validate checks the request against the user before anything else.
-func (s *Service) validate(user User, raw string) *Failure {
+// validate checks the request against the user before anything else and
+// returns the normalised address.
+func (s *Service) validate(user User, raw string) (string, *Failure) {
 	if user.IsBot {
-		return newFailure(CodeBotAccount, nil)
+		return "", newFailure(CodeBotAccount, nil)
 	}
 	if user.AuthService != "" {
 		f := newFailure(CodeManagedBySSO, nil)
 		f.Detail = user.AuthService
-		return f
+		return "", f
 	}
 	addr, err := NormalizeAddress(raw, s.mm.ValidEmail)
 	if err != nil {
 		var f *Failure
 		if errors.As(err, &f) {
-			return f
+			return "", f
 		}
-		return newFailure(CodeAddressInvalid, err)
+		return "", newFailure(CodeAddressInvalid, err)
 	}
 	if strings.EqualFold(addr, user.Email) {
-		return newFailure(CodeSameAddress, nil)
+		return "", newFailure(CodeSameAddress, nil)
 	}
 	if s.opts.SyncZulip && s.zc == nil {
-		return newFailure(CodeZulipNotConfigured, nil)
+		return "", newFailure(CodeZulipNotConfigured, nil)
 	}
-	return nil
+	return addr, nil
 }
 
 // refuse ends a change that stopped before anything was changed.
