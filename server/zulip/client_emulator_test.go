@@ -90,16 +90,18 @@ func TestClientErrorsFromTheEmulator(t *testing.T) {
 			b.Role = zuliptest.RoleMember
 			zs.UpdateUser(b)
 		}, zulip.ReasonInsufficientPermission, nil},
-		{"rate limited", func(zs *zuliptest.Server, _ *zulip.Client) {
+		{"rate limited", func(zs *zuliptest.Server, c *zulip.Client) {
 			zs.SetRateLimit(1, time.Minute)
-			zs.AddUser(zuliptest.User{Email: "spent@example.org"})
+			_, _ = c.Me(context.Background()) // spends the window's only request
 		}, zulip.ReasonUnknown, func(t *testing.T, err error) {
 			var rl *zulip.RateLimitError
 			if !errors.As(err, &rl) || rl.RetryAfter <= 0 {
 				t.Errorf("want a RateLimitError with a wait, got %v", err)
 			}
 		}},
-		{"server error", func(zs *zuliptest.Server, _ *zulip.Client) { zs.AddFault(zuliptest.Fault{Kind: zuliptest.FaultStatus, Status: 500}) }, zulip.ReasonUnknown, func(t *testing.T, err error) {
+		{"server error", func(zs *zuliptest.Server, _ *zulip.Client) {
+			zs.AddFault(zuliptest.Fault{Kind: zuliptest.FaultStatus, Status: 500})
+		}, zulip.ReasonUnknown, func(t *testing.T, err error) {
 			if !zulip.IsTransient(err) {
 				t.Errorf("500 not transient: %v", err)
 			}
