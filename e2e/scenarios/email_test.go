@@ -15,14 +15,14 @@ import (
 func TestHappyPath(t *testing.T) {
 	p := newPerson(t)
 	newEmail := newAddress()
-	w.zulip.ResetRequests()
+	w.Zulip.ResetRequests()
 
 	reply := run(t, p.client, "/account email "+strings.ToUpper(newEmail))
 
 	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost and in Zulip", "it was `"+p.email+"`")
 	assertEmails(t, p, newEmail, newEmail)
 
-	notice, err := w.bed.Mail.WaitFor(ctxFor(t), func(m testbed.Mail) bool {
+	notice, err := w.Bed.Mail.WaitFor(ctxFor(t), func(m testbed.Mail) bool {
 		return m.SentTo(p.email) && strings.Contains(strings.ToLower(m.Subject), "email")
 	})
 	if err != nil {
@@ -38,7 +38,7 @@ func TestHappyPath(t *testing.T) {
 
 	// What Zulip saw: form-encoded PATCHes as the bot, never a JSON body.
 	var patches int
-	for _, r := range w.zulip.Requests() {
+	for _, r := range w.Zulip.Requests() {
 		if r.Method != "PATCH" {
 			continue
 		}
@@ -59,7 +59,7 @@ func TestHappyPath(t *testing.T) {
 func TestRefusedAddresses(t *testing.T) {
 	other := newPerson(t)
 	zulipOnly := randomName("z") + "@example.org"
-	w.zulip.AddUser(zuliptestUser(zulipOnly))
+	w.Zulip.AddUser(zuliptestUser(zulipOnly))
 
 	tests := []struct {
 		name  string
@@ -94,14 +94,14 @@ func TestVerificationRequired(t *testing.T) {
 		func(c *model.Config) { c.EmailSettings.RequireEmailVerification = model.NewPointer(false) })
 	p := newPerson(t)
 	newEmail := newAddress()
-	seen := w.bed.Mail.Count()
+	seen := w.Bed.Mail.Count()
 
 	reply := run(t, p.client, "/account email "+newEmail)
 
 	assertContains(t, reply, "sent a confirmation link to `"+newEmail+"`", "stays `"+p.email+"`", "Zulip was not changed: it still has `"+p.email+"`")
 	assertUnchanged(t, p)
 
-	mail, err := w.bed.Mail.WaitForAfter(ctxFor(t), seen, func(m testbed.Mail) bool { return m.SentTo(newEmail) })
+	mail, err := w.Bed.Mail.WaitForAfter(ctxFor(t), seen, func(m testbed.Mail) bool { return m.SentTo(newEmail) })
 	if err != nil {
 		t.Fatalf("no verification mail to the new address: %v", err)
 	}
@@ -111,7 +111,7 @@ func TestVerificationRequired(t *testing.T) {
 	}
 	assertUnchanged(t, p) // still nothing before the link is followed
 
-	if _, err := w.bed.NewClient().VerifyUserEmail(ctxFor(t), m[1]); err != nil {
+	if _, err := w.Bed.NewClient().VerifyUserEmail(ctxFor(t), m[1]); err != nil {
 		t.Fatalf("following the verification link: %v", err)
 	}
 	assertEmails(t, p, newEmail, p.email)
@@ -138,7 +138,7 @@ func TestRestrictedDomains(t *testing.T) {
 // Scenario 5: a user whose sign-in is managed by SSO is refused.
 func TestSSOUserRefused(t *testing.T) {
 	p := newPerson(t)
-	if _, _, err := w.bed.Admin.UpdateUserAuth(ctxFor(t), p.user.Id, &model.UserAuth{AuthService: model.UserAuthServiceGitlab, AuthData: model.NewPointer(randomName("gl"))}); err != nil {
+	if _, _, err := w.Bed.Admin.UpdateUserAuth(ctxFor(t), p.user.Id, &model.UserAuth{AuthService: model.UserAuthServiceGitlab, AuthData: model.NewPointer(randomName("gl"))}); err != nil {
 		t.Fatalf("switching the user to GitLab: %v", err)
 	}
 
@@ -153,13 +153,13 @@ func TestSyncSwitchedOff(t *testing.T) {
 	withSettings(t, map[string]any{"ZulipSyncEnabled": false})
 	p := newPerson(t)
 	newEmail := newAddress()
-	w.zulip.ResetRequests()
+	w.Zulip.ResetRequests()
 
 	reply := run(t, p.client, "/account email "+newEmail)
 
 	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost", "Zulip sync is turned off")
 	assertEmails(t, p, newEmail, p.email)
-	if n := len(w.zulip.Requests()); n != 0 {
+	if n := len(w.Zulip.Requests()); n != 0 {
 		t.Errorf("Zulip got %d requests with sync off", n)
 	}
 }
@@ -199,10 +199,10 @@ func TestBadInput(t *testing.T) {
 func TestSecretNeverLogged(t *testing.T) {
 	// Provoke the failures most likely to log details first.
 	p := newPerson(t)
-	withSettings(t, map[string]any{"ZulipAPIKey": w.botKey + "-wrong"})
+	withSettings(t, map[string]any{"ZulipAPIKey": w.BotKey + "-wrong"})
 	run(t, p.client, "/account email "+newAddress())
 	assertUnchanged(t, p)
-	for _, secret := range []string{w.botKey, w.botKey + "-wrong"} {
+	for _, secret := range []string{w.BotKey, w.BotKey + "-wrong"} {
 		if file, ok := findInLogs(t, secret); ok {
 			t.Errorf("the API key appears in %s", file)
 		}

@@ -40,11 +40,11 @@ func newPerson(t *testing.T) person {
 	t.Helper()
 	name := randomName("u")
 	email := name + "@example.org"
-	u, c, err := w.bed.CreateUser(ctxFor(t), name, email)
+	u, c, err := w.Bed.CreateUser(ctxFor(t), name, email)
 	if err != nil {
 		t.Fatalf("creating the Mattermost user: %v", err)
 	}
-	zu := w.zulip.AddUser(zuliptest.User{Email: email, FullName: name})
+	zu := w.Zulip.AddUser(zuliptest.User{Email: email, FullName: name})
 	return person{user: u, client: c, zulipID: zu.ID, email: email}
 }
 
@@ -54,7 +54,7 @@ func newAddress() string { return randomName("new") + "@example.org" }
 // run executes a slash command as the person and returns the reply text.
 func run(t *testing.T, c *model.Client4, command string) string {
 	t.Helper()
-	resp, err := w.bed.Execute(ctxFor(t), c, command)
+	resp, err := w.Bed.Execute(ctxFor(t), c, command)
 	if err != nil {
 		t.Fatalf("%s: %v", command, err)
 	}
@@ -68,7 +68,7 @@ func run(t *testing.T, c *model.Client4, command string) string {
 // mmEmail reads the user's email back from the server as an admin.
 func mmEmail(t *testing.T, userID string) string {
 	t.Helper()
-	u, _, err := w.bed.Admin.GetUser(ctxFor(t), userID, "")
+	u, _, err := w.Bed.Admin.GetUser(ctxFor(t), userID, "")
 	if err != nil {
 		t.Fatalf("reading user %s: %v", userID, err)
 	}
@@ -77,7 +77,7 @@ func mmEmail(t *testing.T, userID string) string {
 
 func zulipEmail(t *testing.T, id int) string {
 	t.Helper()
-	u, ok := w.zulip.User(id)
+	u, ok := w.Zulip.User(id)
 	if !ok {
 		t.Fatalf("Zulip user %d is gone", id)
 	}
@@ -112,11 +112,11 @@ func assertContains(t *testing.T, reply string, wants ...string) {
 // withSettings applies plugin setting overrides for one test.
 func withSettings(t *testing.T, overrides map[string]any) {
 	t.Helper()
-	if err := w.configure(ctxFor(t), overrides); err != nil {
+	if err := w.Configure(ctxFor(t), overrides); err != nil {
 		t.Fatalf("configuring the plugin: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := w.configure(context.Background(), nil); err != nil {
+		if err := w.Configure(context.Background(), nil); err != nil {
 			t.Errorf("restoring the plugin settings: %v", err)
 		}
 	})
@@ -125,11 +125,11 @@ func withSettings(t *testing.T, overrides map[string]any) {
 // withServerConfig changes the server's configuration for one test.
 func withServerConfig(t *testing.T, mutate, restore func(*model.Config)) {
 	t.Helper()
-	if err := w.bed.UpdateConfig(ctxFor(t), mutate); err != nil {
+	if err := w.Bed.UpdateConfig(ctxFor(t), mutate); err != nil {
 		t.Fatalf("updating the server config: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := w.bed.UpdateConfig(context.Background(), restore); err != nil {
+		if err := w.Bed.UpdateConfig(context.Background(), restore); err != nil {
 			t.Errorf("restoring the server config: %v", err)
 		}
 	})
@@ -138,27 +138,27 @@ func withServerConfig(t *testing.T, mutate, restore func(*model.Config)) {
 // withFault injects a Zulip fault for one test.
 func withFault(t *testing.T, f zuliptest.Fault) {
 	t.Helper()
-	w.zulip.AddFault(f)
-	t.Cleanup(w.zulip.ClearFaults)
+	w.Zulip.AddFault(f)
+	t.Cleanup(w.Zulip.ClearFaults)
 }
 
 // withBot changes the Zulip bot for one test.
 func withBot(t *testing.T, mutate func(*zuliptest.User)) {
 	t.Helper()
-	bot, ok := w.zulip.UserByEmail(botEmail)
+	bot, ok := w.Zulip.UserByEmail(botEmail)
 	if !ok {
 		t.Fatal("the Zulip bot is missing")
 	}
 	orig := bot
 	mutate(&bot)
-	w.zulip.UpdateUser(bot)
-	t.Cleanup(func() { w.zulip.UpdateUser(orig) })
+	w.Zulip.UpdateUser(bot)
+	t.Cleanup(func() { w.Zulip.UpdateUser(orig) })
 }
 
 // latestChange reads the caller's latest change record from the plugin's API.
 func latestChange(t *testing.T, c *model.Client4) map[string]any {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodGet, w.bed.SiteURL+"/plugins/"+pluginID+"/api/v1/me/changes/latest", nil)
+	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodGet, w.Bed.SiteURL+"/plugins/"+pluginID+"/api/v1/me/changes/latest", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 func findInLogs(t *testing.T, s string) (string, bool) {
 	t.Helper()
 	var found string
-	err := filepath.WalkDir(w.bed.LogDir, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(w.Bed.LogDir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || found != "" {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 func TestOAuthAppCannotButCommandCan(t *testing.T) {
 	p := newPerson(t)
 	callback := "http://127.0.0.1:1/callback"
-	app, _, err := w.bed.Admin.CreateOAuthApp(ctxFor(t), &model.OAuthApp{
+	app, _, err := w.Bed.Admin.CreateOAuthApp(ctxFor(t), &model.OAuthApp{
 		Name: "Account portal " + randomName(""), Description: "the organisation's portal",
 		CallbackUrls: []string{callback}, Homepage: "http://127.0.0.1:1", IsTrusted: true,
 	})
@@ -33,14 +33,14 @@ func TestOAuthAppCannotButCommandCan(t *testing.T) {
 	if err != nil || u.Query().Get("code") == "" {
 		t.Fatalf("no code in the redirect %q (%v)", redirect, err)
 	}
-	token, _, err := w.bed.NewClient().GetOAuthAccessToken(ctxFor(t), url.Values{
+	token, _, err := w.Bed.NewClient().GetOAuthAccessToken(ctxFor(t), url.Values{
 		"grant_type": {model.AccessTokenGrantType}, "client_id": {app.Id}, "client_secret": {app.ClientSecret},
 		"code": {u.Query().Get("code")}, "redirect_uri": {callback},
 	})
 	if err != nil {
 		t.Fatalf("exchanging the code: %v", err)
 	}
-	oauth := w.bed.NewClient()
+	oauth := w.Bed.NewClient()
 	oauth.SetOAuthToken(token.AccessToken)
 
 	newEmail := newAddress()

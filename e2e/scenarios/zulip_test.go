@@ -26,8 +26,8 @@ func TestZulipMisconfigured(t *testing.T) {
 			withBot(t, func(b *zuliptest.User) { b.Role = zuliptest.RoleMember })
 		}, []string{"is not an administrator in Zulip", "ask your system administrator"}},
 		{"server at feature level 312", func(t *testing.T) {
-			w.zulip.SetFeatureLevel(312)
-			t.Cleanup(func() { w.zulip.SetFeatureLevel(332) })
+			w.Zulip.SetFeatureLevel(312)
+			t.Cleanup(func() { w.Zulip.SetFeatureLevel(332) })
 			// A new client forgets the cached feature level, as after the cache expires.
 			withSettings(t, map[string]any{"ZulipTimeoutSeconds": "10"})
 		}, []string{"too old", "Zulip 10.0 or later"}},
@@ -60,9 +60,9 @@ func TestZulipMisconfigured(t *testing.T) {
 	}
 	t.Run("user hidden from the bot", func(t *testing.T) {
 		p := newPerson(t)
-		zu, _ := w.zulip.User(p.zulipID)
+		zu, _ := w.Zulip.User(p.zulipID)
 		zu.EmailVisibility = zuliptest.VisibilityNobody
-		w.zulip.UpdateUser(zu)
+		w.Zulip.UpdateUser(zu)
 		reply := run(t, p.client, "/account email "+newAddress())
 		assertContains(t, reply, "Zulip has no account under your current address", "Nothing was changed")
 		assertUnchanged(t, p)
@@ -86,7 +86,7 @@ func TestZulipFailsAtTheChange(t *testing.T) {
 	t.Run("address taken by a hidden user", func(t *testing.T) {
 		p := newPerson(t)
 		hidden := randomName("h") + "@example.org"
-		w.zulip.AddUser(zuliptest.User{Email: hidden, FullName: "Hidden", EmailVisibility: zuliptest.VisibilityNobody})
+		w.Zulip.AddUser(zuliptest.User{Email: hidden, FullName: "Hidden", EmailVisibility: zuliptest.VisibilityNobody})
 		reply := run(t, p.client, "/account email "+hidden)
 		assertContains(t, reply, "put back to `"+p.email+"`", "Another Zulip account already uses")
 		assertUnchanged(t, p)

@@ -8,19 +8,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/account-sync/mattermost-plugin-account-sync/e2e/testbed"
+	"github.com/account-sync/mattermost-plugin-account-sync/e2e/stack"
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
-)
-
-const (
-	pluginID = "account-sync"
-	botEmail = "sync-bot@zulip.example.com"
 )
 
 func main() {
@@ -34,28 +27,15 @@ func run() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 
-	fmt.Println("Starting PostgreSQL, an SMTP sink and Mattermost (the first run builds the server: a few minutes)...")
-	bed, err := testbed.Start(ctx, testbed.Options{Log: os.Stderr})
+	fmt.Println("Starting PostgreSQL, an SMTP sink, Mattermost with the plugin, and the Zulip emulator (the first run builds the server: a few minutes)...")
+	st, err := stack.Start(ctx, os.Stderr)
 	if err != nil {
 		return err
 	}
+	bed, zs := st.Bed, st.Zulip
 	bed.StopOnSignal()
-	fail := func(err error) error { _ = bed.Stop(); return err }
-
-	bundle, err := testbed.BuildPluginBundle(ctx, bed.RepoRoot, os.Stderr)
-	if err != nil {
-		return fail(err)
-	}
-	if err := bed.InstallPlugin(ctx, bundle, pluginID); err != nil {
-		return fail(err)
-	}
-
-	zs := zuliptest.NewServer(zuliptest.WithHost("zulip.example.com"))
-	key := randomHex(16)
-	zs.AddBot(botEmail, key, zuliptest.RoleOwner, true)
-	if err := bed.SetPluginSettings(ctx, pluginID, map[string]any{
-		"ZulipSyncEnabled": true, "ZulipURL": zs.URL, "ZulipBotEmail": botEmail, "ZulipAPIKey": key, "ZulipTimeoutSeconds": "10",
-	}); err != nil {
+	fail := func(err error) error { st.Stop(); return err }
+	if err := st.Configure(ctx, map[string]any{"ZulipTimeoutSeconds": "10"}); err != nil {
 		return fail(err)
 	}
 
@@ -81,7 +61,7 @@ Try it yourself (as ann):
   curl -s -H "Authorization: Bearer $TOKEN" -d '{"channel_id":"%[9]s","team_id":"%[10]s","command":"/account email ann.other@example.org"}' %[1]s/api/v4/commands/execute
   curl -s %[6]s/api/v1/server_settings
 
-`, bed.SiteURL, bed.AdminUser.Username, bed.AdminPassword, bed.Password("ann"), oldEmail, zs.URL, botEmail, bed.LogDir, bed.Channel.Id, bed.Team.Id)
+`, bed.SiteURL, bed.AdminUser.Username, bed.AdminPassword, bed.Password("ann"), oldEmail, zs.URL, stack.BotEmail, bed.LogDir, bed.Channel.Id, bed.Team.Id)
 
 	fmt.Printf("Running `/account email %s` as ann...\n", newEmail)
 	resp, err := bed.Execute(ctx, annClient, "/account email "+newEmail)
@@ -97,10 +77,4 @@ Try it yourself (as ann):
 	fmt.Printf("Now:\n  Mattermost: ann's email is %s\n  Zulip:      ann's email is %s\n\n", u.Email, zu.Email)
 	fmt.Println("Press Ctrl-C to stop and remove everything.")
 	select {}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -1,0 +1,95 @@
+// Package stack brings up everything Account Sync runs against in the test
+// bed: Mattermost with the plugin bundle installed, and the Zulip emulator
+// with an owner bot that may change emails, the plugin configured to use it.
+// The end-to-end suite and the demo both start from here.
+package stack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/e2e/testbed"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
+)
+
+// Names the stack uses.
+const (
+	PluginID  = "account-sync"
+	BotEmail  = "sync-bot@zulip.example.com"
+	ZulipHost = "zulip.example.com"
+)
+
+// Stack is a running Mattermost with the plugin, and the Zulip emulator.
+type Stack struct {
+	Bed    *testbed.Bed
+	Zulip  *zuliptest.Server
+	BotKey string // the emulator bot's API key (a throwaway value)
+}
+
+// Start builds and installs the plugin bundle on a new test bed and points
+// it at a new Zulip emulator. On failure everything started is stopped.
+func Start(ctx context.Context, log io.Writer) (*Stack, error) {
+	bed, err := testbed.Start(ctx, testbed.Options{Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("starting the test bed: %w", err)
+	}
+	s := &Stack{Bed: bed, BotKey: randomHex(16)}
+	if err := s.setup(ctx, log); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) setup(ctx context.Context, log io.Writer) error {
+	bundle, err := testbed.BuildPluginBundle(ctx, s.Bed.RepoRoot, log)
+	if err != nil {
+		return fmt.Errorf("building the plugin bundle: %w", err)
+	}
+	if err := s.Bed.InstallPlugin(ctx, bundle, PluginID); err != nil {
+		return fmt.Errorf("installing the plugin: %w", err)
+	}
+	s.Zulip = zuliptest.NewServer(zuliptest.WithHost(ZulipHost))
+	s.Zulip.AddBot(BotEmail, s.BotKey, zuliptest.RoleOwner, true)
+	if err := s.Configure(ctx, nil); err != nil {
+		return fmt.Errorf("configuring the plugin: %w", err)
+	}
+	return nil
+}
+
+// GoodSettings is the working plugin configuration against the emulator.
+func (s *Stack) GoodSettings() map[string]any {
+	return map[string]any{
+		"ZulipSyncEnabled":    true,
+		"ZulipURL":            s.Zulip.URL,
+		"ZulipBotEmail":       BotEmail,
+		"ZulipAPIKey":         s.BotKey,
+		"ZulipTimeoutSeconds": "5",
+	}
+}
+
+// Configure sets the plugin settings: GoodSettings with overrides applied.
+func (s *Stack) Configure(ctx context.Context, overrides map[string]any) error {
+	settings := s.GoodSettings()
+	for k, v := range overrides {
+		settings[k] = v
+	}
+	return s.Bed.SetPluginSettings(ctx, PluginID, settings)
+}
+
+// Stop stops the emulator and the bed (the bed keeps its logs).
+func (s *Stack) Stop() {
+	if s.Zulip != nil {
+		s.Zulip.Close()
+	}
+	_ = s.Bed.Stop()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
