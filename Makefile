@@ -45,7 +45,7 @@ test:
 	@mkdir -p $(LOGS)
 	@status=0; \
 	$(GO) test -race -count=1 -v ./... > $(LOGS)/unit.log 2>&1 || status=1; \
-	(cd e2e && $(GO) test -count=1 -timeout 75m -v ./...) 2>&1 | tee $(LOGS)/e2e.log || status=1; \
+	(cd e2e && $(GO) test -p 1 -count=1 -timeout 75m -v ./...) 2>&1 | tee $(LOGS)/e2e.log || status=1; \
 	$(GO) run ./build/summary $(LOGS)/unit.log $(LOGS)/e2e.log || status=1; \
 	if [ $$status -ne 0 ]; then echo "tests failed: see $(LOGS)/unit.log, $(LOGS)/e2e.log and e2e/logs/"; fi; \
 	exit $$status
@@ -57,12 +57,13 @@ unit:
 ## e2e: the end-to-end suite only (builds a real Mattermost server on first run)
 e2e:
 	@mkdir -p $(LOGS)
-	(cd e2e && $(GO) test -count=1 -timeout 75m -v ./...) 2>&1 | tee $(LOGS)/e2e.log
+	(cd e2e && $(GO) test -p 1 -count=1 -timeout 75m -v ./...) 2>&1 | tee $(LOGS)/e2e.log
 	@$(GO) run ./build/summary $(LOGS)/e2e.log
 
 ## demo: start Mattermost + PostgreSQL + the Zulip emulator with the plugin, show one change, run until Ctrl-C
 demo:
-	cd e2e && $(GO) run ./cmd/demo
+	cd e2e && $(GO) build -o $(GOBIN_DIR)/demo ./cmd/demo
+	$(GOBIN_DIR)/demo || [ $$? -eq 130 ] # 130: stopped with Ctrl-C
 
 ## bench: benchmarks
 bench:
