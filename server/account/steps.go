@@ -171,16 +171,13 @@ func mattermostFailure(err error) *Failure {
 // Zulip did not take it.
 func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget) {
 	ch := &res.Change
-	if target.alreadyChanged {
-		ch.Zulip = StatusChanged
-		ch.State = StateDone
-		ch.step(s.opts.Now(), StepSyncZulip, "")
-		return
+	var err error
+	if !target.alreadyChanged {
+		err = s.zc.ChangeEmail(ctx, target.address, ch.NewEmail)
 	}
-	err := s.zc.ChangeEmail(ctx, target.address, ch.NewEmail)
 	if err != nil && zulip.IsTransient(err) {
-		// The answer may have been lost after Zulip made the change: look.
-		// Look with a deadline of its own: the flow's may be what ran out.
+		// The answer may have been lost after Zulip made the change: look,
+		// with a deadline of its own since the flow's may be what ran out.
 		lookCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), confirmTimeout)
 		found := s.zulipHas(lookCtx, ch.NewEmail, target.userID)
 		cancel()
