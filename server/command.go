@@ -28,22 +28,18 @@ func newCommand() *model.Command {
 }
 
 // ExecuteCommand routes /account subcommands. Every reply is ephemeral.
-func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
+func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
 	fields := strings.Fields(args.Command)
 	if len(fields) < 2 {
 		return ephemeral(helpText), nil
 	}
-	switch strings.ToLower(fields[1]) {
-	case "email":
-		if len(fields) != 3 {
-			return ephemeral(emailUsageText + "\n\n" + helpText), nil
-		}
-		return ephemeral(p.commandEmail(c, args.UserId, fields[2])), nil
-	case "help":
-		return ephemeral(helpText), nil
-	default:
-		return ephemeral(helpText), nil
+	if strings.ToLower(fields[1]) != "email" {
+		return ephemeral(helpText), nil // help, and anything unknown
 	}
+	if len(fields) != 3 {
+		return ephemeral(emailUsageText + "\n\n" + helpText), nil
+	}
+	return ephemeral(p.commandEmail(args.UserId, fields[2])), nil
 }
 
 func ephemeral(text string) *model.CommandResponse {

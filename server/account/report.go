@@ -60,7 +60,7 @@ func (r Result) Report() string {
 		if ch.Zulip != StatusDisabled {
 			fmt.Fprintf(&b, " Zulip was not changed: it still has %s. After you confirm, ask your administrator to update Zulip too.", oldA)
 		}
-	case StateRefused, StateStarted:
+	case StateRefused:
 		b.WriteString(r.failureText(r.Failure))
 		if r.Failure == nil || r.Failure.Code != CodeSameAddress {
 			b.WriteString(" Nothing was changed.")
@@ -73,10 +73,23 @@ func (r Result) Report() string {
 	case StateNeedsAttention:
 		b.WriteString(r.attentionText())
 	}
-	if ch.ID != "" && ch.State != StateDone && ch.State != StateRefused {
+	if r.showsReference() {
 		fmt.Fprintf(&b, " (Reference: %s)", code(ch.ID))
 	}
 	return b.String()
+}
+
+// showsReference tells whether the reply carries the change ID: whenever an
+// admin may need to find the change in the log or the records.
+func (r Result) showsReference() bool {
+	switch {
+	case r.Change.ID == "" || r.Change.State == StateDone:
+		return false
+	case r.Change.State == StateRefused:
+		return r.Failure != nil && r.Failure.Code.ForAdmin()
+	default:
+		return true
+	}
 }
 
 func (r Result) attentionText() string {

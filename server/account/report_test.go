@@ -1,0 +1,28 @@
+package account
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestReferenceOnlyWhereAnAdminNeedsIt(t *testing.T) {
+	tests := []struct {
+		name string
+		res  Result
+		want bool
+	}{
+		{"done", Result{Change: Change{ID: "c1", State: StateDone}}, false},
+		{"user-side refusal", Result{Change: Change{ID: "c1", State: StateRefused}, Failure: newFailure(CodeTakenInZulip, nil)}, false},
+		{"admin-side refusal", Result{Change: Change{ID: "c1", State: StateRefused}, Failure: newFailure(CodeZulipNoPermission, nil)}, true},
+		{"refused before a record", Result{Change: Change{State: StateRefused}, Failure: newFailure(CodeZulipNotConfigured, nil)}, false},
+		{"rolled back", Result{Change: Change{ID: "c1", State: StateRolledBack}, Failure: newFailure(CodeZulipUnavailable, nil)}, true},
+		{"pending", Result{Change: Change{ID: "c1", State: StatePendingVerification}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := strings.Contains(tc.res.Report(), "(Reference: `c1`)"); got != tc.want {
+				t.Errorf("reference shown = %v, want %v: %s", got, tc.want, tc.res.Report())
+			}
+		})
+	}
+}
