@@ -15,6 +15,7 @@ func (p *Plugin) newRouter() *mux.Router {
 	api := r.PathPrefix("/api/v1").Subrouter()
 	api.Use(requireUser)
 	api.HandleFunc("/me/changes/latest", p.handleLatestChange).Methods(http.MethodGet)
+	api.HandleFunc("/me/link", p.handleLink).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "No such endpoint.")
 	})

@@ -15,31 +15,55 @@ func newCommand() *model.Command {
 	email := model.NewAutocompleteData("email", "<new-address>", "Change your email in Mattermost and Zulip")
 	email.AddTextArgument("Your new email address", "<new-address>", "")
 	ac.AddCommand(email)
+	link := model.NewAutocompleteData("link", "<zulip-address> | <code>", "Link your Zulip account: get a code in Zulip, then type it here")
+	link.AddTextArgument("Your Zulip address, or the code the sync bot sent you", "<zulip-address> | <code>", "")
+	ac.AddCommand(link)
+	ac.AddCommand(model.NewAutocompleteData("unlink", "", "Remove the link to your Zulip account"))
+	linkAll := model.NewAutocompleteData("link-all", "", "Link every user whose email is the same in both systems (system admins)")
+	linkAll.RoleID = model.SystemAdminRoleId
+	ac.AddCommand(linkAll)
 	ac.AddCommand(model.NewAutocompleteData("help", "", "Show how to use /account"))
 	return &model.Command{
 		Trigger:          commandTrigger,
 		DisplayName:      "Account Sync",
 		Description:      "Change your email in Mattermost and Zulip at once.",
 		AutoComplete:     true,
-		AutoCompleteDesc: "Available commands: email, help",
+		AutoCompleteDesc: "Available commands: email, link, unlink, link-all, help",
 		AutoCompleteHint: "[command]",
 		AutocompleteData: ac,
 	}
 }
 
 // ExecuteCommand routes /account subcommands. Every reply is ephemeral.
-func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
+func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
 	fields := strings.Fields(args.Command)
 	if len(fields) < 2 {
 		return ephemeral(helpText), nil
 	}
-	if strings.ToLower(fields[1]) != "email" {
+	sub, rest := strings.ToLower(fields[1]), fields[2:]
+	switch {
+	case sub == "email" && len(rest) == 1:
+		return ephemeral(p.commandEmail(args.UserId, sessionID(c), rest[0])), nil
+	case sub == "email":
+		return ephemeral(emailUsageText + "\n\n" + helpText), nil
+	case sub == "link" && len(rest) == 1:
+		return ephemeral(p.commandLink(args.UserId, rest[0])), nil
+	case sub == "link":
+		return ephemeral(linkUsageText), nil
+	case sub == "unlink" && len(rest) == 0:
+		return ephemeral(p.commandUnlink(args.UserId)), nil
+	case sub == "link-all" && len(rest) == 0:
+		return ephemeral(p.commandLinkAll(args.UserId)), nil
+	default:
 		return ephemeral(helpText), nil // help, and anything unknown
 	}
-	if len(fields) != 3 {
-		return ephemeral(emailUsageText + "\n\n" + helpText), nil
+}
+
+func sessionID(c *plugin.Context) string {
+	if c == nil {
+		return ""
 	}
-	return ephemeral(p.commandEmail(args.UserId, fields[2])), nil
+	return c.SessionId
 }
 
 func ephemeral(text string) *model.CommandResponse {

@@ -8,7 +8,7 @@ import (
 
 // commandEmail runs `/account email <new-address>` for the caller and returns
 // the reply.
-func (p *Plugin) commandEmail(userID, newEmail string) string {
-	res := p.service().ChangeEmail(context.Background(), account.Request{UserID: userID, NewEmail: newEmail})
+func (p *Plugin) commandEmail(userID, sessionID, newEmail string) string {
+	res := p.service().ChangeEmail(context.Background(), account.Request{UserID: userID, SessionID: sessionID, NewEmail: newEmail})
 	return res.Report()
 }

@@ -3,7 +3,14 @@ package main
 const helpText = "#### Account Sync\n" +
 	"Change your email in Mattermost and in Zulip with one command:\n\n" +
 	"* `/account email <new-address>` — change your email to `<new-address>` (just the address, for example `/account email ann@example.org`).\n" +
+	"* `/account link <your-zulip-address>` — link your Zulip account: the sync bot sends you a code in Zulip; then type `/account link <code>` here. " +
+	"Needed once, unless your verified Mattermost email already is your Zulip email.\n" +
+	"* `/account unlink` — remove the link to your Zulip account.\n" +
+	"* `/account link-all` — (system admins) link every user whose email is the same in both systems.\n" +
 	"* `/account help` — show this help.\n\n" +
-	"Both systems are checked before anything changes. If Zulip does not take the change, your Mattermost email is put back, so the two never end up different."
+	"Only the Zulip account linked to yours is ever changed. Both systems are checked before anything changes. " +
+	"If Zulip does not take the change, your Mattermost email is put back, so the two never end up different."
 
 const emailUsageText = "Please give exactly one new address, for example `/account email ann@example.org`."
+
+const linkUsageText = "Please give your Zulip address, for example `/account link ann@example.org`, or the 6-digit code the sync bot sent you in Zulip, for example `/account link 123456`."

@@ -13,12 +13,22 @@ import (
 // settings_schema). Read it only through getConfiguration(), which returns a
 // snapshot that must not be changed.
 type configuration struct {
-	ZulipSyncEnabled    bool
-	ZulipURL            string
-	ZulipBotEmail       string
-	ZulipAPIKey         string
-	ZulipTimeoutSeconds string
+	ZulipSyncEnabled        bool
+	ZulipURL                string
+	ZulipBotEmail           string
+	ZulipAPIKey             string
+	ZulipTimeoutSeconds     string
+	ZulipAllowPlainHTTP     bool
+	AllowOAuthSessions      bool
+	MaxChangesPerUserPerDay string
+	RecordRetentionDays     string
 }
+
+// Defaults of the text settings, used when one is empty or not a number.
+const (
+	defaultMaxChangesPerDay = 5
+	defaultRetentionDays    = 90
+)
 
 // Clone returns a copy (all fields are values).
 func (c *configuration) Clone() *configuration {
@@ -32,6 +42,26 @@ func (c *configuration) normalize() {
 	c.ZulipBotEmail = strings.TrimSpace(c.ZulipBotEmail)
 	c.ZulipAPIKey = strings.TrimSpace(c.ZulipAPIKey)
 	c.ZulipTimeoutSeconds = strings.TrimSpace(c.ZulipTimeoutSeconds)
+	c.MaxChangesPerUserPerDay = strings.TrimSpace(c.MaxChangesPerUserPerDay)
+	c.RecordRetentionDays = strings.TrimSpace(c.RecordRetentionDays)
+}
+
+// maxChangesPerDay is the per-user limit; 0 means none.
+func (c *configuration) maxChangesPerDay() int {
+	n, err := strconv.Atoi(c.MaxChangesPerUserPerDay)
+	if err != nil || n < 0 {
+		return defaultMaxChangesPerDay
+	}
+	return n
+}
+
+// retention is how long change records are kept.
+func (c *configuration) retention() time.Duration {
+	n, err := strconv.Atoi(c.RecordRetentionDays)
+	if err != nil || n < 1 || n > 3650 {
+		n = defaultRetentionDays
+	}
+	return time.Duration(n) * 24 * time.Hour
 }
 
 // timeout is the per-call Zulip timeout.
@@ -43,6 +73,19 @@ func (c *configuration) timeout() time.Duration {
 	return time.Duration(n) * time.Second
 }
 
+// problems lists settings that are not numbers where numbers are needed;
+// their defaults apply meanwhile.
+func (c *configuration) problems() []string {
+	var out []string
+	if n, err := strconv.Atoi(c.MaxChangesPerUserPerDay); c.MaxChangesPerUserPerDay != "" && (err != nil || n < 0) {
+		out = append(out, fmt.Sprintf("the maximum changes per user per day must be a whole number, 0 for no limit (using %d)", defaultMaxChangesPerDay))
+	}
+	if n, err := strconv.Atoi(c.RecordRetentionDays); c.RecordRetentionDays != "" && (err != nil || n < 1 || n > 3650) {
+		out = append(out, fmt.Sprintf("the record retention must be a number of days from 1 to 3650 (using %d)", defaultRetentionDays))
+	}
+	return out
+}
+
 // validate says what an admin must fix before Zulip sync can work. The API
 // key is never part of the message.
 func (c *configuration) validate() error {
@@ -50,7 +93,7 @@ func (c *configuration) validate() error {
 		return nil
 	}
 	var problems []string
-	if _, err := zulip.ParseSiteURL(c.ZulipURL); err != nil {
+	if _, err := zulip.ParseSiteURL(c.ZulipURL, c.ZulipAllowPlainHTTP); err != nil {
 		problems = append(problems, strings.TrimPrefix(err.Error(), "zulip: "))
 	}
 	if c.ZulipBotEmail == "" || !strings.Contains(c.ZulipBotEmail, "@") {
@@ -68,11 +111,12 @@ func (c *configuration) validate() error {
 // zulipConfig builds the client settings from the snapshot.
 func (c *configuration) zulipConfig(userAgent string) zulip.Config {
 	return zulip.Config{
-		SiteURL:   c.ZulipURL,
-		BotEmail:  c.ZulipBotEmail,
-		APIKey:    c.ZulipAPIKey,
-		UserAgent: userAgent,
-		Timeout:   c.timeout(),
+		SiteURL:        c.ZulipURL,
+		BotEmail:       c.ZulipBotEmail,
+		APIKey:         c.ZulipAPIKey,
+		UserAgent:      userAgent,
+		Timeout:        c.timeout(),
+		AllowPlainHTTP: c.ZulipAllowPlainHTTP,
 	}
 }
 
@@ -114,6 +158,9 @@ func (p *Plugin) OnConfigurationChange() error {
 		return fmt.Errorf("loading the plugin configuration: %w", err)
 	}
 	c.normalize()
+	for _, problem := range c.problems() {
+		p.client.Log.Error("Account Sync: " + problem)
+	}
 
 	var zc *zulip.Client
 	if err := c.validate(); err != nil {

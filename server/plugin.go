@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 
@@ -19,9 +20,10 @@ import (
 type Plugin struct {
 	plugin.MattermostPlugin
 
-	client *pluginapi.Client
-	store  *store.Store
-	router *mux.Router
+	client    *pluginapi.Client
+	store     *store.Store
+	router    *mux.Router
+	retention io.Closer // the daily clean-up job
 
 	// configurationLock guards configuration and zulipClient.
 	configurationLock sync.RWMutex
@@ -40,6 +42,19 @@ func (p *Plugin) OnActivate() error {
 	if err := p.client.SlashCommand.Register(newCommand()); err != nil {
 		return fmt.Errorf("registering /%s: %w", commandTrigger, err)
 	}
+	job, err := p.scheduleRetention()
+	if err != nil {
+		return fmt.Errorf("scheduling the record clean-up: %w", err)
+	}
+	p.retention = job
+	return nil
+}
+
+// OnDeactivate stops the background job.
+func (p *Plugin) OnDeactivate() error {
+	if p.retention != nil {
+		return p.retention.Close()
+	}
 	return nil
 }
 
@@ -51,10 +66,15 @@ func (p *Plugin) service() *account.Service {
 		zc = client
 	}
 	return account.NewService(newMattermostAdapter(p.client), zc, account.Options{
-		SyncZulip: cfg.ZulipSyncEnabled,
-		Recorder:  p.store,
-		Locker:    p.store,
-		Logger:    &p.client.Log,
+		SyncZulip:        cfg.ZulipSyncEnabled,
+		AllowOAuth:       cfg.AllowOAuthSessions,
+		MaxChangesPerDay: cfg.maxChangesPerDay(),
+		Recorder:         p.store,
+		Locker:           p.store,
+		Bindings:         p.store,
+		LinkCodes:        p.store,
+		Usage:            p.store,
+		Logger:           &p.client.Log,
 	})
 }
 

@@ -30,6 +30,28 @@ func TestNormalizeAddress(t *testing.T) {
 		{"[x](http://evil)@example.org", "", CodeAddressInvalid},
 		{strings.Repeat("a", 120) + "@example.org", "", CodeAddressTooLong},
 		{"blocked@example.org", "", CodeAddressInvalid}, // refused by the server's validator
+		// Zulip's (Django's) rules, checked before anything changes.
+		{"ann@example.o", "", CodeAddressInvalid},                           // one-letter top-level domain
+		{"ann@example.o1", "", CodeAddressInvalid},                          // digits in the top-level domain
+		{"ann@1.23", "", CodeAddressInvalid},                                // numeric top-level domain
+		{"ann@-example.org", "", CodeAddressInvalid},                        // label starting with a hyphen
+		{"ann@example-.org", "", CodeAddressInvalid},                        // label ending with a hyphen
+		{"ann@sub.-x.org", "", CodeAddressInvalid},                          // inner label starting with a hyphen
+		{"ann@exa_mple.org", "", CodeAddressInvalid},                        // underscore in the domain
+		{"ann@" + strings.Repeat("a", 64) + ".org", "", CodeAddressInvalid}, // label over 63
+		{"an..n@example.org", "", CodeAddressInvalid},                       // empty atom
+		{".ann@example.org", "", CodeAddressInvalid},                        // leading dot
+		{"ann.@example.org", "", CodeAddressInvalid},                        // trailing dot
+		{"ann\u202e@example.org", "", CodeAddressInvalid},                   // right-to-left override
+		{"ann\u200b@example.org", "", CodeAddressInvalid},                   // zero-width space
+		{"ann@exam\u200dple.org", "", CodeAddressInvalid},                   // zero-width joiner in the domain
+		{"ann@example.org\ufeff", "", CodeAddressInvalid},                   // byte-order mark
+		{"änn@example.org", "", CodeAddressInvalid},                         // non-ASCII local part
+		{"ann@xn--80ak6aa92e.com", "ann@xn--80ak6aa92e.com", ""},            // punycode label
+		{"ann@example.xn--p1ai", "ann@example.xn--p1ai", ""},                // punycode top-level domain
+		{"ann@münchen.de", "ann@münchen.de", ""},                            // internationalised domain
+		{"o'brien+x/y=z@example.org", "o'brien+x/y=z@example.org", ""},
+		{"ann@a-b.example-1.org", "ann@a-b.example-1.org", ""},
 	}
 	valid := func(s string) bool { return !strings.HasPrefix(s, "blocked") }
 	for _, tc := range tests {

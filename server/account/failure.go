@@ -36,6 +36,18 @@ const (
 	CodeMattermostFailed    Code = "mattermost_failed"
 	CodeMattermostUnchanged Code = "mattermost_unchanged"
 	CodeInternal            Code = "internal"
+
+	// Who may ask, and which Zulip account is theirs.
+	CodeSessionUnknown       Code = "session_unknown"
+	CodeOAuthRefused         Code = "oauth_refused"
+	CodeLimitReached         Code = "limit_reached"
+	CodeTooManyAttempts      Code = "too_many_attempts"
+	CodeNotLinked            Code = "not_linked"
+	CodeZulipAccountMismatch Code = "zulip_account_mismatch"
+	CodeZulipAccountInactive Code = "zulip_account_inactive"
+	CodeZulipLinkedElsewhere Code = "zulip_linked_elsewhere"
+	CodeZulipRedirect        Code = "zulip_redirect"
+	CodeAdminOnly            Code = "admin_only"
 )
 
 // AdminCodes are the failures only an administrator can fix; users are told
@@ -49,6 +61,8 @@ var adminCodes = map[Code]bool{
 	CodeZulipRejected:      true,
 	CodeMattermostFailed:   true,
 	CodeInternal:           true,
+	CodeSessionUnknown:     true,
+	CodeZulipRedirect:      true,
 }
 
 // ForAdmin reports whether only an administrator can fix c.
@@ -64,6 +78,9 @@ type Failure struct {
 	Detail string
 	// RetryAfter is set when Zulip asked to wait.
 	RetryAfter time.Duration
+	// Until is when a limit lets the user try again; Limit is that limit.
+	Until time.Time
+	Limit int
 }
 
 func newFailure(code Code, err error) *Failure { return &Failure{Code: code, Err: err} }

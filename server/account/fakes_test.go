@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
 // fakeMattermost is an in-memory Mattermost with the server's email rules.
+// Every user gets a plain session "s-<id>".
 type fakeMattermost struct {
 	users        map[string]*User
+	order        []string
+	sessions     map[string]Session
+	admins       map[string]bool
 	verify       bool
 	allowDomains []string
 	updateErr    error // returned by every UpdateEmail when set
@@ -24,12 +30,17 @@ type fakeMattermost struct {
 }
 
 func newFakeMattermost(users ...User) *fakeMattermost {
-	f := &fakeMattermost{users: map[string]*User{}}
+	f := &fakeMattermost{users: map[string]*User{}, sessions: map[string]Session{}, admins: map[string]bool{}}
 	for i := range users {
-		u := users[i]
-		f.users[u.ID] = &u
+		f.add(users[i])
 	}
 	return f
+}
+
+func (f *fakeMattermost) add(u User) {
+	f.users[u.ID] = &u
+	f.order = append(f.order, u.ID)
+	f.sessions["s-"+u.ID] = Session{UserID: u.ID}
 }
 
 func (f *fakeMattermost) GetUser(id string) (User, error) {
@@ -51,6 +62,14 @@ func (f *fakeMattermost) FindUserByEmail(email string) (User, error) {
 		}
 	}
 	return User{}, fmt.Errorf("lookup: %w", ErrUserNotFound)
+}
+
+func (f *fakeMattermost) ListUsers(page, perPage int) ([]User, error) {
+	var out []User
+	for i := page * perPage; i < len(f.order) && i < (page+1)*perPage; i++ {
+		out = append(out, *f.users[f.order[i]])
+	}
+	return out, nil
 }
 
 func (f *fakeMattermost) UpdateEmail(id, email string) error {
@@ -77,88 +96,191 @@ func (f *fakeMattermost) UpdateEmail(id, email string) error {
 		return nil
 	}
 	f.users[id].Email = email
+	f.users[id].EmailVerified = false // as Mattermost does on every change
 	return nil
 }
 
 func (f *fakeMattermost) RequiresEmailVerification() bool { return f.verify }
 func (f *fakeMattermost) ValidEmail(e string) bool        { return !strings.Contains(e, "invalid") }
 
-// fakeZulip is a tiny Zulip with an owner bot, keyed by lower-case address.
+func (f *fakeMattermost) GetSession(id string) (Session, error) {
+	s, ok := f.sessions[id]
+	if !ok {
+		return Session{}, fmt.Errorf("get: %w", ErrSessionNotFound)
+	}
+	return s, nil
+}
+
+func (f *fakeMattermost) IsSystemAdmin(id string) bool { return f.admins[id] }
+
+// zAccount is one account of fakeZulip.
+type zAccount struct {
+	id       int
+	addr     string
+	inactive bool
+	bot      bool
+	hidden   bool // email visibility "nobody": not found by address, no delivery_email
+}
+
+// fakeZulip is a tiny Zulip with an owner bot. Accounts get ids 10, 11, …
+// in the order given; the dummy address user{ID}@zulip.test finds any.
 type fakeZulip struct {
 	mu        sync.Mutex
 	level     int
 	version   string
-	users     map[string]int // address -> id
-	errs      map[string]error
-	patches   []string // "current->new"
-	patchErrs []error  // consumed in order by ChangeEmail; nil entries succeed
-	applyLost bool     // the real PATCH applies but answers an error
-	downAfter int      // GetUser fails as unreachable once this many PATCHes were made (0: never)
+	accounts  map[int]*zAccount
+	errs      map[string]error // "settings", "get", "get:<addr>", "getid", "users", "dm"
+	patches   []string         // "<id>-><new>"
+	patchErrs []error          // consumed in order by ChangeEmailByID; nil entries succeed
+	applyLost bool             // a PATCH answered with an error still applies
+	// lateCommit holds a PATCH whose answer was lost; it commits when the
+	// next call arrives (Zulip finishing after the client gave up).
+	lateCommit func()
+	dms        []sentDM
+	calls      int // requests of any kind
+}
+
+type sentDM struct {
+	to      int
+	content string
 }
 
 func newFakeZulip(addrs ...string) *fakeZulip {
-	z := &fakeZulip{level: 332, version: "10.2", users: map[string]int{}, errs: map[string]error{}}
+	z := &fakeZulip{level: 332, version: "10.2", accounts: map[int]*zAccount{}, errs: map[string]error{}}
 	for i, a := range addrs {
-		z.users[strings.ToLower(a)] = i + 10
+		z.accounts[i+10] = &zAccount{id: i + 10, addr: strings.ToLower(a)}
 	}
 	return z
 }
 
 func (z *fakeZulip) ServerSettings(context.Context) (zulip.ServerSettings, error) {
+	z.calls++
 	if err := z.errs["settings"]; err != nil {
 		return zulip.ServerSettings{}, err
 	}
 	return zulip.ServerSettings{Version: z.version, FeatureLevel: z.level}, nil
 }
 
+var errNoSuchUser = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "No such user", Reason: zulip.ReasonNoSuchUser}
+
+func (z *fakeZulip) view(a *zAccount) zulip.User {
+	u := zulip.User{ID: a.id, Email: a.addr, DeliveryEmail: a.addr, IsActive: !a.inactive, IsBot: a.bot}
+	if a.hidden {
+		u.Email, u.DeliveryEmail = "user"+strconv.Itoa(a.id)+"@zulip.test", ""
+	}
+	return u
+}
+
+func (z *fakeZulip) settleLate() {
+	if z.lateCommit != nil {
+		z.lateCommit()
+		z.lateCommit = nil
+	}
+}
+
 func (z *fakeZulip) GetUser(_ context.Context, email string) (zulip.User, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
+	z.calls++
+	z.settleLate()
 	if err := z.errs["get:"+email]; err != nil {
 		return zulip.User{}, err
 	}
 	if err := z.errs["get"]; err != nil {
 		return zulip.User{}, err
 	}
-	if z.downAfter > 0 && len(z.patches) >= z.downAfter {
-		return zulip.User{}, &zulip.UnavailableError{Op: "GET", Err: errors.New("connection refused")}
+	for _, a := range z.accounts {
+		if "user"+strconv.Itoa(a.id)+"@zulip.test" == email || (!a.hidden && strings.EqualFold(a.addr, email)) {
+			return z.view(a), nil
+		}
 	}
-	id, ok := z.users[strings.ToLower(email)]
-	if !ok {
-		return zulip.User{}, &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "No such user", Reason: zulip.ReasonNoSuchUser}
-	}
-	return zulip.User{ID: id, Email: strings.ToLower(email), DeliveryEmail: strings.ToLower(email), IsActive: true}, nil
+	return zulip.User{}, errNoSuchUser
 }
 
-func (z *fakeZulip) ChangeEmail(_ context.Context, current, newEmail string) error {
+func (z *fakeZulip) GetUserByID(_ context.Context, id int) (zulip.User, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
-	z.patches = append(z.patches, current+"->"+newEmail)
+	z.calls++
+	z.settleLate()
+	if err := z.errs["getid"]; err != nil {
+		return zulip.User{}, err
+	}
+	a, ok := z.accounts[id]
+	if !ok {
+		return zulip.User{}, errNoSuchUser
+	}
+	return z.view(a), nil
+}
+
+func (z *fakeZulip) Users(context.Context) ([]zulip.User, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.calls++
+	if err := z.errs["users"]; err != nil {
+		return nil, err
+	}
+	var out []zulip.User
+	for _, a := range z.accounts {
+		out = append(out, z.view(a))
+	}
+	return out, nil
+}
+
+func (z *fakeZulip) ChangeEmailByID(_ context.Context, id int, newEmail string) error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.calls++
+	z.settleLate()
+	z.patches = append(z.patches, strconv.Itoa(id)+"->"+newEmail)
+	a, ok := z.accounts[id]
+	if !ok {
+		return errNoSuchUser
+	}
+	apply := func() error {
+		if a.addr == newEmail {
+			return nil // Zulip: same address, nothing to do
+		}
+		for _, o := range z.accounts {
+			if o.id != id && strings.EqualFold(o.addr, newEmail) {
+				return errTaken
+			}
+		}
+		a.addr = newEmail
+		return nil
+	}
 	if len(z.patchErrs) > 0 {
 		err := z.patchErrs[0]
 		z.patchErrs = z.patchErrs[1:]
 		if err != nil {
-			if z.applyLost && current != newEmail {
-				z.move(current, newEmail)
+			if z.applyLost {
+				z.lateCommit = func() { _ = apply() }
 			}
 			return err
 		}
 	}
-	if current != newEmail {
-		z.move(current, newEmail)
+	return apply()
+}
+
+func (z *fakeZulip) SendDirectMessage(_ context.Context, userID int, content string) (int, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.calls++
+	if err := z.errs["dm"]; err != nil {
+		return 0, err
 	}
-	return nil
+	z.dms = append(z.dms, sentDM{to: userID, content: content})
+	return len(z.dms), nil
 }
 
-func (z *fakeZulip) move(from, to string) {
-	id := z.users[strings.ToLower(from)]
-	delete(z.users, strings.ToLower(from))
-	z.users[strings.ToLower(to)] = id
-}
-
-func (z *fakeZulip) has(addr string) bool {
-	_, ok := z.users[strings.ToLower(addr)]
-	return ok
+// has reports whether the account with id has addr.
+func (z *fakeZulip) addrOf(id int) string {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.settleLate()
+	if a, ok := z.accounts[id]; ok {
+		return a.addr
+	}
+	return ""
 }
 
 // memRecorder keeps every saved version of every change.
@@ -184,22 +306,98 @@ func (r *memRecorder) last() (Change, bool) {
 	return r.saved[len(r.saved)-1], true
 }
 
-type memLocker struct{ held map[string]bool }
+type memLocker struct {
+	held   map[string]bool
+	onLock func() // called when a lock is taken
+}
 
 func (l *memLocker) TryLock(_ context.Context, id string) (func(), bool, error) {
 	if l.held[id] {
 		return nil, false, nil
 	}
 	l.held[id] = true
+	if l.onLock != nil {
+		l.onLock()
+	}
 	return func() { delete(l.held, id) }, true, nil
 }
+
+// memBindings keeps bindings both ways, like the store.
+type memBindings struct {
+	byUser  map[string]Binding
+	byZulip map[int]string
+	err     error
+}
+
+func newMemBindings(bs ...Binding) *memBindings {
+	m := &memBindings{byUser: map[string]Binding{}, byZulip: map[int]string{}}
+	for _, b := range bs {
+		m.byUser[b.UserID], m.byZulip[b.ZulipUserID] = b, b.UserID
+	}
+	return m
+}
+
+func (m *memBindings) Binding(userID string) (Binding, bool, error) {
+	if m.err != nil {
+		return Binding{}, false, m.err
+	}
+	b, ok := m.byUser[userID]
+	return b, ok, nil
+}
+
+func (m *memBindings) Bind(b Binding) error {
+	if m.err != nil {
+		return m.err
+	}
+	if _, ok := m.byUser[b.UserID]; ok {
+		return fmt.Errorf("user: %w", ErrAlreadyBound)
+	}
+	if _, ok := m.byZulip[b.ZulipUserID]; ok {
+		return fmt.Errorf("zulip: %w", ErrAlreadyBound)
+	}
+	m.byUser[b.UserID], m.byZulip[b.ZulipUserID] = b, b.UserID
+	return nil
+}
+
+func (m *memBindings) Unbind(userID string) (Binding, bool, error) {
+	b, ok := m.byUser[userID]
+	if ok {
+		delete(m.byUser, userID)
+		delete(m.byZulip, b.ZulipUserID)
+	}
+	return b, ok, nil
+}
+
+type memLinkCodes struct{ codes map[string]LinkCode }
+
+func (m *memLinkCodes) LinkCode(userID string) (LinkCode, bool, error) {
+	c, ok := m.codes[userID]
+	return c, ok, nil
+}
+func (m *memLinkCodes) SaveLinkCode(userID string, c LinkCode) error { m.codes[userID] = c; return nil }
+func (m *memLinkCodes) DeleteLinkCode(userID string) error           { delete(m.codes, userID); return nil }
+
+type memUsage struct{ usage map[string]UserUsage }
+
+func (m *memUsage) Usage(userID string) (UserUsage, error)     { return m.usage[userID], nil }
+func (m *memUsage) SaveUsage(userID string, u UserUsage) error { m.usage[userID] = u; return nil }
+
+// clock is a settable time for tests.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time          { return c.t }
+func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // recLogger keeps log lines so tests can check what reaches the log.
 type recLogger struct{ lines []string }
 
 func (l *recLogger) add(level, msg string, kv ...any) {
-	l.lines = append(l.lines, level+" "+msg+" "+fmt.Sprint(kv...))
+	l.lines = append(l.lines, level+" "+msg+" "+strings.TrimSpace(fmt.Sprintln(kv...)))
 }
 func (l *recLogger) Info(msg string, kv ...any)  { l.add("info", msg, kv...) }
 func (l *recLogger) Warn(msg string, kv ...any)  { l.add("warn", msg, kv...) }
 func (l *recLogger) Error(msg string, kv ...any) { l.add("error", msg, kv...) }
+
+func (l *recLogger) String() string { return strings.Join(l.lines, "\n") }
+
+var errTimeout = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{id}", Err: errors.New("context deadline exceeded")}

@@ -1,30 +1,45 @@
 // Package account owns the email-change flow: it validates the request,
-// checks both systems before touching either, changes Mattermost, forwards
-// the change to Zulip, and puts Mattermost back when Zulip refuses. It knows
-// no UI and no Mattermost packages: the plugin hands it small adapters.
+// checks who is asking and which Zulip account is theirs, checks both
+// systems before touching either, changes Mattermost, forwards the change to
+// Zulip, and puts Mattermost back when Zulip refuses. It also owns the
+// binding between a Mattermost account and a Zulip account. It knows no UI
+// and no Mattermost packages: the plugin hands it small adapters.
 package account
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
 // User is what the flow needs of a Mattermost account.
 type User struct {
-	ID          string
-	Username    string
-	Email       string
-	AuthService string // non-empty when sign-in is managed by an identity provider
-	IsBot       bool
+	ID            string
+	Username      string
+	Email         string
+	AuthService   string // non-empty when sign-in is managed by an identity provider
+	IsBot         bool
+	EmailVerified bool // Mattermost clears it whenever the email changes
+	Deactivated   bool
 }
 
-// Errors a Mattermost adapter wraps so the flow can tell causes apart.
+// Session is what the flow needs of the caller's Mattermost session.
+type Session struct {
+	UserID  string
+	IsOAuth bool // created by an OAuth 2.0 app
+}
+
+// Errors the adapters wrap so the flow can tell causes apart.
 var (
 	ErrUserNotFound     = errors.New("account: user not found")
 	ErrEmailTaken       = errors.New("account: email already used by another account")
 	ErrDomainNotAllowed = errors.New("account: email domain not allowed")
+	ErrSessionNotFound  = errors.New("account: session not found")
+	// ErrAlreadyBound is returned by Bindings.Bind when the Mattermost user
+	// or the Zulip account is bound already.
+	ErrAlreadyBound = errors.New("account: already linked")
 )
 
 // Mattermost is what the flow needs of the Mattermost server.
@@ -34,6 +49,8 @@ type Mattermost interface {
 	// FindUserByEmail returns the account that uses email, or an error
 	// wrapping ErrUserNotFound when none does.
 	FindUserByEmail(email string) (User, error)
+	// ListUsers returns one page of every account, deactivated ones included.
+	ListUsers(page, perPage int) ([]User, error)
 	// UpdateEmail asks the server to change the user's email. Errors wrap
 	// ErrEmailTaken or ErrDomainNotAllowed when that is the cause.
 	UpdateEmail(userID, email string) error
@@ -42,13 +59,21 @@ type Mattermost interface {
 	RequiresEmailVerification() bool
 	// ValidEmail applies Mattermost's own rules for an email address.
 	ValidEmail(email string) bool
+	// GetSession returns the session, or an error wrapping ErrSessionNotFound.
+	GetSession(sessionID string) (Session, error)
+	// IsSystemAdmin reports whether the user may manage the system, by the
+	// server's permission checks.
+	IsSystemAdmin(userID string) bool
 }
 
 // Zulip is what the flow needs of the Zulip client (*zulip.Client).
 type Zulip interface {
 	ServerSettings(ctx context.Context) (zulip.ServerSettings, error)
 	GetUser(ctx context.Context, email string) (zulip.User, error)
-	ChangeEmail(ctx context.Context, current, newEmail string) error
+	GetUserByID(ctx context.Context, id int) (zulip.User, error)
+	Users(ctx context.Context) ([]zulip.User, error)
+	ChangeEmailByID(ctx context.Context, id int, newEmail string) error
+	SendDirectMessage(ctx context.Context, userID int, content string) (int, error)
 }
 
 // Recorder keeps the record of every change. Save is called at each step
@@ -58,9 +83,45 @@ type Recorder interface {
 }
 
 // Locker makes sure one user has one change in flight at a time, across a
-// cluster. TryLock returns ok=false when a change is already running.
+// cluster. TryLock returns ok=false when a change is already running; unlock
+// releases only this holder's lock.
 type Locker interface {
 	TryLock(ctx context.Context, userID string) (unlock func(), ok bool, err error)
+}
+
+// Bindings keeps which Zulip account belongs to which Mattermost account.
+type Bindings interface {
+	// Binding returns the user's binding; ok is false when there is none.
+	Binding(userID string) (b Binding, ok bool, err error)
+	// Bind stores b, atomically: it fails with an error wrapping
+	// ErrAlreadyBound when the user or the Zulip account is bound already.
+	Bind(b Binding) error
+	// Unbind removes the user's binding and returns it; ok is false when
+	// there was none.
+	Unbind(userID string) (b Binding, ok bool, err error)
+}
+
+// LinkCodes keeps the one-time codes of /account link, one per user.
+type LinkCodes interface {
+	LinkCode(userID string) (c LinkCode, ok bool, err error)
+	SaveLinkCode(userID string, c LinkCode) error
+	DeleteLinkCode(userID string) error
+}
+
+// Usage counts what a user did, for the limits. It is read and written under
+// the user's lock.
+type Usage interface {
+	Usage(userID string) (UserUsage, error)
+	SaveUsage(userID string, u UserUsage) error
+}
+
+// UserUsage is what counts against a user's limits.
+type UserUsage struct {
+	// Changes are the times of changes that changed something or wait on a
+	// verification link.
+	Changes []time.Time `json:"changes,omitempty"`
+	// Attempts are the times of requests that reached Zulip's checks.
+	Attempts []time.Time `json:"attempts,omitempty"`
 }
 
 // Logger is the server log. Key-value pairs follow the message.

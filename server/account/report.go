@@ -27,7 +27,7 @@ var failureTexts = map[Code]string{
 	CodeDomainNotAllowed:    "This server only accepts email addresses from certain domains, and %s is not one of them. Choose an address in an allowed domain.",
 	CodeTakenInZulip:        "Another Zulip account already uses %s. Choose another address, or ask your administrator if it should be yours.",
 	CodeZulipRefusedAddress: "Zulip does not accept %s as an email address. Choose another address.",
-	CodeZulipUserNotFound:   "Zulip has no account under your current address %s (or hides it from the sync bot), so the two cannot be changed together. Ask your administrator to check your Zulip account.",
+	CodeZulipUserNotFound:   "Zulip could not find your Zulip account (it may have been removed or hidden from the sync bot), so the two cannot be changed together. Ask your administrator to check your Zulip account.",
 	CodeZulipNotConfigured:  "Zulip sync is turned on but not set up. " + askAdmin,
 	CodeZulipTooOld:         "The Zulip server is too old to change emails through its API (it needs Zulip 10.0 or later). " + askAdmin,
 	CodeZulipUnauthorized:   "Zulip did not accept the sync bot's credentials. " + askAdmin,
@@ -39,6 +39,17 @@ var failureTexts = map[Code]string{
 	CodeMattermostFailed:    "Mattermost could not change your email. " + askAdmin,
 	CodeMattermostUnchanged: "Mattermost accepted the request but your email did not change. " + askAdmin,
 	CodeInternal:            "Something went wrong inside Account Sync. " + askAdmin,
+
+	CodeSessionUnknown:       "Account Sync could not check how you are signed in. " + askAdmin,
+	CodeOAuthRefused:         "Email changes from OAuth 2.0 apps are turned off on this server. Change your email in Mattermost itself, or ask your system administrator to turn on **Allow OAuth 2.0 apps to change emails** (System Console > Plugins > Account Sync).",
+	CodeLimitReached:         "You have reached the limit of %s in 24 hours. Your next change is possible %s.",
+	CodeTooManyAttempts:      "You have tried to change your email %s in the last hour. Your next try is possible %s.",
+	CodeNotLinked:            "Your Mattermost account is not linked to a Zulip account yet, so Account Sync cannot tell which Zulip account is yours. To link it, type `/account link <your-zulip-address>` (for example %s): the sync bot sends that Zulip account a code to type here.",
+	CodeZulipAccountMismatch: "Your current email %s belongs to a different Zulip account than the one linked to your Mattermost account, so Account Sync changes neither. Ask your administrator to check your accounts.",
+	CodeZulipAccountInactive: "Your linked Zulip account is deactivated or no longer exists. Ask your administrator, or remove the link with `/account unlink` and link your current Zulip account with `/account link <your-zulip-address>`.",
+	CodeZulipLinkedElsewhere: "The Zulip account with the address %s is already linked to another Mattermost account. Ask your administrator to check your accounts.",
+	CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
+	CodeAdminOnly:            "Only system administrators can run `/account link-all`.",
 }
 
 // Report renders the result as the ephemeral reply to the user.
@@ -72,6 +83,8 @@ func (r Result) Report() string {
 		fmt.Fprintf(&b, "Zulip did not take the change, so your Mattermost email was put back to %s. Nothing was changed. %s", oldA, r.failureText(r.Failure))
 	case StateNeedsAttention:
 		b.WriteString(r.attentionText())
+	case StateStarted:
+		b.WriteString(failureTexts[CodeInternal])
 	}
 	if r.showsReference() {
 		fmt.Fprintf(&b, " (Reference: %s)", code(ch.ID))
@@ -102,7 +115,8 @@ func (r Result) attentionText() string {
 	case ch.Mattermost == StatusUnknown:
 		return "Mattermost accepted the change but could not confirm it, so Zulip was not changed. " + askAdmin
 	default:
-		return fmt.Sprintf("Zulip did not answer in time, so your Mattermost email was put back to %s. Zulip may still have made the change to %s. "+askAdmin, oldA, newA)
+		return fmt.Sprintf("Your Mattermost email is now %s (it was %s), but Zulip did not confirm the change: it did not answer in time, so it may or may not have %s. "+
+			"Your administrator has been told (see the server log); please do not change your email again until they have checked.", newA, oldA, newA)
 	}
 }
 
@@ -117,11 +131,16 @@ func (r Result) failureText(f *Failure) string {
 	if !strings.Contains(text, "%s") {
 		return text
 	}
+	if f.Code == CodeLimitReached || f.Code == CodeTooManyAttempts {
+		return fmt.Sprintf(text, limitCount(f), whenText(f.Until, r.now()))
+	}
 	var arg string
 	switch f.Code {
 	case CodeAddressInvalid:
 		arg = code(r.Input)
-	case CodeSameAddress, CodeZulipUserNotFound:
+	case CodeNotLinked:
+		arg = code("/account link " + r.Change.OldEmail)
+	case CodeSameAddress, CodeZulipAccountMismatch, CodeZulipLinkedElsewhere:
 		arg = code(r.Change.OldEmail)
 	case CodeManagedBySSO:
 		arg = authServiceName(f.Detail)
@@ -158,6 +177,40 @@ func code(s string) string {
 	return "`" + s + "`"
 }
 
+// now is the time the report is made, for "in about N hours".
+func (r Result) now() time.Time {
+	if !r.Change.UpdatedAt.IsZero() {
+		return r.Change.UpdatedAt
+	}
+	return time.Now()
+}
+
+func limitCount(f *Failure) string {
+	switch {
+	case f.Code == CodeTooManyAttempts:
+		return fmt.Sprintf("%d times", f.Limit)
+	case f.Limit == 1:
+		return "1 email change"
+	default:
+		return fmt.Sprintf("%d email changes", f.Limit)
+	}
+}
+
+// whenText says when a limit lets the user go on: "in about 3 hours (after
+// 2026-11-23 15:04 UTC)".
+func whenText(until, now time.Time) string {
+	var in string
+	switch d := until.Sub(now); {
+	case d < time.Minute:
+		in = "in less than a minute"
+	case d < 2*time.Hour:
+		in = fmt.Sprintf("in about %d minutes", int(math.Ceil(d.Minutes())))
+	default:
+		in = fmt.Sprintf("in about %d hours", int(math.Round(d.Hours())))
+	}
+	return in + " (after " + until.UTC().Format("2006-01-02 15:04") + " UTC)"
+}
+
 func waitText(d time.Duration) string {
 	secs := int(math.Ceil(d.Seconds()))
 	if secs <= 1 {
@@ -183,4 +236,76 @@ func authServiceName(s string) string {
 		return n
 	}
 	return "an external identity provider (" + code(s) + ")"
+}
+
+// Report renders what /account link or /account unlink did.
+func (r LinkResult) Report() string {
+	addr := code(r.Address)
+	switch r.Outcome {
+	case LinkOutcomeCodeSent:
+		return fmt.Sprintf("The sync bot sent a direct message with a 6-digit code to the Zulip account %s. Type `/account link <code>` here within %d minutes to link it to your Mattermost account. "+
+			"If that Zulip account is not yours, nothing happens without the code.", addr, int(LinkCodeTTL.Minutes()))
+	case LinkOutcomeLinked:
+		return fmt.Sprintf("Your Mattermost account is now linked to the Zulip account %s. From now on `/account email` changes the email of that Zulip account together with your Mattermost email.", addr)
+	case LinkOutcomeAlreadyLinked:
+		return fmt.Sprintf("Your Mattermost account is already linked to the Zulip account %s. To link another one, first type `/account unlink`.", addr)
+	case LinkOutcomeWrongCode:
+		if r.TriesLeft <= 0 {
+			return "That code is not right, and it was the last try. Ask for a new code with `/account link <your-zulip-address>`."
+		}
+		return fmt.Sprintf("That code is not right. You have %d more %s; check the direct message from the sync bot in Zulip.", r.TriesLeft, plural(r.TriesLeft, "try", "tries"))
+	case LinkOutcomeCodeExpired:
+		return "That code has expired or was used up. Ask for a new one with `/account link <your-zulip-address>`."
+	case LinkOutcomeNoCode:
+		return "There is no code waiting for you. First type `/account link <your-zulip-address>`; the sync bot then sends you a code in Zulip."
+	case LinkOutcomeTooManyCodes:
+		return fmt.Sprintf("A code was sent a short while ago, or too many codes were asked for today. You can ask for a new code %s.", whenText(r.Until, time.Now()))
+	case LinkOutcomeNoZulipUser:
+		return fmt.Sprintf("Zulip has no active account under %s that the sync bot can see. Check the address you use in Zulip; if Zulip hides your email from everyone, give the address shown in your Zulip profile instead.", addr)
+	case LinkOutcomeUnlinked:
+		return fmt.Sprintf("Your Mattermost account is no longer linked to the Zulip account %s. `/account email` now changes nothing until you link again.", addr)
+	case LinkOutcomeNotLinked:
+		return "Your Mattermost account is not linked to a Zulip account."
+	default:
+		text := Result{Failure: r.Failure, Input: r.Input, Change: Change{OldEmail: r.Address}}.failureText(r.Failure)
+		return text + " Nothing was changed."
+	}
+}
+
+// Report renders what /account link-all did. At most maxSkippedLines
+// skipped users are named; the server log has the counts.
+func (r LinkAllReport) Report() string {
+	if r.Failure != nil {
+		return Result{Failure: r.Failure}.failureText(r.Failure) + " Nothing was changed."
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Linked %d %s. Already linked before: %d. Skipped: %d.", r.Linked, plural(r.Linked, "account", "accounts"), r.AlreadyLinked, len(r.Skipped))
+	if len(r.Skipped) > 0 {
+		b.WriteString("\n\nSkipped (these users can link themselves with `/account link <zulip-address>`):")
+	}
+	for i, u := range r.Skipped {
+		if i == maxSkippedLines {
+			fmt.Fprintf(&b, "\n- and %d more", len(r.Skipped)-maxSkippedLines)
+			break
+		}
+		fmt.Fprintf(&b, "\n- @%s (%s): %s", strings.ReplaceAll(u.Username, "`", ""), code(u.Email), u.Reason)
+	}
+	return b.String()
+}
+
+const maxSkippedLines = 50
+
+// linkCodeMessage is the direct message the bot sends in Zulip.
+func linkCodeMessage(username, linkCode string) string {
+	return fmt.Sprintf("**Account Sync**: the Mattermost user %s asked to link this Zulip account to their Mattermost account, "+
+		"so that changing their email in Mattermost also changes it here.\n\n"+
+		"If that is you, type `/account link %s` in Mattermost within %d minutes.\n\n"+
+		"If it is not you, ignore this message: nothing changes without the code.", code("@"+username), linkCode, int(LinkCodeTTL.Minutes()))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

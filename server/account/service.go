@@ -7,24 +7,42 @@ import (
 	"time"
 )
 
-// DefaultFlowTimeout bounds one whole change, Zulip calls included.
-const DefaultFlowTimeout = 45 * time.Second
+// Time bounds of one change. The flow (checks, Mattermost, the final Zulip
+// PATCH) has DefaultFlowTimeout; settling a lost answer has its own
+// DefaultSettleTimeout after that. MaxDuration is the most a change can take;
+// the per-user lock must outlive it by a wide margin.
+const (
+	DefaultFlowTimeout   = 45 * time.Second
+	DefaultSettleTimeout = 30 * time.Second
+	MaxDuration          = DefaultFlowTimeout + DefaultSettleTimeout
+)
 
 // Options configure a Service.
 type Options struct {
 	// SyncZulip forwards changes to Zulip. When true and Zulip is nil, every
 	// change is refused with CodeZulipNotConfigured.
 	SyncZulip bool
+	// AllowOAuth lets sessions created by OAuth 2.0 apps change emails.
+	AllowOAuth bool
+	// MaxChangesPerDay limits a user's changes over a rolling 24 hours; 0
+	// means no limit. System admins are exempt.
+	MaxChangesPerDay int
+
 	Recorder  Recorder
 	Locker    Locker
+	Bindings  Bindings
+	LinkCodes LinkCodes
+	Usage     Usage // nil: no limits
 	Logger    Logger
-	// Now and FlowTimeout are for tests; defaults are time.Now and DefaultFlowTimeout.
-	Now         func() time.Time
-	FlowTimeout time.Duration
+	// Now, FlowTimeout and SettleTimeout are for tests; defaults are
+	// time.Now, DefaultFlowTimeout and DefaultSettleTimeout.
+	Now           func() time.Time
+	FlowTimeout   time.Duration
+	SettleTimeout time.Duration
 }
 
-// Service owns the email-change flow. The slash command and the HTTP API
-// both call it.
+// Service owns the email-change flow and the account bindings. The slash
+// command and the HTTP API both call it.
 type Service struct {
 	mm   Mattermost
 	zc   Zulip
@@ -40,21 +58,26 @@ func NewService(mm Mattermost, zc Zulip, opts Options) *Service {
 	if opts.FlowTimeout <= 0 {
 		opts.FlowTimeout = DefaultFlowTimeout
 	}
+	if opts.SettleTimeout <= 0 {
+		opts.SettleTimeout = DefaultSettleTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = nopLogger{}
 	}
 	return &Service{mm: mm, zc: zc, opts: opts}
 }
 
-// Request asks to change one user's email.
+// Request asks to change the caller's own email.
 type Request struct {
-	UserID   string
-	NewEmail string // as typed; the flow normalises it
+	UserID    string
+	SessionID string // the caller's Mattermost session
+	NewEmail  string // as typed; the flow normalises it
 }
 
-// Result is what happened. Change is always set (its ID empty when the
-// request was refused before a record was made). Failure says why the change
-// stopped; RollbackFailure why putting Mattermost back failed.
+// Result is what happened. Change is always set; it is stored only once the
+// flow is about to change something (refusals before that are only
+// logged). Failure says why the change stopped; RollbackFailure why putting
+// Mattermost back failed.
 type Result struct {
 	Change          Change
 	Failure         *Failure
@@ -63,72 +86,90 @@ type Result struct {
 	Input string
 }
 
-// ChangeEmail runs the whole flow for req: validate, check both systems,
-// change Mattermost, forward to Zulip, put Mattermost back if Zulip fails.
+// ChangeEmail runs the whole flow for req: check who asks, validate, take
+// the user's lock, check both systems and the caller's Zulip account,
+// record, change Mattermost, forward to Zulip, put Mattermost back if Zulip
+// refuses.
 func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
 
 	now := s.opts.Now()
 	res := Result{
-		Input:  strings.TrimSpace(req.NewEmail),
-		Change: Change{UserID: req.UserID, State: StateStarted, Mattermost: StatusUntouched, Zulip: s.initialZulipStatus(), CreatedAt: now, UpdatedAt: now},
+		Input: strings.TrimSpace(req.NewEmail),
+		Change: Change{ID: newChangeID(), UserID: req.UserID, State: StateStarted, Mattermost: StatusUntouched,
+			Zulip: s.initialZulipStatus(), CreatedAt: now, UpdatedAt: now},
 	}
 	ch := &res.Change
 
-	user, err := s.mm.GetUser(req.UserID)
-	if err != nil {
-		return s.refuse(ctx, &res, StepValidate, newFailure(CodeMattermostFailed, err), false)
+	if f := s.checkSession(req); f != nil {
+		return s.refuse(&res, StepValidate, f)
 	}
-	ch.OldEmail = user.Email
-	addr, f := s.validate(user, req.NewEmail)
-	if f != nil {
-		return s.refuse(ctx, &res, StepValidate, f, false)
+	addr, err := NormalizeAddress(req.NewEmail, s.mm.ValidEmail)
+	if err != nil {
+		return s.refuse(&res, StepValidate, asFailure(err, CodeAddressInvalid))
 	}
 	ch.NewEmail = addr
+	if s.opts.SyncZulip && s.zc == nil {
+		return s.refuse(&res, StepValidate, newFailure(CodeZulipNotConfigured, nil))
+	}
 
 	if s.opts.Locker != nil {
-		unlock, ok, err := s.opts.Locker.TryLock(ctx, user.ID)
+		unlock, ok, err := s.opts.Locker.TryLock(ctx, req.UserID)
 		if err != nil {
-			return s.refuse(ctx, &res, StepValidate, newFailure(CodeInternal, err), false)
+			return s.refuse(&res, StepValidate, newFailure(CodeInternal, err))
 		}
 		if !ok {
-			return s.refuse(ctx, &res, StepValidate, newFailure(CodeBusy, nil), false)
+			return s.refuse(&res, StepValidate, newFailure(CodeBusy, nil))
 		}
 		defer unlock()
 	}
 
-	ch.ID = newChangeID()
-	ch.step(s.opts.Now(), StepValidate, "")
-	if s.opts.Recorder != nil {
-		// No record, no change: the record is what a later job resumes from.
-		if err := s.opts.Recorder.SaveChange(ctx, ch); err != nil {
-			ch.ID = ""
-			return s.refuse(ctx, &res, StepValidate, newFailure(CodeInternal, err), false)
-		}
+	// Read the user under the lock, so no other change of theirs runs
+	// between this read and the write.
+	user, err := s.mm.GetUser(req.UserID)
+	if err != nil {
+		return s.refuse(&res, StepValidate, newFailure(CodeMattermostFailed, err))
 	}
+	ch.OldEmail = user.Email
+	if f := s.validateUser(user, addr); f != nil {
+		return s.refuse(&res, StepValidate, f)
+	}
+	lim, f := s.checkLimits(user.ID)
+	if f != nil {
+		return s.refuse(&res, StepValidate, f)
+	}
+	ch.step(s.opts.Now(), StepValidate, "")
 
 	if f := s.checkMattermost(ch.NewEmail, user.ID); f != nil {
-		return s.refuse(ctx, &res, StepCheckMattermost, f, true)
+		return s.refuse(&res, StepCheckMattermost, f)
 	}
 	ch.step(s.opts.Now(), StepCheckMattermost, "")
 
 	var target zulipTarget
 	if s.opts.SyncZulip {
-		var f *Failure
-		target, f = s.checkZulip(ctx, ch.OldEmail, ch.NewEmail)
+		lim.countAttempt(s)
+		target, f = s.checkZulip(ctx, user, ch)
 		if f != nil {
-			return s.refuse(ctx, &res, StepCheckZulip, f, true)
+			return s.refuse(&res, StepCheckZulip, f)
 		}
 		ch.ZulipUserID = target.userID
 		ch.step(s.opts.Now(), StepCheckZulip, "")
 	}
-	s.save(ctx, ch)
+
+	// Write ahead: no record, no change. The record is what an admin and a
+	// later job work from.
+	if s.opts.Recorder != nil {
+		if err := s.opts.Recorder.SaveChange(ctx, ch); err != nil {
+			return s.refuse(&res, StepCheckZulip, newFailure(CodeInternal, err))
+		}
+	}
 
 	if f := s.applyMattermost(ch); f != nil {
 		res.Failure = f
 		return s.finish(ctx, &res)
 	}
+	lim.countChange(s)
 	if ch.Mattermost == StatusPending {
 		return s.finish(ctx, &res)
 	}
@@ -148,44 +189,38 @@ func (s *Service) initialZulipStatus() SystemStatus {
 	return StatusDisabled
 }
 
-// validate checks the request against the user before anything else and
-// returns the normalised address.
-func (s *Service) validate(user User, raw string) (string, *Failure) {
+// validateUser checks the caller's account against the request.
+func (s *Service) validateUser(user User, addr string) *Failure {
 	if user.IsBot {
-		return "", newFailure(CodeBotAccount, nil)
+		return newFailure(CodeBotAccount, nil)
 	}
 	if user.AuthService != "" {
 		f := newFailure(CodeManagedBySSO, nil)
 		f.Detail = user.AuthService
-		return "", f
-	}
-	addr, err := NormalizeAddress(raw, s.mm.ValidEmail)
-	if err != nil {
-		var f *Failure
-		if errors.As(err, &f) {
-			return "", f
-		}
-		return "", newFailure(CodeAddressInvalid, err)
+		return f
 	}
 	if strings.EqualFold(addr, user.Email) {
-		return "", newFailure(CodeSameAddress, nil)
+		return newFailure(CodeSameAddress, nil)
 	}
-	if s.opts.SyncZulip && s.zc == nil {
-		return "", newFailure(CodeZulipNotConfigured, nil)
-	}
-	return addr, nil
+	return nil
 }
 
-// refuse ends a change that stopped before anything was changed.
-func (s *Service) refuse(ctx context.Context, res *Result, step string, f *Failure, record bool) Result {
+func asFailure(err error, fallback Code) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	return newFailure(fallback, err)
+}
+
+// refuse ends a change that stopped before anything was changed. It is
+// logged, not stored: nothing happened that needs a record.
+func (s *Service) refuse(res *Result, step string, f *Failure) Result {
 	res.Failure = f
 	res.Change.State = StateRefused
 	res.Change.Code = f.Code
 	res.Change.step(s.opts.Now(), step, f.Code)
 	s.logFailure("account sync: email change refused", res.Change, f)
-	if record {
-		s.save(ctx, &res.Change)
-	}
 	return *res
 }
 
@@ -221,10 +256,7 @@ func (s *Service) errKV(res *Result) []any {
 }
 
 func (s *Service) logFailure(msg string, ch Change, f *Failure) {
-	kv := []any{"user_id", ch.UserID, "code", string(f.Code)}
-	if ch.ID != "" {
-		kv = append(kv, "change_id", ch.ID)
-	}
+	kv := []any{"user_id", ch.UserID, "code", string(f.Code), "change_id", ch.ID}
 	if f.Err != nil {
 		kv = append(kv, "error", errString(f))
 	}

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,43 @@ const (
 	annNew = "ann@new.example.org"
 )
 
-func annUser() User { return User{ID: "u1", Username: "ann", Email: ann} }
+func annUser() User { return User{ID: "u1", Username: "ann", Email: ann, EmailVerified: true} }
+
+// req is Ann's request from her own plain session.
+func req(newEmail string) Request {
+	return Request{UserID: "u1", SessionID: "s-u1", NewEmail: newEmail}
+}
+
+// harness wires a Service to fakes. Ann (u1) exists in both systems; her
+// Zulip account is 10.
+type harness struct {
+	mm       *fakeMattermost
+	z        *fakeZulip
+	rec      *memRecorder
+	bindings *memBindings
+	codes    *memLinkCodes
+	usage    *memUsage
+	log      *recLogger
+	clock    *clock
+	locker   *memLocker
+	opts     Options
+}
+
+func newHarness(users []User, zulipAddrs ...string) *harness {
+	h := &harness{
+		mm: newFakeMattermost(users...), z: newFakeZulip(zulipAddrs...), rec: &memRecorder{}, bindings: newMemBindings(),
+		codes: &memLinkCodes{codes: map[string]LinkCode{}}, usage: &memUsage{usage: map[string]UserUsage{}}, log: &recLogger{},
+		clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}, locker: &memLocker{held: map[string]bool{}},
+	}
+	h.opts = Options{SyncZulip: true, MaxChangesPerDay: 5, SettleTimeout: 50 * time.Millisecond}
+	return h
+}
+
+func (h *harness) service() *Service {
+	o := h.opts
+	o.Recorder, o.Locker, o.Bindings, o.LinkCodes, o.Usage, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.codes, h.usage, h.log, h.clock.now
+	return NewService(h.mm, h.z, o)
+}
 
 var (
 	errDown   = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Err: errors.New("connection refused")}
@@ -27,6 +64,7 @@ var (
 	errLocal  = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "Utilisateur inconnu", Reason: zulip.ReasonBadRequest}
 	err405    = &zulip.APIError{Status: 405, Msg: "Method Not Allowed", Reason: zulip.ReasonMethodNotAllowed}
 	errRate   = &zulip.RateLimitError{Op: "PATCH", RetryAfter: 28700 * time.Millisecond}
+	errMoved  = &zulip.RedirectError{Op: "PATCH /api/v1/users/{id}", Status: 301, TargetScheme: "http", TargetHost: "zulip.example.org"}
 )
 
 func TestChangeEmail(t *testing.T) {
@@ -37,168 +75,186 @@ func TestChangeEmail(t *testing.T) {
 		user    User
 		others  []User
 		setupMM func(*fakeMattermost)
-		zulip   []string // addresses in Zulip
+		zulip   []string // addresses in Zulip (Ann's account first: id 10)
 		setupZ  func(*fakeZulip)
+		bound   bool // Ann is bound to Zulip account 10 before the change
 		noZulip bool
 
 		wantState     State
 		wantCode      Code
 		wantMMEmail   string
-		wantZulipHas  string // address Zulip must have for Ann's account ("" to skip)
+		wantZulip     string // Ann's Zulip account's address at the end ("" to skip)
 		wantMM, wantZ SystemStatus
 		wantReport    []string
-		wantPatches   int  // -1 to skip
-		noRecord      bool // refused while validating: nothing is recorded
+		wantAbsent    []string
+		wantPatches   []string // nil to skip; empty for none
+		noRecord      bool     // refused before anything changed: nothing is stored
 	}{
 		{
-			name: "happy path changes both", sync: true, input: "  Ann@New.Example.org ",
+			name: "happy path changes both and binds by verified email", sync: true, input: "  Ann@New.Example.org ",
 			zulip:     []string{ann},
-			wantState: StateDone, wantMMEmail: annNew, wantZulipHas: annNew, wantMM: StatusChanged, wantZ: StatusChanged,
-			wantReport: []string{"`ann@new.example.org` in Mattermost and in Zulip", "it was `ann@example.org`"}, wantPatches: 2,
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged,
+			wantReport: []string{"`ann@new.example.org` in Mattermost and in Zulip", "it was `ann@example.org`"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
 			name: "sync off changes Mattermost only", sync: false, input: annNew, noZulip: true,
 			wantState: StateDone, wantMMEmail: annNew, wantMM: StatusChanged, wantZ: StatusDisabled,
-			wantReport: []string{"Zulip sync is turned off"}, wantPatches: -1,
+			wantReport: []string{"Zulip sync is turned off"},
 		},
 		{
 			name: "empty address", sync: true, input: "  ", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeAddressMissing, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"Please give the new address"}, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeAddressMissing, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"Please give the new address"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "display name refused", sync: true, input: "Ann <ann@new.example.org>", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"not a valid email address", "Nothing was changed"}, wantPatches: 0, noRecord: true,
-		},
-		{
-			name: "angle brackets refused", sync: true, input: "<ann@new.example.org>", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"not a valid email address", "Nothing was changed"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "markdown injection is shown inert", sync: true, input: "[click](http://evil.example)@x.org", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantReport: []string{"`[click](http://evil.example)@x.org`"}, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantReport: []string{"`[click](http://evil.example)@x.org`"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "server rules refuse", sync: true, input: "invalid@example.org", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantPatches: []string{}, noRecord: true,
+		},
+		{
+			name: "zulip's rules refuse a one-letter top-level domain before anything", sync: true, input: "ann@new.example.o", zulip: []string{ann},
+			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{}, noRecord: true,
+		},
+		{
+			name: "zulip's rules refuse a right-to-left override before anything", sync: true, input: "ann\u202e@new.example.org", zulip: []string{ann},
+			wantState: StateRefused, wantCode: CodeAddressInvalid, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "too long", sync: true, input: strings.Repeat("a", 130) + "@example.org", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeAddressTooLong, wantMMEmail: ann, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeAddressTooLong, wantMMEmail: ann, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "same address other case", sync: true, input: "ANN@example.org", zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeSameAddress, wantMMEmail: ann, wantReport: []string{"already is `ann@example.org`"}, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeSameAddress, wantMMEmail: ann, wantReport: []string{"already is `ann@example.org`"}, wantAbsent: []string{"Nothing was changed"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
-			name: "SSO user refused", sync: true, input: annNew, user: User{ID: "u1", Email: ann, AuthService: "gitlab"}, zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeManagedBySSO, wantMMEmail: ann, wantReport: []string{"signs in with GitLab"}, wantPatches: 0, noRecord: true,
+			name: "SSO user refused", sync: true, input: annNew, user: User{ID: "u1", Email: ann, AuthService: "gitlab", EmailVerified: true}, zulip: []string{ann},
+			wantState: StateRefused, wantCode: CodeManagedBySSO, wantMMEmail: ann, wantReport: []string{"signs in with GitLab"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "bot refused", sync: true, input: annNew, user: User{ID: "u1", Email: ann, IsBot: true}, zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeBotAccount, wantMMEmail: ann, wantPatches: 0, noRecord: true,
+			wantState: StateRefused, wantCode: CodeBotAccount, wantMMEmail: ann, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "taken in Mattermost", sync: true, input: annNew, others: []User{{ID: "u2", Email: annNew}}, zulip: []string{ann},
-			wantState: StateRefused, wantCode: CodeTakenInMattermost, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"Another Mattermost account already uses `ann@new.example.org`"}, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeTakenInMattermost, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"Another Mattermost account already uses `ann@new.example.org`"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "taken in Zulip", sync: true, input: annNew, zulip: []string{ann, annNew},
-			wantState: StateRefused, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"Another Zulip account"}, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"Another Zulip account"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "sync on but not configured", sync: true, input: annNew, noZulip: true,
-			wantState: StateRefused, wantCode: CodeZulipNotConfigured, wantMMEmail: ann, wantReport: []string{"not set up", "ask your system administrator"}, wantPatches: -1, noRecord: true,
+			wantState: StateRefused, wantCode: CodeZulipNotConfigured, wantMMEmail: ann, wantReport: []string{"not set up", "ask your system administrator"}, noRecord: true,
 		},
 		{
 			name: "zulip too old", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.level, z.version = 312, "9.4" },
-			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"Zulip 10.0 or later"}, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"Zulip 10.0 or later"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "zulip feature level unknown", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.level = 0 },
-			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "zulip down before anything", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["settings"] = errDown },
-			wantState: StateRefused, wantCode: CodeZulipUnavailable, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"could not be reached", "Nothing was changed"}, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeZulipUnavailable, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"could not be reached", "Nothing was changed"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "wrong api key", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["get"] = errUnauth },
-			wantState: StateRefused, wantCode: CodeZulipUnauthorized, wantMMEmail: ann, wantReport: []string{"credentials", "ask your system administrator"}, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeZulipUnauthorized, wantMMEmail: ann, wantReport: []string{"credentials", "ask your system administrator"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
-			name: "user missing in Zulip", sync: true, input: annNew, zulip: []string{"bob@example.org"},
-			wantState: StateRefused, wantCode: CodeZulipUserNotFound, wantMMEmail: ann, wantReport: []string{"Zulip has no account under your current address `ann@example.org`"}, wantPatches: 0,
+			name: "no Zulip account under the email: not linked, told how to link", sync: true, input: annNew, zulip: []string{"bob@example.org"},
+			wantState: StateRefused, wantCode: CodeNotLinked, wantMMEmail: ann, wantReport: []string{"not linked to a Zulip account yet", "`/account link ann@example.org`", "Nothing was changed"}, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "localised no such user still maps by context", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["get:"+ann] = errLocal },
-			wantState: StateRefused, wantCode: CodeZulipUserNotFound, wantMMEmail: ann, wantPatches: 0,
+			wantState: StateRefused, wantCode: CodeNotLinked, wantMMEmail: ann, wantPatches: []string{}, noRecord: true,
 		},
 		{
 			name: "bot lacks permission (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errNoPerm} },
-			wantState: StateRefused, wantCode: CodeZulipNoPermission, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"lacks Zulip's permission"}, wantPatches: 1,
+			wantState: StateRefused, wantCode: CodeZulipNoPermission, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"lacks Zulip's permission"}, wantPatches: []string{"10->" + ann}, noRecord: true,
 		},
 		{
 			name: "bot not admin (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errInsuff} },
-			wantState: StateRefused, wantCode: CodeZulipBotNotAdmin, wantMMEmail: ann, wantPatches: 1,
-		},
-		{
-			name: "method not allowed (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{err405} },
-			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: 1,
+			wantState: StateRefused, wantCode: CodeZulipBotNotAdmin, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
 		},
 		{
 			name: "new_email ignored (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{zulip.ErrEmailIgnored} },
-			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: 1,
+			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
+		},
+		{
+			name: "redirect at the probe is a configuration problem", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errMoved} },
+			wantState: StateRefused, wantCode: CodeZulipRedirect, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"redirect", "ask your system administrator", "Nothing was changed"}, noRecord: true,
 		},
 		{
 			name: "rate limited before anything", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errRate} },
-			wantState: StateRefused, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantReport: []string{"Try again in 29 seconds"}, wantPatches: 1,
+			wantState: StateRefused, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantReport: []string{"Try again in 29 seconds"}, noRecord: true,
 		},
 		{
 			name: "domain not allowed by Mattermost", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.allowDomains = []string{"example.org"} },
-			wantState: StateRefused, wantCode: CodeDomainNotAllowed, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"certain domains"}, wantPatches: 1,
+			wantState: StateRefused, wantCode: CodeDomainNotAllowed, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"certain domains"}, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "verification required holds everything", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.verify = true },
-			wantState: StatePendingVerification, wantMMEmail: ann, wantZulipHas: ann, wantMM: StatusPending, wantZ: StatusUntouched,
-			wantReport: []string{"confirmation link to `ann@new.example.org`", "Zulip was not changed: it still has `ann@example.org`"}, wantPatches: 1,
+			wantState: StatePendingVerification, wantMMEmail: ann, wantZulip: ann, wantMM: StatusPending, wantZ: StatusUntouched,
+			wantReport: []string{"confirmation link to `ann@new.example.org`", "Zulip was not changed: it still has `ann@example.org`"}, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "update accepted but email kept", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.keepEmail = true },
-			wantState: StateMattermostNotChanged, wantCode: CodeMattermostUnchanged, wantMMEmail: ann, wantZulipHas: ann, wantReport: []string{"did not change"}, wantPatches: 1,
+			wantState: StateMattermostNotChanged, wantCode: CodeMattermostUnchanged, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"did not change"}, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "mattermost update fails", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.updateErr = errors.New("db") },
-			wantState: StateRefused, wantCode: CodeMattermostFailed, wantMMEmail: ann, wantZulipHas: ann, wantPatches: 1,
+			wantState: StateRefused, wantCode: CodeMattermostFailed, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "zulip refuses the real patch: Mattermost rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTaken} },
-			wantState: StateRolledBack, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulipHas: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched,
-			wantReport: []string{"put back to `ann@example.org`", "Another Zulip account"}, wantPatches: 2,
+			wantState: StateRolledBack, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched,
+			wantReport: []string{"put back to `ann@example.org`", "Another Zulip account"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
-			name: "zulip 500 at the patch: rolled back, confirmed untouched", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, err500} },
-			wantState: StateRolledBack, wantCode: CodeZulipUnavailable, wantMMEmail: ann, wantZulipHas: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched, wantPatches: 2,
+			name: "rate limited at the real patch: a clear answer, rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errRate} },
+			wantState: StateRolledBack, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched, wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
-			name: "zulip answer lost after applying: counted as done", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, err500}; z.applyLost = true },
-			wantState: StateDone, wantMMEmail: annNew, wantZulipHas: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: 2,
+			name: "redirect at the real patch: a clear answer, rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errMoved} },
+			wantState: StateRolledBack, wantCode: CodeZulipRedirect, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched, wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
-			name: "zulip unreachable after patch: rolled back, flagged", sync: true, input: annNew, zulip: []string{ann},
-			setupZ:    func(z *fakeZulip) { z.patchErrs = []error{nil, errDown}; z.downAfter = 2 },
-			wantState: StateNeedsAttention, wantCode: CodeZulipUnavailable, wantMMEmail: ann, wantMM: StatusRolledBack, wantZ: StatusUnknown,
-			wantReport: []string{"may still have made the change"}, wantPatches: 2,
+			name: "zulip 500 at the patch: the repeat makes the change", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, err500} },
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{"10->" + ann, "10->" + annNew, "10->" + annNew},
+		},
+		{
+			name: "answer lost, Zulip commits late: the repeat settles it as done", sync: true, input: annNew, zulip: []string{ann},
+			setupZ:    func(z *fakeZulip) { z.patchErrs = []error{nil, errTimeout}; z.applyLost = true },
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{"10->" + ann, "10->" + annNew, "10->" + annNew},
+		},
+		{
+			name: "answer lost, the repeat is clearly refused: rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTimeout, errTaken} },
+			wantState: StateRolledBack, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched,
+		},
+		{
+			name: "answer lost and Zulip stays silent: outcome unknown, Mattermost kept, flagged", sync: true, input: annNew, zulip: []string{ann},
+			setupZ:    func(z *fakeZulip) { z.patchErrs = []error{nil, errTimeout, errDown, errDown, errDown, errDown} },
+			wantState: StateNeedsAttention, wantCode: CodeZulipUnavailable, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusChanged, wantZ: StatusUnknown,
+			wantReport: []string{"Your Mattermost email is now `ann@new.example.org`", "Zulip did not confirm", "Reference"}, wantAbsent: []string{"Nothing was changed", "put back"},
 		},
 		{
 			name: "rollback fails: flagged loudly", sync: true, input: annNew, zulip: []string{ann},
 			setupMM: func(m *fakeMattermost) { m.failRollback = true }, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTaken} },
-			wantState: StateNeedsAttention, wantCode: CodeTakenInZulip, wantMMEmail: annNew, wantZulipHas: ann, wantMM: StatusRollbackFailed,
-			wantReport: []string{"Your accounts now differ", "Mattermost has `ann@new.example.org` but Zulip still has `ann@example.org`"}, wantPatches: 2,
+			wantState: StateNeedsAttention, wantCode: CodeTakenInZulip, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusRollbackFailed,
+			wantReport: []string{"Your accounts now differ", "Mattermost has `ann@new.example.org` but Zulip still has `ann@example.org`"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
-			name: "zulip already has the new address for this user", sync: true, input: annNew, zulip: []string{ann},
-			setupZ:    func(z *fakeZulip) { z.users[annNew] = z.users[ann] },
-			wantState: StateDone, wantMMEmail: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: 0,
+			name: "zulip already has the new address for the bound account", sync: true, input: annNew, zulip: []string{annNew}, bound: true,
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{},
 		},
 	}
 	for _, tc := range tests {
@@ -207,22 +263,25 @@ func TestChangeEmail(t *testing.T) {
 			if user.ID == "" {
 				user = annUser()
 			}
-			mm := newFakeMattermost(append([]User{user}, tc.others...)...)
+			h := newHarness(append([]User{user}, tc.others...), tc.zulip...)
+			h.opts.SyncZulip = tc.sync
+			if tc.bound {
+				h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+			}
 			if tc.setupMM != nil {
-				tc.setupMM(mm)
+				tc.setupMM(h.mm)
 			}
-			z := newFakeZulip(tc.zulip...)
 			if tc.setupZ != nil {
-				tc.setupZ(z)
+				tc.setupZ(h.z)
 			}
-			var zc Zulip = z
+			svc := h.service()
 			if tc.noZulip {
-				zc = nil
+				o := h.opts
+				o.Recorder, o.Locker, o.Bindings, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.log, h.clock.now
+				svc = NewService(h.mm, nil, o)
 			}
-			rec := &memRecorder{}
-			svc := NewService(mm, zc, Options{SyncZulip: tc.sync, Recorder: rec, Locker: &memLocker{held: map[string]bool{}}, Logger: &recLogger{}})
 
-			res := svc.ChangeEmail(context.Background(), Request{UserID: user.ID, NewEmail: tc.input})
+			res := svc.ChangeEmail(context.Background(), Request{UserID: user.ID, SessionID: "s-" + user.ID, NewEmail: tc.input})
 
 			if res.Change.State != tc.wantState {
 				t.Errorf("state = %s, want %s (failure %v)", res.Change.State, tc.wantState, res.Failure)
@@ -234,11 +293,13 @@ func TestChangeEmail(t *testing.T) {
 			if gotCode != tc.wantCode {
 				t.Errorf("code = %q, want %q (%v)", gotCode, tc.wantCode, res.Failure)
 			}
-			if got := mm.users[user.ID].Email; got != tc.wantMMEmail {
+			if got := h.mm.users[user.ID].Email; got != tc.wantMMEmail {
 				t.Errorf("Mattermost email = %s, want %s", got, tc.wantMMEmail)
 			}
-			if tc.wantZulipHas != "" && !z.has(tc.wantZulipHas) {
-				t.Errorf("Zulip lacks %s; has %v", tc.wantZulipHas, z.users)
+			if tc.wantZulip != "" {
+				if got := h.z.addrOf(10); got != tc.wantZulip {
+					t.Errorf("Zulip account 10 has %q, want %q", got, tc.wantZulip)
+				}
 			}
 			if tc.wantMM != "" && res.Change.Mattermost != tc.wantMM {
 				t.Errorf("Mattermost status = %s, want %s", res.Change.Mattermost, tc.wantMM)
@@ -246,8 +307,8 @@ func TestChangeEmail(t *testing.T) {
 			if tc.wantZ != "" && res.Change.Zulip != tc.wantZ {
 				t.Errorf("Zulip status = %s, want %s", res.Change.Zulip, tc.wantZ)
 			}
-			if tc.wantPatches >= 0 && len(z.patches) != tc.wantPatches {
-				t.Errorf("Zulip PATCH calls = %v, want %d", z.patches, tc.wantPatches)
+			if tc.wantPatches != nil && strings.Join(h.z.patches, ",") != strings.Join(tc.wantPatches, ",") {
+				t.Errorf("Zulip PATCH calls = %v, want %v", h.z.patches, tc.wantPatches)
 			}
 			report := res.Report()
 			for _, want := range tc.wantReport {
@@ -255,72 +316,93 @@ func TestChangeEmail(t *testing.T) {
 					t.Errorf("report lacks %q:\n%s", want, report)
 				}
 			}
-			last, saved := rec.last()
-			if saved == tc.noRecord {
-				t.Errorf("record saved = %v, want %v", saved, !tc.noRecord)
+			for _, absent := range tc.wantAbsent {
+				if strings.Contains(report, absent) {
+					t.Errorf("report says %q:\n%s", absent, report)
+				}
 			}
-			if saved && last.State != res.Change.State {
-				t.Errorf("last record state = %s, result state = %s", last.State, res.Change.State)
+			last, saved := h.rec.last()
+			if saved == tc.noRecord {
+				t.Fatalf("record saved = %v, want %v", saved, !tc.noRecord)
+			}
+			if saved {
+				assertRecord(t, last, res.Change)
+				if tc.sync && last.ZulipUserID != 10 {
+					t.Errorf("record's Zulip user = %d, want 10", last.ZulipUserID)
+				}
 			}
 		})
 	}
 }
 
-func TestProbeUsesZulipsExactAddress(t *testing.T) {
-	mm := newFakeMattermost(annUser())
-	z := newFakeZulip(ann)
-	svc := NewService(mm, z, Options{SyncZulip: true})
-	res := svc.ChangeEmail(context.Background(), Request{UserID: "u1", NewEmail: annNew})
-	if res.Change.State != StateDone {
-		t.Fatalf("state %s (%v)", res.Change.State, res.Failure)
+// assertRecord checks that the last stored record is the whole final
+// change, and that it describes Ann's request.
+func assertRecord(t *testing.T, got, want Change) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stored record differs from the final change:\n got %+v\nwant %+v", got, want)
 	}
-	want := []string{ann + "->" + ann, ann + "->" + annNew}
-	if strings.Join(z.patches, ",") != strings.Join(want, ",") {
-		t.Errorf("patches = %v, want %v", z.patches, want)
+	if got.ID == "" || got.UserID != "u1" || got.OldEmail != ann || got.NewEmail != annNew || got.CreatedAt.IsZero() || got.UpdatedAt.Before(got.CreatedAt) {
+		t.Errorf("record = %+v", got)
+	}
+	if got.State != StateDone && got.State != StatePendingVerification && got.Code == "" {
+		t.Errorf("record of a stopped change has no code: %+v", got)
 	}
 }
 
 func TestBusyUserIsRefused(t *testing.T) {
-	mm := newFakeMattermost(annUser())
-	locker := &memLocker{held: map[string]bool{"u1": true}}
-	svc := NewService(mm, newFakeZulip(ann), Options{SyncZulip: true, Locker: locker})
-	res := svc.ChangeEmail(context.Background(), Request{UserID: "u1", NewEmail: annNew})
+	h := newHarness([]User{annUser()}, ann)
+	h.locker.held["u1"] = true
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
 	if res.Failure == nil || res.Failure.Code != CodeBusy {
 		t.Fatalf("failure = %v, want %s", res.Failure, CodeBusy)
 	}
-	if mm.users["u1"].Email != ann || len(mm.updates) != 0 {
-		t.Errorf("Mattermost was touched: %v", mm.updates)
+	if h.mm.users["u1"].Email != ann || len(h.mm.updates) != 0 || len(h.z.patches) != 0 {
+		t.Errorf("something was touched: mm %v zulip %v", h.mm.updates, h.z.patches)
 	}
 }
 
-func TestLockIsReleased(t *testing.T) {
-	mm := newFakeMattermost(annUser())
-	locker := &memLocker{held: map[string]bool{}}
-	svc := NewService(mm, newFakeZulip(ann), Options{SyncZulip: true, Locker: locker})
-	svc.ChangeEmail(context.Background(), Request{UserID: "u1", NewEmail: annNew})
-	if locker.held["u1"] {
+func TestUserIsReadAfterTheLockAndLockIsReleased(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	readsAtLock := -1
+	h.locker.onLock = func() { readsAtLock = h.mm.gets }
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
+	if res.Change.State != StateDone {
+		t.Fatalf("state %s (%v)", res.Change.State, res.Failure)
+	}
+	if readsAtLock != 0 {
+		t.Errorf("the user was read %d times before the lock was taken", readsAtLock)
+	}
+	if h.locker.held["u1"] {
 		t.Error("lock still held after the change")
 	}
 }
 
 func TestNoRecordNoChange(t *testing.T) {
-	mm := newFakeMattermost(annUser())
-	z := newFakeZulip(ann)
-	svc := NewService(mm, z, Options{SyncZulip: true, Recorder: &memRecorder{err: errors.New("kv down")}})
-	res := svc.ChangeEmail(context.Background(), Request{UserID: "u1", NewEmail: annNew})
+	h := newHarness([]User{annUser()}, ann)
+	h.rec.err = errors.New("kv down")
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
 	if res.Failure == nil || res.Failure.Code != CodeInternal {
 		t.Fatalf("failure = %v, want internal", res.Failure)
 	}
-	if len(mm.updates) != 0 || len(z.patches) != 0 {
-		t.Errorf("changed without a record: mm %v zulip %v", mm.updates, z.patches)
+	if len(h.mm.updates) != 0 || h.z.addrOf(10) != ann {
+		t.Errorf("changed without a record: mm %v zulip %s", h.mm.updates, h.z.addrOf(10))
+	}
+	if !strings.Contains(res.Report(), "Nothing was changed") {
+		t.Errorf("report: %s", res.Report())
 	}
 }
 
-func TestRecordStepsInOrder(t *testing.T) {
-	mm := newFakeMattermost(annUser())
-	rec := &memRecorder{}
-	svc := NewService(mm, newFakeZulip(ann), Options{SyncZulip: true, Recorder: rec})
-	res := svc.ChangeEmail(context.Background(), Request{UserID: "u1", NewEmail: annNew})
+func TestRecordIsWrittenBeforeMattermostChanges(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
+	if len(h.rec.saved) < 2 {
+		t.Fatalf("saved %d versions", len(h.rec.saved))
+	}
+	first := h.rec.saved[0]
+	if first.State != StateStarted || first.Mattermost != StatusUntouched || first.ZulipUserID != 10 || first.ID != res.Change.ID {
+		t.Errorf("write-ahead record = %+v", first)
+	}
 	var names []string
 	for _, s := range res.Change.Steps {
 		names = append(names, s.Name)
@@ -329,24 +411,39 @@ func TestRecordStepsInOrder(t *testing.T) {
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Errorf("steps = %v, want %v", names, want)
 	}
-	last, _ := rec.last()
-	if last.ID == "" || last.ID != res.Change.ID || last.OldEmail != ann || last.NewEmail != annNew {
-		t.Errorf("record = %+v", last)
+}
+
+func TestRefusalsAreLoggedNotStored(t *testing.T) {
+	h := newHarness([]User{annUser(), {ID: "u2", Email: annNew}}, ann)
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
+	if res.Failure == nil || res.Failure.Code != CodeTakenInMattermost {
+		t.Fatalf("failure = %v", res.Failure)
+	}
+	if len(h.rec.saved) != 0 {
+		t.Errorf("a refusal was stored: %+v", h.rec.saved)
+	}
+	if !strings.Contains(h.log.String(), "refused") || !strings.Contains(h.log.String(), res.Change.ID) || !strings.Contains(h.log.String(), string(CodeTakenInMattermost)) {
+		t.Errorf("log lacks the refusal:\n%s", h.log)
 	}
 }
 
 func TestAdminCausesGoToTheLogNotTheReport(t *testing.T) {
-	mm := newFakeMattermost(annUser())
-	z := newFakeZulip(ann)
-	z.errs["get"] = errUnauth
-	log := &recLogger{}
-	svc := NewService(mm, z, Options{SyncZulip: true, Logger: log})
-	res := svc.ChangeEmail(context.Background(), Request{UserID: "u1", NewEmail: annNew})
+	h := newHarness([]User{annUser()}, ann)
+	h.z.errs["get"] = errUnauth
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
 	if strings.Contains(res.Report(), "Invalid API key") {
 		t.Errorf("report leaks Zulip's message: %s", res.Report())
 	}
-	joined := strings.Join(log.lines, "\n")
-	if !strings.Contains(joined, "Invalid API key") || !strings.HasPrefix(joined, "error") {
-		t.Errorf("log lacks the cause at error level:\n%s", joined)
+	if !strings.Contains(res.Report(), res.Change.ID) {
+		t.Errorf("an admin-side refusal carries no reference: %s", res.Report())
+	}
+	if !strings.Contains(h.log.String(), "Invalid API key") || !strings.HasPrefix(h.log.String(), "error") {
+		t.Errorf("log lacks the cause at error level:\n%s", h.log)
+	}
+}
+
+func TestFlowFitsInsideTheLock(t *testing.T) {
+	if MaxDuration != DefaultFlowTimeout+DefaultSettleTimeout {
+		t.Errorf("MaxDuration = %s", MaxDuration)
 	}
 }

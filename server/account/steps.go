@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -24,22 +25,12 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 	}
 }
 
-// zulipTarget is the Zulip account a change applies to.
-type zulipTarget struct {
-	userID int
-	// address is the Zulip address to use in the PATCH path.
-	address string
-	// alreadyChanged is true when Zulip already has the new address for
-	// this very user (a change finished there earlier).
-	alreadyChanged bool
-}
-
 // checkZulip makes sure Zulip can take the change before Mattermost is
-// touched: the server is new enough, the user exists under the old address,
-// the new address is free, and the bot may change this user's email (a
-// PATCH to the user's exact current address, which Zulip checks for
-// permissions and then leaves alone).
-func (s *Service) checkZulip(ctx context.Context, oldAddr, newAddr string) (zulipTarget, *Failure) {
+// touched: the server is new enough, the caller's own Zulip account is known
+// (bound, or proven now), the new address is free, and the bot may change
+// this account's email (a PATCH setting the account's exact current
+// address, which Zulip checks for permissions and then leaves alone).
+func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
 	settings, err := s.zc.ServerSettings(ctx)
 	if err != nil {
 		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
@@ -50,34 +41,33 @@ func (s *Service) checkZulip(ctx context.Context, oldAddr, newAddr string) (zuli
 		return zulipTarget{}, f
 	}
 
-	current, err := s.zc.GetUser(ctx, oldAddr)
-	if err != nil {
-		return zulipTarget{}, zulipFailure(err, CodeZulipUserNotFound)
+	account, f := s.zulipAccount(ctx, user, ch.ID)
+	if f != nil {
+		return zulipTarget{}, f
 	}
-	target := zulipTarget{userID: current.ID, address: oldAddr}
+	target := zulipTarget{userID: account.ID, address: account.RealAddress()}
 
-	taken, err := s.zc.GetUser(ctx, newAddr)
+	taken, err := s.zc.GetUser(ctx, ch.NewEmail)
 	switch {
-	case err == nil && taken.ID == current.ID:
+	case err == nil && taken.ID == account.ID:
 		target.alreadyChanged = true
 		return target, nil
 	case err == nil:
 		return zulipTarget{}, newFailure(CodeTakenInZulip, nil)
-	case zulip.ReasonOf(err) == zulip.ReasonNoSuchUser || zulip.ReasonOf(err) == zulip.ReasonBadRequest:
+	case isNoSuchUser(err):
 		// Free, as far as the bot can see.
 	default:
 		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
 	}
 
 	// Probe the permission checks with a no-op change. Zulip compares the
-	// address case-sensitively, so use exactly the one it stores; if it does
-	// not show it, skip the probe rather than risk a real change.
-	exact := current.Address()
-	if exact == "" || !strings.EqualFold(exact, oldAddr) {
-		s.opts.Logger.Warn("account sync: Zulip does not show the user's address; skipping the permission probe", "zulip_user_id", current.ID)
+	// address case-sensitively, so use exactly the one it stores; if it
+	// hides it, skip the probe rather than risk a real change.
+	if target.address == "" {
+		s.opts.Logger.Warn("account sync: Zulip does not show the user's address; skipping the permission probe", "zulip_user_id", account.ID)
 		return target, nil
 	}
-	if err := s.zc.ChangeEmail(ctx, oldAddr, exact); err != nil {
+	if err := s.zc.ChangeEmailByID(ctx, account.ID, target.address); err != nil {
 		return zulipTarget{}, zulipFailure(err, CodeZulipNoPermission)
 	}
 	return target, nil
@@ -95,6 +85,9 @@ func zulipFailure(err error, badRequest Code) *Failure {
 	}
 	if errors.Is(err, zulip.ErrEmailIgnored) {
 		return newFailure(CodeZulipTooOld, err)
+	}
+	if zulip.IsRedirect(err) {
+		return newFailure(CodeZulipRedirect, err)
 	}
 	if zulip.IsTransient(err) {
 		return newFailure(CodeZulipUnavailable, err)
@@ -167,66 +160,83 @@ func mattermostFailure(err error) *Failure {
 	}
 }
 
-// syncZulip forwards the change to Zulip, and puts Mattermost back when
-// Zulip did not take it.
+// syncZulip forwards the change to Zulip by the bound account's id, and
+// puts Mattermost back when Zulip clearly did not take it. A lost answer is
+// settled by repeating the same PATCH; while the outcome stays unknown,
+// Mattermost keeps the new address and the change is flagged for an admin.
 func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget) {
 	ch := &res.Change
 	var err error
 	if !target.alreadyChanged {
-		err = s.zc.ChangeEmail(ctx, target.address, ch.NewEmail)
-	}
-	if err != nil && zulip.IsTransient(err) {
-		// The answer may have been lost after Zulip made the change: look,
-		// with a deadline of its own since the flow's may be what ran out.
-		lookCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), confirmTimeout)
-		found := s.zulipHas(lookCtx, ch.NewEmail, target.userID)
-		cancel()
-		switch found {
-		case zulipHasIt:
-			s.opts.Logger.Warn("account sync: Zulip's answer was lost but the change is there", "change_id", ch.ID, "error", err.Error())
-			err = nil
-		case zulipUnknown:
-			ch.Zulip = StatusUnknown
+		err = s.zc.ChangeEmailByID(ctx, target.userID, ch.NewEmail)
+		if answerLost(err) {
+			s.opts.Logger.Warn("account sync: Zulip's answer to the change was lost; repeating it to settle the outcome", "change_id", ch.ID, "error", err.Error())
+			err = s.settle(ctx, target.userID, ch.NewEmail)
 		}
 	}
-	if err == nil {
+	switch {
+	case err == nil:
 		ch.Zulip = StatusChanged
 		ch.State = StateDone
 		ch.step(s.opts.Now(), StepSyncZulip, "")
-		return
-	}
-
-	res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
-	ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
-	s.save(ctx, ch)
-	s.rollbackMattermost(res)
-}
-
-// confirmTimeout bounds the look at Zulip after an unclear answer.
-const confirmTimeout = 10 * time.Second
-
-type zulipLookup int
-
-const (
-	zulipLacksIt zulipLookup = iota
-	zulipHasIt
-	zulipUnknown
-)
-
-// zulipHas tells whether Zulip shows addr for the user with id.
-func (s *Service) zulipHas(ctx context.Context, addr string, id int) zulipLookup {
-	u, err := s.zc.GetUser(ctx, addr)
-	switch {
-	case err == nil && u.ID == id:
-		return zulipHasIt
-	case err == nil:
-		return zulipLacksIt
-	case zulip.ReasonOf(err) == zulip.ReasonNoSuchUser || zulip.ReasonOf(err) == zulip.ReasonBadRequest:
-		return zulipLacksIt
+	case answerLost(err):
+		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
+		ch.Zulip = StatusUnknown
+		ch.State = StateNeedsAttention
+		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
 	default:
-		return zulipUnknown
+		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
+		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
+		s.save(ctx, ch)
+		s.rollbackMattermost(res)
 	}
 }
+
+// answerLost tells an error after which Zulip may or may not have made the
+// change: no answer, a timeout, a 5xx. Refusals, rate limits (checked
+// before anything changes) and redirects are clear answers.
+func answerLost(err error) bool {
+	var ue *zulip.UnavailableError
+	return errors.As(err, &ue)
+}
+
+// settle repeats the change until Zulip gives a clear answer or the settle
+// time runs out, with a deadline of its own (the flow's may be what ran
+// out). Zulip answers success and changes nothing when the account already
+// has the address, so a repeat is safe and tells the outcome.
+func (s *Service) settle(ctx context.Context, id int, newEmail string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.SettleTimeout)
+	defer cancel()
+	wait := settleFirstWait
+	for {
+		err := s.zc.ChangeEmailByID(ctx, id, newEmail)
+		var rl *zulip.RateLimitError
+		switch {
+		case err == nil || (!answerLost(err) && !errors.As(err, &rl)):
+			return err
+		case errors.As(err, &rl) && rl.RetryAfter > wait:
+			wait = rl.RetryAfter
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if answerLost(err) {
+				return err
+			}
+			// Only rate limits since: the first answer is still unknown.
+			return &zulip.UnavailableError{Op: "PATCH /api/v1/users/{id}", Err: fmt.Errorf("no clear answer in time: %w", err)}
+		case <-t.C:
+		}
+		wait = min(2*wait, settleMaxWait)
+	}
+}
+
+// Waits between the repeats of a change whose answer was lost.
+const (
+	settleFirstWait = 500 * time.Millisecond
+	settleMaxWait   = 4 * time.Second
+)
 
 // rollbackMattermost puts the old email back after Zulip failed.
 func (s *Service) rollbackMattermost(res *Result) {
@@ -250,10 +260,5 @@ func (s *Service) rollbackMattermost(res *Result) {
 	}
 	ch.Mattermost = StatusRolledBack
 	ch.step(s.opts.Now(), StepRollbackMattermost, "")
-	if ch.Zulip == StatusUnknown {
-		// Zulip may have made the change after all: someone must look.
-		ch.State = StateNeedsAttention
-		return
-	}
 	ch.State = StateRolledBack
 }

@@ -1,15 +1,29 @@
 // Package store keeps Account Sync's records in the plugin's KV store.
 package store
 
+import "strconv"
+
 // Every KV key the plugin uses is built here. The leading version lets a
 // later release change a record's shape and migrate old keys.
 const (
 	keyVersion      = "v1_"
 	keyChangePrefix = keyVersion + "change_"   // + change ID -> account.Change
 	keyUserLatest   = keyVersion + "userlast_" // + user ID -> latest change ID
-	keyUserLock     = keyVersion + "lock_"     // + user ID -> held while a change runs
+	keyUserLock     = keyVersion + "lock_"     // + user ID -> random token, held while a change runs
+	keyBinding      = keyVersion + "bind_"     // + Mattermost user ID -> account.Binding
+	keyZulipOwner   = keyVersion + "zbind_"    // + Zulip user ID -> Mattermost user ID (the reverse of keyBinding)
+	keyLinkCode     = keyVersion + "linkcode_" // + user ID -> account.LinkCode (hash only)
+	keyUsage        = keyVersion + "usage_"    // + user ID -> account.UserUsage
+	keyRetentionJob = "retention"              // cluster job name (pluginapi/cluster adds its own prefix)
 )
 
 func changeKey(id string) string         { return keyChangePrefix + id }
 func userLatestKey(userID string) string { return keyUserLatest + userID }
 func userLockKey(userID string) string   { return keyUserLock + userID }
+func bindingKey(userID string) string    { return keyBinding + userID }
+func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(zulipID) }
+func linkCodeKey(userID string) string   { return keyLinkCode + userID }
+func usageKey(userID string) string      { return keyUsage + userID }
+
+// RetentionJobKey names the daily clean-up job in the cluster.
+const RetentionJobKey = keyRetentionJob

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -17,19 +19,22 @@ type KV interface {
 	Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error)
 	Get(key string, o any) error
 	Delete(key string) error
+	ListKeys(page, count int, options ...pluginapi.ListKeysOption) ([]string, error)
 }
 
-// DefaultLockTTL frees a user's lock if a server dies in the middle of a change.
-const DefaultLockTTL = 2 * time.Minute
+// DefaultLockTTL frees a user's lock if a server dies in the middle of a
+// change. It outlives the longest change (account.MaxDuration) twice over.
+const DefaultLockTTL = 3 * time.Minute
 
-// Store keeps change records and per-user locks.
+// Store keeps change records, bindings, link codes, usage and per-user locks.
 type Store struct {
 	kv      KV
 	lockTTL time.Duration
+	now     func() time.Time
 }
 
 // New returns a Store on kv.
-func New(kv KV) *Store { return &Store{kv: kv, lockTTL: DefaultLockTTL} }
+func New(kv KV) *Store { return &Store{kv: kv, lockTTL: DefaultLockTTL, now: time.Now} }
 
 // SaveChange writes the record and points the user's latest change at it.
 func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
@@ -70,15 +75,30 @@ func (s *Store) LatestChange(userID string) (account.Change, bool, error) {
 }
 
 // TryLock takes the user's lock for one change, cluster-wide (the KV store
-// is shared). It expires by itself so a crash cannot block a user forever.
+// is shared). The lock holds a random token and expires by itself, so a
+// crash cannot block a user forever; unlock deletes it only if it still
+// holds this token (atomic compare-and-delete), so a holder whose lock
+// expired never frees the next holder's.
 func (s *Store) TryLock(_ context.Context, userID string) (func(), bool, error) {
 	key := userLockKey(userID)
-	ok, err := s.kv.Set(key, time.Now().UTC().Format(time.RFC3339), pluginapi.SetAtomic(nil), pluginapi.SetExpiry(s.lockTTL))
+	token, err := randomToken()
+	if err != nil {
+		return nil, false, err
+	}
+	ok, err := s.kv.Set(key, token, pluginapi.SetAtomic(nil), pluginapi.SetExpiry(s.lockTTL))
 	if err != nil {
 		return nil, false, fmt.Errorf("store: taking the lock of %s: %w", userID, err)
 	}
 	if !ok {
 		return nil, false, nil
 	}
-	return func() { _ = s.kv.Delete(key) }, true, nil
+	return func() { _, _ = s.kv.Set(key, nil, pluginapi.SetAtomic(token)) }, true, nil
+}
+
+func randomToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("store: making a lock token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }

@@ -1,0 +1,123 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
+)
+
+// LinkMethod is how a binding was proven.
+type LinkMethod string
+
+// The proofs a binding can rest on.
+const (
+	// LinkVerifiedEmail: the Mattermost email was verified and equals the
+	// Zulip account's real address.
+	LinkVerifiedEmail LinkMethod = "verified_email"
+	// LinkCode: the user typed a code the bot sent to the Zulip account.
+	LinkCodeMethod LinkMethod = "code"
+	// LinkAdmin: a system admin ran /account link-all.
+	LinkAdmin LinkMethod = "admin"
+)
+
+// Binding says which Zulip account belongs to a Mattermost account. Every
+// change goes to the bound Zulip account, addressed by its id.
+type Binding struct {
+	UserID      string     `json:"user_id"`
+	ZulipUserID int        `json:"zulip_user_id"`
+	Method      LinkMethod `json:"method"`
+	LinkedBy    string     `json:"linked_by,omitempty"` // the admin, for LinkAdmin
+	LinkedAt    time.Time  `json:"linked_at"`
+}
+
+// zulipTarget is the Zulip account a change applies to.
+type zulipTarget struct {
+	userID int
+	// address is the account's real address as Zulip stores it (exact
+	// case), empty when Zulip hides it from the bot.
+	address string
+	// alreadyChanged is true when Zulip already has the new address for
+	// this very account (a change finished there earlier).
+	alreadyChanged bool
+}
+
+// zulipAccount finds the caller's Zulip account: the bound one, or, for a
+// user without a binding, one proven by a verified matching email (which
+// binds it). Nothing else is ever taken as the caller's.
+func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) (zulip.User, *Failure) {
+	b, bound, err := s.opts.Bindings.Binding(user.ID)
+	if err != nil {
+		return zulip.User{}, newFailure(CodeInternal, err)
+	}
+	if !bound {
+		return s.proveByVerifiedEmail(ctx, user)
+	}
+	zu, err := s.zc.GetUserByID(ctx, b.ZulipUserID)
+	switch {
+	case isNoSuchUser(err):
+		return zulip.User{}, newFailure(CodeZulipAccountInactive, err)
+	case err != nil:
+		return zulip.User{}, zulipFailure(err, CodeZulipRejected)
+	}
+	if !zu.IsActive || zu.IsBot {
+		return zulip.User{}, newFailure(CodeZulipAccountInactive, nil)
+	}
+	if strings.EqualFold(zu.RealAddress(), user.Email) {
+		return zu, nil // the email points at the bound account itself
+	}
+	// The bound account has another address: make sure the Mattermost email
+	// does not point at someone else's Zulip account.
+	other, err := s.zc.GetUser(ctx, user.Email)
+	switch {
+	case err == nil && other.ID != zu.ID:
+		s.opts.Logger.Warn("account sync: the user's Mattermost email belongs to another Zulip account than the linked one; refusing",
+			"user_id", user.ID, "change_id", changeID, "linked_zulip_user_id", zu.ID, "email_zulip_user_id", other.ID)
+		return zulip.User{}, newFailure(CodeZulipAccountMismatch, nil)
+	case err == nil, isNoSuchUser(err):
+		return zu, nil
+	default:
+		return zulip.User{}, zulipFailure(err, CodeZulipRejected)
+	}
+}
+
+// proveByVerifiedEmail binds the user to the Zulip account whose real
+// address equals the user's verified Mattermost email, if it is an active
+// human account that nobody else is bound to.
+func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.User, *Failure) {
+	if !user.EmailVerified {
+		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Mattermost email is not verified"))
+	}
+	zu, err := s.zc.GetUser(ctx, user.Email)
+	switch {
+	case isNoSuchUser(err):
+		return zulip.User{}, newFailure(CodeNotLinked, errors.New("no Zulip account under the Mattermost email"))
+	case err != nil:
+		return zulip.User{}, zulipFailure(err, CodeZulipRejected)
+	case !strings.EqualFold(zu.RealAddress(), user.Email):
+		// Found by the id-based user{ID}@host address, or Zulip hides the
+		// real one: no proof.
+		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Zulip account's real address is not the Mattermost email"))
+	case !zu.IsActive || zu.IsBot:
+		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Zulip account is deactivated or a bot"))
+	}
+	err = s.opts.Bindings.Bind(Binding{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC()})
+	switch {
+	case errors.Is(err, ErrAlreadyBound):
+		return zulip.User{}, newFailure(CodeZulipLinkedElsewhere, err)
+	case err != nil:
+		return zulip.User{}, newFailure(CodeInternal, err)
+	}
+	s.opts.Logger.Info("account sync: linked a Mattermost account to its Zulip account by verified email", "user_id", user.ID, "zulip_user_id", zu.ID)
+	return zu, nil
+}
+
+// isNoSuchUser tells a lookup that found nobody. A BAD_REQUEST whose text
+// the client did not recognise (a localised server) can only mean that for
+// a lookup.
+func isNoSuchUser(err error) bool {
+	r := zulip.ReasonOf(err)
+	return err != nil && (r == zulip.ReasonNoSuchUser || r == zulip.ReasonBadRequest)
+}

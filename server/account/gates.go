@@ -1,0 +1,111 @@
+package account
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Limits that are not settings.
+const (
+	// MaxAttemptsPerHour bounds the requests of one user that reach Zulip's
+	// checks, refused ones included, so nobody spends the bot's rate limit.
+	MaxAttemptsPerHour = 20
+	changeWindow       = 24 * time.Hour
+	attemptWindow      = time.Hour
+)
+
+// checkSession lets through only the caller's own session, and sessions of
+// OAuth 2.0 apps only when an admin allowed them: Mattermost itself refuses
+// email changes from OAuth apps on purpose.
+func (s *Service) checkSession(req Request) *Failure {
+	if req.SessionID == "" {
+		return newFailure(CodeSessionUnknown, errors.New("the request carries no session"))
+	}
+	sess, err := s.mm.GetSession(req.SessionID)
+	if err != nil {
+		return newFailure(CodeSessionUnknown, err)
+	}
+	if sess.UserID != req.UserID {
+		return newFailure(CodeSessionUnknown, fmt.Errorf("the session belongs to user %s, not %s", sess.UserID, req.UserID))
+	}
+	if sess.IsOAuth && !s.opts.AllowOAuth {
+		return newFailure(CodeOAuthRefused, nil)
+	}
+	return nil
+}
+
+// limiter holds a user's usage while the user's lock is held.
+type limiter struct {
+	userID string
+	usage  UserUsage
+	off    bool // no usage store, or a system admin
+}
+
+// checkLimits refuses a user who reached the daily limit of changes or the
+// hourly limit of attempts. System admins (by the server's permission
+// checks) are exempt.
+func (s *Service) checkLimits(userID string) (*limiter, *Failure) {
+	lim := &limiter{userID: userID}
+	if s.opts.Usage == nil || s.mm.IsSystemAdmin(userID) {
+		lim.off = true
+		return lim, nil
+	}
+	u, err := s.opts.Usage.Usage(userID)
+	if err != nil {
+		return nil, newFailure(CodeInternal, err)
+	}
+	now := s.opts.Now()
+	lim.usage = UserUsage{Changes: since(u.Changes, now.Add(-changeWindow)), Attempts: since(u.Attempts, now.Add(-attemptWindow))}
+	if n := s.opts.MaxChangesPerDay; n > 0 && len(lim.usage.Changes) >= n {
+		return nil, limitFailure(CodeLimitReached, n, lim.usage.Changes, changeWindow)
+	}
+	if len(lim.usage.Attempts) >= MaxAttemptsPerHour {
+		return nil, limitFailure(CodeTooManyAttempts, MaxAttemptsPerHour, lim.usage.Attempts, attemptWindow)
+	}
+	return lim, nil
+}
+
+// limitFailure says when the oldest entry that keeps the user at the limit
+// leaves the window.
+func limitFailure(code Code, limit int, times []time.Time, window time.Duration) *Failure {
+	f := newFailure(code, fmt.Errorf("%d in the last %s", len(times), window))
+	f.Limit = limit
+	f.Until = times[len(times)-limit].Add(window)
+	return f
+}
+
+func (l *limiter) countAttempt(s *Service) {
+	if l.off {
+		return
+	}
+	l.usage.Attempts = append(l.usage.Attempts, s.opts.Now())
+	l.save(s)
+}
+
+func (l *limiter) countChange(s *Service) {
+	if l.off {
+		return
+	}
+	l.usage.Changes = append(l.usage.Changes, s.opts.Now())
+	l.save(s)
+}
+
+func (l *limiter) save(s *Service) {
+	if err := s.opts.Usage.SaveUsage(l.userID, l.usage); err != nil {
+		s.opts.Logger.Error("account sync: could not save the user's usage", "user_id", l.userID, "error", err.Error())
+	}
+}
+
+// since keeps the times after from, oldest first.
+func since(times []time.Time, from time.Time) []time.Time {
+	var out []time.Time
+	for _, t := range times {
+		if t.After(from) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, time.Time.Compare) // nodes' clocks may differ a little
+	return out
+}

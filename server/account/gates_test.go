@@ -1,0 +1,149 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSessionGate(t *testing.T) {
+	tests := []struct {
+		name      string
+		session   string
+		sessions  map[string]Session
+		allow     bool
+		wantCode  Code
+		wantReply []string
+	}{
+		{name: "the caller's own plain session", session: "s-u1"},
+		{name: "no session", session: "", wantCode: CodeSessionUnknown, wantReply: []string{"could not check how you are signed in"}},
+		{name: "unknown session", session: "nope", wantCode: CodeSessionUnknown},
+		{name: "someone else's session", session: "s-u2", sessions: map[string]Session{"s-u2": {UserID: "u2"}}, wantCode: CodeSessionUnknown},
+		{name: "OAuth app refused by default", session: "oauth", sessions: map[string]Session{"oauth": {UserID: "u1", IsOAuth: true}},
+			wantCode: CodeOAuthRefused, wantReply: []string{"OAuth 2.0 apps", "Allow OAuth 2.0 apps to change emails", "Nothing was changed"}},
+		{name: "OAuth app allowed by the setting", session: "oauth", sessions: map[string]Session{"oauth": {UserID: "u1", IsOAuth: true}}, allow: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness([]User{annUser()}, ann)
+			for id, s := range tc.sessions {
+				h.mm.sessions[id] = s
+			}
+			h.opts.AllowOAuth = tc.allow
+			res := h.service().ChangeEmail(context.Background(), Request{UserID: "u1", SessionID: tc.session, NewEmail: annNew})
+			got := Code("")
+			if res.Failure != nil {
+				got = res.Failure.Code
+			}
+			if got != tc.wantCode {
+				t.Fatalf("code = %q, want %q (%v)", got, tc.wantCode, res.Failure)
+			}
+			if tc.wantCode == "" {
+				if h.mm.users["u1"].Email != annNew || h.z.addrOf(10) != annNew {
+					t.Errorf("not changed: mm %s zulip %s", h.mm.users["u1"].Email, h.z.addrOf(10))
+				}
+				return
+			}
+			// Refused before anything: no lock, no read, no Zulip call, no record.
+			if len(h.mm.updates) != 0 || len(h.z.patches) != 0 || h.mm.gets != 0 || len(h.rec.saved) != 0 {
+				t.Errorf("the gate let something through: updates %v patches %v gets %d records %d", h.mm.updates, h.z.patches, h.mm.gets, len(h.rec.saved))
+			}
+			for _, want := range tc.wantReply {
+				if !strings.Contains(res.Report(), want) {
+					t.Errorf("reply lacks %q: %s", want, res.Report())
+				}
+			}
+		})
+	}
+}
+
+func TestDailyLimit(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.opts.MaxChangesPerDay = 2
+	svc := h.service()
+	start := h.clock.t
+	for i, addr := range []string{"a1@example.org", "a2@example.org"} {
+		if res := svc.ChangeEmail(context.Background(), req(addr)); res.Change.State != StateDone {
+			t.Fatalf("change %d: %s %v", i, res.Change.State, res.Failure)
+		}
+		h.clock.advance(time.Hour)
+	}
+	// A refused request does not count as a change.
+	if res := svc.ChangeEmail(context.Background(), req("a2@example.org")); res.Failure == nil || res.Failure.Code != CodeSameAddress {
+		t.Fatalf("same address: %v", res.Failure)
+	}
+	res := svc.ChangeEmail(context.Background(), req("a3@example.org"))
+	if res.Failure == nil || res.Failure.Code != CodeLimitReached {
+		t.Fatalf("third change: %v, want the limit", res.Failure)
+	}
+	if want := start.Add(24 * time.Hour); !res.Failure.Until.Equal(want) {
+		t.Errorf("next change allowed at %s, want %s", res.Failure.Until, want)
+	}
+	for _, want := range []string{"limit of 2 email changes in 24 hours", "next change is possible in about 22 hours (after 2026-11-24 10:00 UTC)", "Nothing was changed"} {
+		if !strings.Contains(res.Report(), want) {
+			t.Errorf("reply lacks %q: %s", want, res.Report())
+		}
+	}
+	if h.mm.users["u1"].Email != "a2@example.org" || h.z.addrOf(10) != "a2@example.org" {
+		t.Errorf("the refused change changed something")
+	}
+
+	h.clock.t = start.Add(24*time.Hour + time.Second)
+	if res := svc.ChangeEmail(context.Background(), req("a3@example.org")); res.Change.State != StateDone {
+		t.Errorf("after the window: %s %v", res.Change.State, res.Failure)
+	}
+}
+
+func TestLimitCountsPendingVerificationAndSparesAdmins(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.opts.MaxChangesPerDay = 1
+	h.mm.verify = true
+	svc := h.service()
+	if res := svc.ChangeEmail(context.Background(), req(annNew)); res.Change.State != StatePendingVerification {
+		t.Fatalf("first: %s", res.Change.State)
+	}
+	if res := svc.ChangeEmail(context.Background(), req("other@example.org")); res.Failure == nil || res.Failure.Code != CodeLimitReached {
+		t.Fatalf("second: %v, want the limit", res.Failure)
+	}
+	h.mm.admins["u1"] = true
+	if res := svc.ChangeEmail(context.Background(), req("other@example.org")); res.Failure != nil {
+		t.Errorf("an admin was limited: %v", res.Failure)
+	}
+}
+
+func TestZeroMeansNoLimit(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.opts.MaxChangesPerDay = 0
+	svc := h.service()
+	for i := range 8 {
+		if res := svc.ChangeEmail(context.Background(), req("a"+string(rune('a'+i))+"@example.org")); res.Change.State != StateDone {
+			t.Fatalf("change %d: %v", i, res.Failure)
+		}
+	}
+}
+
+func TestAttemptsReachingZulipAreLimited(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann, annNew) // annNew is taken in Zulip: every try is refused there
+	svc := h.service()
+	for i := range MaxAttemptsPerHour {
+		if res := svc.ChangeEmail(context.Background(), req(annNew)); res.Failure == nil || res.Failure.Code != CodeTakenInZulip {
+			t.Fatalf("try %d: %v", i, res.Failure)
+		}
+	}
+	calls := h.z.calls
+	res := svc.ChangeEmail(context.Background(), req(annNew))
+	if res.Failure == nil || res.Failure.Code != CodeTooManyAttempts {
+		t.Fatalf("try %d: %v, want too many attempts", MaxAttemptsPerHour+1, res.Failure)
+	}
+	if !strings.Contains(res.Report(), "20 times in the last hour") {
+		t.Errorf("reply: %s", res.Report())
+	}
+	if h.z.calls != calls {
+		t.Errorf("Zulip was asked after the limit")
+	}
+	h.clock.advance(time.Hour + time.Second)
+	if res := svc.ChangeEmail(context.Background(), req(annNew)); res.Failure == nil || res.Failure.Code != CodeTakenInZulip {
+		t.Errorf("after an hour: %v", res.Failure)
+	}
+}

@@ -1,0 +1,287 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// The one-time codes of /account link.
+const (
+	LinkCodeTTL        = 10 * time.Minute
+	LinkCodeTries      = 5
+	MaxLinkCodesPerDay = 5               // codes sent per user in 24 hours
+	LinkCodeResend     = 1 * time.Minute // between two codes
+)
+
+// LinkCode is a pending /account link: a code the bot sent to a Zulip
+// account. Only its hash is stored.
+type LinkCode struct {
+	ZulipUserID  int         `json:"zulip_user_id"`
+	ZulipAddress string      `json:"zulip_address"` // as the user gave it
+	Hash         string      `json:"hash,omitempty"`
+	ExpiresAt    time.Time   `json:"expires_at"`
+	TriesLeft    int         `json:"tries_left"`
+	Sent         []time.Time `json:"sent,omitempty"` // codes sent in the last 24 hours
+}
+
+// LinkOutcome is what a link command did.
+type LinkOutcome string
+
+// Outcomes of /account link and /account unlink.
+const (
+	LinkOutcomeCodeSent      LinkOutcome = "code_sent"
+	LinkOutcomeLinked        LinkOutcome = "linked"
+	LinkOutcomeAlreadyLinked LinkOutcome = "already_linked"
+	LinkOutcomeWrongCode     LinkOutcome = "wrong_code"
+	LinkOutcomeCodeExpired   LinkOutcome = "code_expired"
+	LinkOutcomeNoCode        LinkOutcome = "no_code"
+	LinkOutcomeTooManyCodes  LinkOutcome = "too_many_codes"
+	LinkOutcomeNoZulipUser   LinkOutcome = "no_zulip_user"
+	LinkOutcomeUnlinked      LinkOutcome = "unlinked"
+	LinkOutcomeNotLinked     LinkOutcome = "not_linked"
+	LinkOutcomeFailed        LinkOutcome = "failed" // see Failure
+)
+
+// LinkResult is what /account link or unlink did, for the reply.
+type LinkResult struct {
+	Outcome   LinkOutcome
+	Failure   *Failure // set with LinkOutcomeFailed
+	Address   string   // the Zulip address concerned
+	TriesLeft int
+	Until     time.Time // when a new code may be asked for
+	Input     string
+}
+
+var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
+
+// Link runs /account link <zulip-address> (send a code) or /account link
+// <code> (check it and bind).
+func (s *Service) Link(ctx context.Context, userID, arg string) LinkResult {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
+	defer cancel()
+	arg = strings.TrimSpace(arg)
+	res := LinkResult{Input: arg}
+	if f := s.linkable(); f != nil {
+		return failedLink(res, f)
+	}
+	if s.opts.Locker != nil {
+		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
+		if err != nil {
+			return failedLink(res, newFailure(CodeInternal, err))
+		}
+		if !ok {
+			return failedLink(res, newFailure(CodeBusy, nil))
+		}
+		defer unlock()
+	}
+	if b, bound, err := s.opts.Bindings.Binding(userID); err != nil {
+		return failedLink(res, newFailure(CodeInternal, err))
+	} else if bound {
+		res.Outcome = LinkOutcomeAlreadyLinked
+		res.Address = s.zulipAddressOf(ctx, b.ZulipUserID)
+		return res
+	}
+	if sixDigits.MatchString(arg) {
+		return s.confirmLinkCode(ctx, userID, arg, res)
+	}
+	return s.sendLinkCode(ctx, userID, arg, res)
+}
+
+func (s *Service) linkable() *Failure {
+	if !s.opts.SyncZulip || s.zc == nil || s.opts.Bindings == nil || s.opts.LinkCodes == nil {
+		return newFailure(CodeZulipNotConfigured, nil)
+	}
+	return nil
+}
+
+func failedLink(res LinkResult, f *Failure) LinkResult {
+	res.Outcome = LinkOutcomeFailed
+	res.Failure = f
+	return res
+}
+
+// sendLinkCode has the bot send a new code to the Zulip account at addr.
+func (s *Service) sendLinkCode(ctx context.Context, userID, raw string, res LinkResult) LinkResult {
+	addr, err := NormalizeAddress(raw, nil)
+	if err != nil {
+		return failedLink(res, asFailure(err, CodeAddressInvalid))
+	}
+	res.Address = addr
+	pending, _, err := s.opts.LinkCodes.LinkCode(userID)
+	if err != nil {
+		return failedLink(res, newFailure(CodeInternal, err))
+	}
+	now := s.opts.Now()
+	sent := since(pending.Sent, now.Add(-changeWindow))
+	if len(sent) >= MaxLinkCodesPerDay {
+		res.Outcome, res.Until = LinkOutcomeTooManyCodes, sent[len(sent)-MaxLinkCodesPerDay].Add(changeWindow)
+		return res
+	}
+	if len(sent) > 0 && now.Before(sent[len(sent)-1].Add(LinkCodeResend)) {
+		res.Outcome, res.Until = LinkOutcomeTooManyCodes, sent[len(sent)-1].Add(LinkCodeResend)
+		return res
+	}
+
+	zu, err := s.zc.GetUser(ctx, addr)
+	switch {
+	case isNoSuchUser(err):
+		res.Outcome = LinkOutcomeNoZulipUser
+		return res
+	case err != nil:
+		return failedLink(res, zulipFailure(err, CodeZulipRejected))
+	case !zu.IsActive || zu.IsBot:
+		res.Outcome = LinkOutcomeNoZulipUser
+		return res
+	}
+	user, err := s.mm.GetUser(userID)
+	if err != nil {
+		return failedLink(res, newFailure(CodeMattermostFailed, err))
+	}
+
+	code, err := newLinkCode()
+	if err != nil {
+		return failedLink(res, newFailure(CodeInternal, err))
+	}
+	// Save before sending, and count the code even if sending fails: every
+	// code that may have reached Zulip can be checked, and nobody can make
+	// the bot send unlimited messages.
+	lc := LinkCode{ZulipUserID: zu.ID, ZulipAddress: addr, Hash: hashLinkCode(userID, code), ExpiresAt: now.Add(LinkCodeTTL),
+		TriesLeft: LinkCodeTries, Sent: append(sent, now)}
+	if err := s.opts.LinkCodes.SaveLinkCode(userID, lc); err != nil {
+		return failedLink(res, newFailure(CodeInternal, err))
+	}
+	if _, err := s.zc.SendDirectMessage(ctx, zu.ID, linkCodeMessage(user.Username, code)); err != nil {
+		f := zulipFailure(err, CodeZulipRejected)
+		s.logFailureKV("account sync: could not send a link code in Zulip", f, "user_id", userID, "zulip_user_id", zu.ID)
+		return failedLink(res, f)
+	}
+	s.opts.Logger.Info("account sync: sent a link code in Zulip", "user_id", userID, "zulip_user_id", zu.ID)
+	res.Outcome = LinkOutcomeCodeSent
+	return res
+}
+
+// confirmLinkCode checks code against the user's pending one and binds the
+// Zulip account it was sent to.
+func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res LinkResult) LinkResult {
+	lc, ok, err := s.opts.LinkCodes.LinkCode(userID)
+	switch {
+	case err != nil:
+		return failedLink(res, newFailure(CodeInternal, err))
+	case !ok || lc.Hash == "":
+		res.Outcome = LinkOutcomeNoCode
+		return res
+	}
+	res.Address = lc.ZulipAddress
+	if !s.opts.Now().Before(lc.ExpiresAt) || lc.TriesLeft <= 0 {
+		res.Outcome = LinkOutcomeCodeExpired
+		lc.Hash = "" // keep Sent for the limit
+		if err := s.opts.LinkCodes.SaveLinkCode(userID, lc); err != nil {
+			s.opts.Logger.Error("account sync: could not clear an expired link code", "user_id", userID, "error", err.Error())
+		}
+		return res
+	}
+	if subtle.ConstantTimeCompare([]byte(hashLinkCode(userID, code)), []byte(lc.Hash)) != 1 {
+		lc.TriesLeft--
+		if lc.TriesLeft <= 0 {
+			lc.Hash = ""
+		}
+		if err := s.opts.LinkCodes.SaveLinkCode(userID, lc); err != nil {
+			return failedLink(res, newFailure(CodeInternal, err))
+		}
+		s.opts.Logger.Info("account sync: wrong link code", "user_id", userID, "tries_left", lc.TriesLeft)
+		res.Outcome, res.TriesLeft = LinkOutcomeWrongCode, lc.TriesLeft
+		return res
+	}
+
+	zu, err := s.zc.GetUserByID(ctx, lc.ZulipUserID)
+	switch {
+	case isNoSuchUser(err):
+		res.Outcome = LinkOutcomeNoZulipUser
+		return res
+	case err != nil:
+		return failedLink(res, zulipFailure(err, CodeZulipRejected))
+	case !zu.IsActive || zu.IsBot:
+		res.Outcome = LinkOutcomeNoZulipUser
+		return res
+	}
+	err = s.opts.Bindings.Bind(Binding{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC()})
+	switch {
+	case errors.Is(err, ErrAlreadyBound):
+		return failedLink(res, newFailure(CodeZulipLinkedElsewhere, err))
+	case err != nil:
+		return failedLink(res, newFailure(CodeInternal, err))
+	}
+	if err := s.opts.LinkCodes.DeleteLinkCode(userID); err != nil {
+		s.opts.Logger.Error("account sync: could not delete a used link code", "user_id", userID, "error", err.Error())
+	}
+	s.opts.Logger.Info("account sync: linked a Mattermost account to a Zulip account by code", "user_id", userID, "zulip_user_id", zu.ID)
+	res.Outcome = LinkOutcomeLinked
+	return res
+}
+
+// Unlink runs /account unlink: the caller's binding is removed.
+func (s *Service) Unlink(userID string) LinkResult {
+	var res LinkResult
+	if s.opts.Bindings == nil {
+		return failedLink(res, newFailure(CodeZulipNotConfigured, nil))
+	}
+	b, ok, err := s.opts.Bindings.Unbind(userID)
+	switch {
+	case err != nil:
+		return failedLink(res, newFailure(CodeInternal, err))
+	case !ok:
+		res.Outcome = LinkOutcomeNotLinked
+		return res
+	}
+	s.opts.Logger.Info("account sync: unlinked a Mattermost account from its Zulip account", "user_id", userID, "zulip_user_id", b.ZulipUserID, "method", string(b.Method))
+	res.Outcome = LinkOutcomeUnlinked
+	res.Address = fmt.Sprintf("#%d", b.ZulipUserID)
+	if s.zc != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.FlowTimeout)
+		defer cancel()
+		res.Address = s.zulipAddressOf(ctx, b.ZulipUserID)
+	}
+	return res
+}
+
+// zulipAddressOf is the account's real address for a reply, or its id when
+// Zulip hides or cannot give it.
+func (s *Service) zulipAddressOf(ctx context.Context, id int) string {
+	if zu, err := s.zc.GetUserByID(ctx, id); err == nil && zu.RealAddress() != "" {
+		return zu.RealAddress()
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
+func newLinkCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("account: making a link code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// hashLinkCode binds the code to the user, so a code sent for one user is
+// worthless to another.
+func hashLinkCode(userID, code string) string {
+	sum := sha256.Sum256([]byte("account-sync-link\x00" + userID + "\x00" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) logFailureKV(msg string, f *Failure, kv ...any) {
+	kv = append(kv, "code", string(f.Code), "error", errString(f))
+	if f.Code.ForAdmin() {
+		s.opts.Logger.Error(msg, kv...)
+		return
+	}
+	s.opts.Logger.Warn(msg, kv...)
+}

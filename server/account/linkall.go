@@ -1,0 +1,129 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
+)
+
+// Why /account link-all left a user out.
+const (
+	SkipDeactivated     = "deactivated in Mattermost"
+	SkipNoZulipAccount  = "no active Zulip account with this address"
+	SkipZulipBot        = "the Zulip account is a bot"
+	SkipZulipInactive   = "the Zulip account is deactivated"
+	SkipLinkedElsewhere = "the Zulip account is already linked to another Mattermost user"
+	SkipSaveFailed      = "the link could not be saved (see the server log)"
+)
+
+// linkAllPage is how many Mattermost users are read at a time.
+const linkAllPage = 200
+
+// linkAllTimeout bounds the one Zulip call of /account link-all.
+const linkAllTimeout = 2 * time.Minute
+
+// LinkAllReport is what /account link-all did.
+type LinkAllReport struct {
+	Linked        int
+	AlreadyLinked int
+	Skipped       []SkippedUser
+	Failure       *Failure // set when nothing could be done
+}
+
+// SkippedUser is a Mattermost user /account link-all did not link.
+type SkippedUser struct {
+	Username, Email, Reason string
+}
+
+// LinkAll binds every Mattermost user whose email equals, ignoring case,
+// the real address of an active, non-bot Zulip account, for organisations
+// that provision both systems from one directory. Only system admins may
+// run it. Existing bindings are never changed.
+func (s *Service) LinkAll(ctx context.Context, adminID string) LinkAllReport {
+	if !s.mm.IsSystemAdmin(adminID) {
+		return LinkAllReport{Failure: newFailure(CodeAdminOnly, nil)}
+	}
+	if f := s.linkable(); f != nil {
+		return LinkAllReport{Failure: f}
+	}
+	zctx, cancel := context.WithTimeout(ctx, linkAllTimeout)
+	members, err := s.zc.Users(zctx)
+	cancel()
+	if err != nil {
+		f := zulipFailure(err, CodeZulipRejected)
+		s.logFailureKV("account sync: link-all could not list Zulip's users", f, "admin_id", adminID)
+		return LinkAllReport{Failure: f}
+	}
+	byAddress := make(map[string]zulip.User, len(members))
+	for _, m := range members {
+		if a := m.RealAddress(); a != "" {
+			byAddress[strings.ToLower(a)] = m
+		}
+	}
+
+	var rep LinkAllReport
+	for page := 0; ; page++ {
+		users, err := s.mm.ListUsers(page, linkAllPage)
+		if err != nil {
+			s.opts.Logger.Error("account sync: link-all could not list Mattermost users", "admin_id", adminID, "error", err.Error())
+			if page == 0 {
+				rep.Failure = newFailure(CodeMattermostFailed, err)
+			}
+			break
+		}
+		for _, u := range users {
+			s.linkOne(u, adminID, byAddress, &rep)
+		}
+		if len(users) < linkAllPage {
+			break
+		}
+	}
+	s.opts.Logger.Info("account sync: link-all", "admin_id", adminID, "linked", rep.Linked, "already_linked", rep.AlreadyLinked, "skipped", len(rep.Skipped))
+	return rep
+}
+
+func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.User, rep *LinkAllReport) {
+	if u.IsBot {
+		return
+	}
+	skip := func(reason string) {
+		rep.Skipped = append(rep.Skipped, SkippedUser{Username: u.Username, Email: u.Email, Reason: reason})
+	}
+	if _, bound, err := s.opts.Bindings.Binding(u.ID); err != nil {
+		s.opts.Logger.Error("account sync: link-all could not read a binding", "user_id", u.ID, "error", err.Error())
+		skip(SkipSaveFailed)
+		return
+	} else if bound {
+		rep.AlreadyLinked++
+		return
+	}
+	if u.Deactivated {
+		skip(SkipDeactivated)
+		return
+	}
+	zu, ok := byAddress[strings.ToLower(u.Email)]
+	switch {
+	case !ok:
+		skip(SkipNoZulipAccount)
+		return
+	case zu.IsBot:
+		skip(SkipZulipBot)
+		return
+	case !zu.IsActive:
+		skip(SkipZulipInactive)
+		return
+	}
+	err := s.opts.Bindings.Bind(Binding{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC()})
+	switch {
+	case errors.Is(err, ErrAlreadyBound):
+		skip(SkipLinkedElsewhere)
+	case err != nil:
+		s.opts.Logger.Error("account sync: link-all could not save a binding", "user_id", u.ID, "error", err.Error())
+		skip(SkipSaveFailed)
+	default:
+		rep.Linked++
+	}
+}

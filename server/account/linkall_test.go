@@ -1,0 +1,89 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestLinkAll(t *testing.T) {
+	users := []User{
+		{ID: "admin", Username: "root", Email: "root@example.org"},
+		{ID: "u1", Username: "ann", Email: "Ann@Example.org"}, // unverified: the admin vouches
+		{ID: "u2", Username: "bob", Email: "bob@example.org"},
+		{ID: "u3", Username: "cat", Email: "cat@example.org"},
+		{ID: "u4", Username: "dan", Email: "dan@example.org"},
+		{ID: "u5", Username: "eve", Email: "eve@example.org"},
+		{ID: "u6", Username: "fay", Email: "fay@example.org", Deactivated: true},
+		{ID: "u7", Username: "gil", Email: "gil@example.org"},
+		{ID: "bot", Username: "abot", Email: "bot@example.org", IsBot: true},
+	}
+	h := newHarness(users, ann, "cat@example.org", "dan@example.org", "eve@example.org", "fay@example.org", "gil.z@example.org", "hid@example.org", "bot@example.org")
+	h.z.accounts[11].bot = true      // cat
+	h.z.accounts[12].inactive = true // dan
+	h.bindings = newMemBindings(Binding{UserID: "other", ZulipUserID: 13}, Binding{UserID: "u7", ZulipUserID: 15, Method: LinkCodeMethod})
+	h.mm.admins["admin"] = true
+	svc := h.service()
+
+	if rep := svc.LinkAll(context.Background(), "u1"); rep.Failure == nil || rep.Failure.Code != CodeAdminOnly || !strings.Contains(rep.Report(), "Only system administrators") {
+		t.Fatalf("non-admin: %+v", rep)
+	}
+	if len(h.bindings.byUser) != 2 {
+		t.Fatal("a non-admin linked someone")
+	}
+
+	rep := svc.LinkAll(context.Background(), "admin")
+	if rep.Failure != nil || rep.Linked != 1 || rep.AlreadyLinked != 1 {
+		t.Fatalf("report = %+v", rep)
+	}
+	b, ok, _ := h.bindings.Binding("u1")
+	if !ok || b.ZulipUserID != 10 || b.Method != LinkAdmin || b.LinkedBy != "admin" || b.LinkedAt.IsZero() {
+		t.Errorf("ann's binding = %+v", b)
+	}
+	if b, _, _ := h.bindings.Binding("u7"); b.ZulipUserID != 15 || b.Method != LinkCodeMethod {
+		t.Errorf("an existing binding changed: %+v", b)
+	}
+	want := map[string]string{
+		"root": SkipNoZulipAccount, "bob": SkipNoZulipAccount, "cat": SkipZulipBot, "dan": SkipZulipInactive,
+		"eve": SkipLinkedElsewhere, "fay": SkipDeactivated,
+	}
+	got := map[string]string{}
+	for _, s := range rep.Skipped {
+		got[s.Username] = s.Reason
+	}
+	if len(got) != len(want) {
+		t.Errorf("skipped = %v, want %v", got, want)
+	}
+	for name, reason := range want {
+		if got[name] != reason {
+			t.Errorf("%s skipped for %q, want %q", name, got[name], reason)
+		}
+	}
+	text := rep.Report()
+	for _, w := range []string{"Linked 1 account.", "Already linked before: 1.", "Skipped: 6.", "- @dan (`dan@example.org`): the Zulip account is deactivated"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("report lacks %q:\n%s", w, text)
+		}
+	}
+	if strings.Contains(text, "abot") {
+		t.Errorf("bots are listed:\n%s", text)
+	}
+
+	// Ann, linked by the admin, can change her email although unverified.
+	if res := svc.ChangeEmail(context.Background(), req(annNew)); res.Change.State != StateDone || h.z.addrOf(10) != annNew {
+		t.Errorf("after link-all: %s %v", res.Change.State, res.Failure)
+	}
+}
+
+func TestLinkAllWhenZulipFails(t *testing.T) {
+	h := newHarness([]User{{ID: "admin", Username: "root", Email: ann}}, ann)
+	h.mm.admins["admin"] = true
+	h.z.errs["users"] = errUnauth
+	rep := h.service().LinkAll(context.Background(), "admin")
+	if rep.Failure == nil || rep.Failure.Code != CodeZulipUnauthorized || len(h.bindings.byUser) != 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if !strings.Contains(rep.Report(), "credentials") || !strings.Contains(rep.Report(), "Nothing was changed") {
+		t.Errorf("report: %s", rep.Report())
+	}
+}

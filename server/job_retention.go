@@ -1,0 +1,30 @@
+package main
+
+import (
+	"io"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi/cluster"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/store"
+)
+
+// retentionInterval is how often old change records are deleted.
+const retentionInterval = 24 * time.Hour
+
+// scheduleRetention starts the daily job that deletes change records older
+// than the retention setting. pluginapi/cluster runs it on one node at a
+// time across a cluster.
+func (p *Plugin) scheduleRetention() (io.Closer, error) {
+	return cluster.Schedule(p.API, store.RetentionJobKey, cluster.MakeWaitForRoundedInterval(retentionInterval), p.pruneRecords)
+}
+
+func (p *Plugin) pruneRecords() {
+	retention := p.getConfiguration().retention()
+	res, err := p.store.PruneChanges(retention)
+	if err != nil {
+		p.client.Log.Error("Account Sync: deleting old change records failed; the next run tries again", "error", err.Error(), "deleted", res.Deleted)
+		return
+	}
+	p.client.Log.Info("Account Sync: deleted old change records", "deleted", res.Deleted, "kept", res.Kept, "retention_days", int(retention.Hours()/24))
+}

@@ -1,0 +1,104 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// Binding returns the user's binding; ok is false when there is none.
+func (s *Store) Binding(userID string) (account.Binding, bool, error) {
+	var b *account.Binding
+	if err := s.kv.Get(bindingKey(userID), &b); err != nil {
+		return account.Binding{}, false, fmt.Errorf("store: reading the binding of %s: %w", userID, err)
+	}
+	if b == nil {
+		return account.Binding{}, false, nil
+	}
+	return *b, true, nil
+}
+
+// Bind stores b under both keys, each written only if absent, so two nodes
+// or two requests can never bind one Zulip account to two users or one user
+// to two accounts. A reverse key left behind by an interrupted Unbind (its
+// user no longer bound to that account) is taken over.
+func (s *Store) Bind(b account.Binding) error {
+	if b.UserID == "" || b.ZulipUserID <= 0 {
+		return errors.New("store: a binding needs a user and a Zulip account")
+	}
+	zkey := zulipOwnerKey(b.ZulipUserID)
+	ok, err := s.kv.Set(zkey, b.UserID, pluginapi.SetAtomic(nil))
+	if err != nil {
+		return fmt.Errorf("store: binding Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	if !ok {
+		if ok, err = s.takeOverStaleOwner(b); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("store: Zulip account %d: %w", b.ZulipUserID, account.ErrAlreadyBound)
+		}
+	}
+	ok, err = s.kv.Set(bindingKey(b.UserID), b, pluginapi.SetAtomic(nil))
+	if err == nil && !ok {
+		err = fmt.Errorf("store: user %s: %w", b.UserID, account.ErrAlreadyBound)
+	}
+	if err != nil {
+		// Give the Zulip account back, but only if it is still ours.
+		_, _ = s.kv.Set(zkey, nil, pluginapi.SetAtomic(b.UserID))
+		if errors.Is(err, account.ErrAlreadyBound) {
+			return err
+		}
+		return fmt.Errorf("store: binding user %s: %w", b.UserID, err)
+	}
+	return nil
+}
+
+// takeOverStaleOwner claims a reverse key whose user is not bound to that
+// Zulip account any more.
+func (s *Store) takeOverStaleOwner(b account.Binding) (bool, error) {
+	zkey := zulipOwnerKey(b.ZulipUserID)
+	var owner string
+	if err := s.kv.Get(zkey, &owner); err != nil {
+		return false, fmt.Errorf("store: reading the owner of Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	if owner == "" {
+		ok, err := s.kv.Set(zkey, b.UserID, pluginapi.SetAtomic(nil))
+		return ok, err
+	}
+	if owner == b.UserID {
+		return true, nil
+	}
+	ob, bound, err := s.Binding(owner)
+	if err != nil {
+		return false, err
+	}
+	if bound && ob.ZulipUserID == b.ZulipUserID {
+		return false, nil
+	}
+	ok, err := s.kv.Set(zkey, b.UserID, pluginapi.SetAtomic(owner))
+	if err != nil {
+		return false, fmt.Errorf("store: taking over Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	return ok, nil
+}
+
+// Unbind removes the user's binding, then the reverse key if it is still
+// this user's.
+func (s *Store) Unbind(userID string) (account.Binding, bool, error) {
+	b, ok, err := s.Binding(userID)
+	if err != nil || !ok {
+		return b, ok, err
+	}
+	if err := s.kv.Delete(bindingKey(userID)); err != nil {
+		return b, false, fmt.Errorf("store: removing the binding of %s: %w", userID, err)
+	}
+	if _, err := s.kv.Set(zulipOwnerKey(b.ZulipUserID), nil, pluginapi.SetAtomic(userID)); err != nil {
+		// Harmless: Bind takes a stale reverse key over.
+		return b, true, nil
+	}
+	return b, true, nil
+}
