@@ -19,6 +19,9 @@ func TestCommandHelpPaths(t *testing.T) {
 		{"/account frobnicate", "#### Account Sync"},
 		{"/account email", "Please give exactly one new address"},
 		{"/account email a@example.org b@example.org", "Please give exactly one new address"},
+		{"/account link", "Please give your Zulip address"},
+		{"/account link a@example.org 123456", "Please give your Zulip address"},
+		{"/account unlink now", "#### Account Sync"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.command, func(t *testing.T) {
@@ -45,7 +48,7 @@ func TestAutocompleteListsSubcommands(t *testing.T) {
 	for _, sub := range cmd.AutocompleteData.SubCommands {
 		names = append(names, sub.Trigger)
 	}
-	if strings.Join(names, ",") != "email,help" {
+	if strings.Join(names, ",") != "email,link,unlink,link-all,help" {
 		t.Errorf("subcommands %v", names)
 	}
 	if err := cmd.AutocompleteData.IsValid(); err != nil {

@@ -19,6 +19,9 @@ func TestConfigurationValidate(t *testing.T) {
 		{"URL without scheme", func(c *configuration) { c.ZulipURL = "chat.example.org" }, "must start with https://"},
 		{"missing bot email", func(c *configuration) { c.ZulipBotEmail = "" }, "bot email"},
 		{"missing key", func(c *configuration) { c.ZulipAPIKey = "" }, "API key is empty"},
+		{"plain http to a remote host", func(c *configuration) { c.ZulipURL = "http://chat.example.org" }, "must start with https://"},
+		{"plain http allowed by the setting", func(c *configuration) { c.ZulipURL = "http://chat.example.org"; c.ZulipAllowPlainHTTP = true }, ""},
+		{"plain http to loopback", func(c *configuration) { c.ZulipURL = "http://127.0.0.1:9000" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,5 +60,34 @@ func TestCloneIsIndependent(t *testing.T) {
 	d.ZulipURL = "https://b.example.org"
 	if c.ZulipURL != "https://a.example.org" {
 		t.Error("Clone shares state")
+	}
+}
+
+func TestConfigurationLimitsAndRetention(t *testing.T) {
+	tests := []struct {
+		max, days    string
+		wantMax      int
+		wantDays     int
+		wantProblems int
+	}{
+		{"", "", 5, 90, 0},
+		{"0", "30", 0, 30, 0},
+		{"12", "365", 12, 365, 0},
+		{"-1", "0", 5, 90, 2},
+		{"five", "ninety", 5, 90, 2},
+		{"3", "99999", 3, 90, 1},
+	}
+	for _, tc := range tests {
+		c := configuration{MaxChangesPerUserPerDay: " " + tc.max + " ", RecordRetentionDays: tc.days}
+		c.normalize()
+		if got := c.maxChangesPerDay(); got != tc.wantMax {
+			t.Errorf("maxChangesPerDay(%q) = %d, want %d", tc.max, got, tc.wantMax)
+		}
+		if got := c.retention(); got != time.Duration(tc.wantDays)*24*time.Hour {
+			t.Errorf("retention(%q) = %s, want %d days", tc.days, got, tc.wantDays)
+		}
+		if got := len(c.problems()); got != tc.wantProblems {
+			t.Errorf("problems(%q, %q) = %v", tc.max, tc.days, c.problems())
+		}
 	}
 }

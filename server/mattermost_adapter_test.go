@@ -15,6 +15,29 @@ type fakeUsers struct {
 	user      *model.User
 	updateErr error
 	updated   *model.User
+	admins    map[string]bool
+	listed    *model.UserGetOptions
+}
+
+func (f *fakeUsers) List(o *model.UserGetOptions) ([]*model.User, error) {
+	f.listed = o
+	if f.user == nil {
+		return nil, nil
+	}
+	return []*model.User{f.user}, nil
+}
+
+func (f *fakeUsers) HasPermissionTo(userID string, p *model.Permission) bool {
+	return p.Id == model.PermissionManageSystem.Id && f.admins[userID]
+}
+
+type fakeSessions map[string]*model.Session
+
+func (f fakeSessions) Get(id string) (*model.Session, error) {
+	if s, ok := f[id]; ok {
+		return s, nil
+	}
+	return nil, pluginapi.ErrNotFound
 }
 
 func (f *fakeUsers) Get(string) (*model.User, error) {
@@ -98,5 +121,44 @@ func TestAdapterCarriesAuthService(t *testing.T) {
 	u, err := a.GetUser("u1")
 	if err != nil || u.AuthService != "gitlab" {
 		t.Errorf("user %+v err %v", u, err)
+	}
+}
+
+func TestAdapterCarriesVerificationAndDeactivation(t *testing.T) {
+	u := &model.User{Id: "u1", Username: "ann", Email: "a@x.org", EmailVerified: true, DeleteAt: 17}
+	a := &mattermostAdapter{users: &fakeUsers{user: u}, config: fakeConfig{}}
+	got, err := a.GetUser("u1")
+	if err != nil || !got.EmailVerified || !got.Deactivated || got.Username != "ann" {
+		t.Errorf("user %+v err %v", got, err)
+	}
+	list, err := a.ListUsers(2, 50)
+	if err != nil || len(list) != 1 || list[0] != got {
+		t.Errorf("list %+v err %v", list, err)
+	}
+	if o := a.users.(*fakeUsers).listed; o.Page != 2 || o.PerPage != 50 {
+		t.Errorf("listed with %+v", o)
+	}
+}
+
+func TestAdapterSessions(t *testing.T) {
+	a := &mattermostAdapter{sessions: fakeSessions{
+		"plain": {Id: "plain", UserId: "u1"},
+		"oauth": {Id: "oauth", UserId: "u1", IsOAuth: true},
+	}}
+	if s, err := a.GetSession("plain"); err != nil || s.UserID != "u1" || s.IsOAuth {
+		t.Errorf("plain session %+v %v", s, err)
+	}
+	if s, err := a.GetSession("oauth"); err != nil || !s.IsOAuth {
+		t.Errorf("OAuth session %+v %v", s, err)
+	}
+	if _, err := a.GetSession("gone"); !errors.Is(err, account.ErrSessionNotFound) {
+		t.Errorf("missing session err %v", err)
+	}
+}
+
+func TestAdapterAsksThePermissionAPIForAdmins(t *testing.T) {
+	a := &mattermostAdapter{users: &fakeUsers{admins: map[string]bool{"boss": true}}}
+	if !a.IsSystemAdmin("boss") || a.IsSystemAdmin("ann") {
+		t.Error("IsSystemAdmin does not follow HasPermissionTo(manage_system)")
 	}
 }
