@@ -1,15 +1,19 @@
 // Package zulip is a small client for the parts of Zulip's REST API that
-// Account Sync needs: reading server settings, looking users up by email and
-// changing a user's email as an administrator bot. It knows nothing of
-// Mattermost.
+// Account Sync needs: reading server settings, looking users up (by email,
+// by ID, or all of them), changing a user's email as an administrator bot,
+// and sending a user a direct message. It never follows redirects and
+// speaks plain http only to loopback hosts unless told otherwise. It knows
+// nothing of Mattermost.
 package zulip
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,8 +21,12 @@ import (
 )
 
 const (
-	// maxBodyBytes bounds every response body the client reads.
+	// maxBodyBytes bounds every response body the client reads, except the
+	// member list.
 	maxBodyBytes = 1 << 20
+	// maxMembersBytes bounds the answer of GET /users: every member of a
+	// large organisation.
+	maxMembersBytes = 32 << 20
 	// DefaultTimeout is used when Config.Timeout is zero.
 	DefaultTimeout = 10 * time.Second
 )
@@ -34,8 +42,11 @@ type Config struct {
 	UserAgent string
 	// Timeout bounds each call; DefaultTimeout when zero.
 	Timeout time.Duration
-	// HTTPClient is used when set (tests); otherwise one with Timeout.
+	// HTTPClient is used when set (tests); otherwise one with Timeout. The
+	// client works on a copy that never follows redirects.
 	HTTPClient *http.Client
+	// AllowPlainHTTP permits an http:// SiteURL whose host is not loopback.
+	AllowPlainHTTP bool
 	// SettingsTTL is how long the server's feature level is cached; 10 minutes when zero.
 	SettingsTTL time.Duration
 }
@@ -53,7 +64,7 @@ type Client struct {
 
 // NewClient checks cfg and returns a client.
 func NewClient(cfg Config) (*Client, error) {
-	base, err := ParseSiteURL(cfg.SiteURL)
+	base, err := ParseSiteURL(cfg.SiteURL, cfg.AllowPlainHTTP)
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +78,12 @@ func NewClient(cfg Config) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: timeout}
+	hc := &http.Client{Timeout: timeout}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
 	}
+	hc.CheckRedirect = refuseRedirects
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "account-sync"
@@ -90,9 +103,12 @@ func NewClient(cfg Config) (*Client, error) {
 	}, nil
 }
 
-// ParseSiteURL checks that raw is an absolute http(s) URL without query or
-// fragment and returns it with any trailing slash removed.
-func ParseSiteURL(raw string) (*url.URL, error) {
+// ParseSiteURL checks that raw is an absolute https URL without query,
+// fragment or credentials and returns it with any trailing slash removed.
+// Plain http is accepted for a loopback host (localhost, 127.0.0.0/8, ::1),
+// or for any host when allowPlainHTTP is true: the API key travels in every
+// request.
+func ParseSiteURL(raw string, allowPlainHTTP bool) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return nil, errors.New("zulip: the site URL is empty")
@@ -102,14 +118,27 @@ func ParseSiteURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("zulip: the site URL is not a URL: %w", err)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("zulip: the site URL must start with https:// (or http://) and name a host")
+		return nil, errors.New("zulip: the site URL must start with https:// and name a host")
 	}
-	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		return nil, errors.New("zulip: the site URL must not carry a query, fragment or credentials")
+	}
+	if u.Scheme == "http" && !allowPlainHTTP && !isLoopbackHost(u.Hostname()) {
+		return nil, errors.New(`zulip: the site URL must start with https:// (plain http:// is allowed only for a loopback host, or with the setting "Allow plain HTTP to Zulip" on)`)
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
+}
+
+// isLoopbackHost reports whether host (without port or brackets) is
+// localhost or a loopback IP address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // newRequest builds a request for path (relative to /api/v1/, already
@@ -140,19 +169,27 @@ func (c *Client) newRequest(ctx context.Context, method, path string, form url.V
 
 // do sends req with the client's deadline, reads at most maxBodyBytes of the
 // answer and decodes a success into v. Failures come back as *APIError,
-// *RateLimitError or *UnavailableError.
+// *RateLimitError, *RedirectError or *UnavailableError.
 func (c *Client) do(req *http.Request, v any) error {
+	return c.doLimit(req, v, maxBodyBytes)
+}
+
+// doLimit is do with a bound of limit bytes on the answer.
+func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
 	ctx, cancel := context.WithTimeout(req.Context(), c.timeout)
 	defer cancel()
 	req = req.WithContext(ctx)
 
-	op := req.Method + " " + redactPath(req.URL.Path)
+	op := opOf(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return &UnavailableError{Op: op, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return redirectError(op, req.URL, resp)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
 		return &UnavailableError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("reading the answer: %w", stripURL(err))}
 	}
@@ -165,20 +202,68 @@ func (c *Client) do(req *http.Request, v any) error {
 		}
 		return nil
 	}
-	return errorFromResponse(op, resp, body)
+	return c.scrub(errorFromResponse(op, resp, body))
 }
 
-// redactPath keeps the endpoint but not the address in it, for error texts.
+// refuseRedirects is the http.Client's CheckRedirect: the 3xx answer itself
+// comes back, so credentials never travel to another address.
+func refuseRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// scrub removes the API key from the server's text in err, in case a proxy
+// echoes the request back.
+func (c *Client) scrub(err error) error {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ae.Msg = c.redactSecret(ae.Msg)
+	}
+	return err
+}
+
+// redactSecret replaces the API key, and the Basic credentials carrying
+// it, in s.
+func (c *Client) redactSecret(s string) string {
+	if c.apiKey == "" {
+		return s
+	}
+	basic := base64.StdEncoding.EncodeToString([]byte(c.botEmail + ":" + c.apiKey))
+	s = strings.ReplaceAll(s, basic, "[redacted]")
+	return strings.ReplaceAll(s, c.apiKey, "[redacted]")
+}
+
+// opOf names a request for error texts: method and redacted path.
+func opOf(req *http.Request) string {
+	return req.Method + " " + redactPath(req.URL.Path)
+}
+
+// redactPath keeps the endpoint but not the address in it, for error texts:
+// /users/{email} and /users/{id}; /users and /users/me stay as they are.
 func redactPath(p string) string {
 	const users = "/api/v1/users/"
-	if i := strings.Index(p, users); i >= 0 && len(p) > i+len(users) {
-		rest := p[i+len(users):]
-		if rest == "me" {
-			return p
-		}
+	i := strings.Index(p, users)
+	if i < 0 || len(p) == i+len(users) {
+		return p
+	}
+	rest := p[i+len(users):]
+	switch {
+	case rest == "me":
+		return p
+	case isDigits(rest):
+		return p[:i+len(users)] + "{id}"
+	default:
 		return p[:i+len(users)] + "{email}"
 	}
-	return p
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // stripURL drops the URL from *url.Error so addresses in paths stay out of

@@ -209,26 +209,85 @@ func TestMissingFeatureLevelIsZero(t *testing.T) {
 
 func TestParseSiteURL(t *testing.T) {
 	tests := []struct {
-		in, want string
-		ok       bool
+		name      string
+		in        string
+		allowHTTP bool
+		want      string // "" = refused
+		wantErr   string // part of the refusal
 	}{
-		{"https://chat.example.org", "https://chat.example.org", true},
-		{" https://chat.example.org/zulip/ ", "https://chat.example.org/zulip", true},
-		{"http://127.0.0.1:9991", "http://127.0.0.1:9991", true},
-		{"chat.example.org", "", false},
-		{"ftp://chat.example.org", "", false},
-		{"https://user:pw@chat.example.org", "", false},
-		{"https://chat.example.org/?x=1", "", false},
-		{"", "", false},
+		{"https", "https://chat.example.org", false, "https://chat.example.org", ""},
+		{"https with path and slash", " https://chat.example.org/zulip/ ", false, "https://chat.example.org/zulip", ""},
+		{"https with port", "https://chat.example.org:8443", false, "https://chat.example.org:8443", ""},
+		{"http loopback v4 with port", "http://127.0.0.1:8065", false, "http://127.0.0.1:8065", ""},
+		{"http localhost", "http://localhost", false, "http://localhost", ""},
+		{"http LOCALHOST", "http://LOCALHOST:9991/", false, "http://LOCALHOST:9991", ""},
+		{"http loopback v6", "http://[::1]:80", false, "http://[::1]:80", ""},
+		{"http loopback v4 elsewhere in 127/8", "http://127.5.6.7", false, "http://127.5.6.7", ""},
+		{"http remote refused", "http://chat.example.org", false, "", "plain http:// is allowed only for a loopback host"},
+		{"http remote allowed by the setting", "http://chat.example.org", true, "http://chat.example.org", ""},
+		{"http private address refused", "http://10.0.0.5:9991", false, "", "must start with https://"},
+		{"http lookalike of localhost refused", "http://localhost.example.org", false, "", "must start with https://"},
+		{"http 127 as a name refused", "http://127.0.0.1.nip.io", false, "", "must start with https://"},
+		{"no scheme", "chat.example.org", false, "", "must start with https://"},
+		{"ftp", "ftp://chat.example.org", false, "", "must start with https://"},
+		{"ftp even when plain http is allowed", "ftp://chat.example.org", true, "", "must start with https://"},
+		{"userinfo", "https://user:pw@chat.example.org", false, "", "credentials"},
+		{"query", "https://chat.example.org/?x=1", false, "", "query"},
+		{"empty query", "https://chat.example.org/?", false, "", "query"},
+		{"fragment", "https://chat.example.org/#x", false, "", "fragment"},
+		{"empty", "", false, "", "empty"},
 	}
 	for _, tc := range tests {
-		u, err := ParseSiteURL(tc.in)
-		if (err == nil) != tc.ok {
-			t.Errorf("%q: err %v", tc.in, err)
-			continue
-		}
-		if tc.ok && u.String() != tc.want {
-			t.Errorf("%q: got %s", tc.in, u)
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := ParseSiteURL(tc.in, tc.allowHTTP)
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("accepted as %s", u)
+				}
+				if !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "zulip: ") {
+					t.Errorf("err = %q, want it to hold %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if u.String() != tc.want {
+				t.Errorf("got %s, want %s", u, tc.want)
+			}
+		})
+	}
+	const wantText = `zulip: the site URL must start with https:// (plain http:// is allowed only for a loopback host, or with the setting "Allow plain HTTP to Zulip" on)`
+	if _, err := ParseSiteURL("http://chat.example.org", false); err == nil || err.Error() != wantText {
+		t.Errorf("refusal text %q", err)
+	}
+}
+
+func TestNewClientUsesAllowPlainHTTP(t *testing.T) {
+	cfg := Config{SiteURL: "http://chat.example.org", BotEmail: "bot@x.org", APIKey: testKey}
+	if _, err := NewClient(cfg); err == nil {
+		t.Error("plain http to a remote host accepted")
+	}
+	cfg.AllowPlainHTTP = true
+	if _, err := NewClient(cfg); err != nil {
+		t.Errorf("with AllowPlainHTTP: %v", err)
+	}
+}
+
+func TestRedactPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/api/v1/users":                       "/api/v1/users",
+		"/api/v1/users/":                      "/api/v1/users/",
+		"/api/v1/users/me":                    "/api/v1/users/me",
+		"/api/v1/users/123":                   "/api/v1/users/{id}",
+		"/api/v1/users/ann@example.org":       "/api/v1/users/{email}",
+		"/api/v1/users/12ann@example.org":     "/api/v1/users/{email}",
+		"/zulip/api/v1/users/a/b@example.org": "/zulip/api/v1/users/{email}",
+		"/api/v1/messages":                    "/api/v1/messages",
+		"/api/v1/server_settings":             "/api/v1/server_settings",
+	} {
+		if got := redactPath(in); got != want {
+			t.Errorf("redactPath(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

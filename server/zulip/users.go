@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 )
 
 // User is the part of a Zulip user the plugin uses.
@@ -27,6 +28,12 @@ func (u User) Address() string {
 	return u.Email
 }
 
+// RealAddress is the user's delivery_email only: empty when Zulip hid it
+// from the bot. Use it wherever the address must be the user's own (proving
+// ownership, comparing with Mattermost); Email may be the API address
+// user{ID}@{host}, which reaches no one.
+func (u User) RealAddress() string { return u.DeliveryEmail }
+
 // Zulip's roles that may administer users.
 const (
 	RoleOwner = 100
@@ -36,7 +43,18 @@ const (
 // GetUser looks a user up by email (case-insensitive on Zulip's side, and
 // subject to the user's email visibility).
 func (c *Client) GetUser(ctx context.Context, email string) (User, error) {
-	req, err := c.newRequest(ctx, "GET", "users/"+url.PathEscape(email), nil, true)
+	return c.getUser(ctx, "users/"+url.PathEscape(email))
+}
+
+// GetUserByID looks a user up by Zulip user ID, whatever the user's email
+// visibility.
+func (c *Client) GetUserByID(ctx context.Context, id int) (User, error) {
+	return c.getUser(ctx, "users/"+strconv.Itoa(id))
+}
+
+// getUser is GET path, answered with {"user": {...}}.
+func (c *Client) getUser(ctx context.Context, path string) (User, error) {
+	req, err := c.newRequest(ctx, "GET", path, nil, true)
 	if err != nil {
 		return User{}, err
 	}
@@ -47,9 +65,29 @@ func (c *Client) GetUser(ctx context.Context, email string) (User, error) {
 		return User{}, err
 	}
 	if out.User.ID == 0 {
-		return User{}, &UnavailableError{Op: "GET /api/v1/users/{email}", Status: 200, Err: fmt.Errorf("%w: no user in the answer", ErrMalformedResponse)}
+		return User{}, &UnavailableError{Op: opOf(req), Status: 200, Err: fmt.Errorf("%w: no user in the answer", ErrMalformedResponse)}
 	}
 	return out.User, nil
+}
+
+// Users returns every member of the organisation, deactivated ones and bots
+// included (GET /users). DeliveryEmail is empty for those whose address Zulip
+// hides from the bot.
+func (c *Client) Users(ctx context.Context) ([]User, error) {
+	req, err := c.newRequest(ctx, "GET", "users", nil, true)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Members *[]User `json:"members"`
+	}
+	if err := c.doLimit(req, &out, maxMembersBytes); err != nil {
+		return nil, err
+	}
+	if out.Members == nil {
+		return nil, &UnavailableError{Op: opOf(req), Status: 200, Err: fmt.Errorf("%w: no members in the answer", ErrMalformedResponse)}
+	}
+	return *out.Members, nil
 }
 
 // Me returns the bot's own account.
@@ -70,8 +108,21 @@ func (c *Client) Me(ctx context.Context) (User, error) {
 // Passing the user's exact current address as newEmail is a harmless probe:
 // Zulip runs its permission checks and changes nothing.
 func (c *Client) ChangeEmail(ctx context.Context, current, newEmail string) error {
+	return c.changeEmail(ctx, "users/"+url.PathEscape(current), newEmail)
+}
+
+// ChangeEmailByID is ChangeEmail for the user with Zulip user ID id (PATCH
+// /users/{id}), immune to email visibility and to addresses holding "/".
+// Servers below feature level 313 ignore new_email there: ErrEmailIgnored.
+func (c *Client) ChangeEmailByID(ctx context.Context, id int, newEmail string) error {
+	return c.changeEmail(ctx, "users/"+strconv.Itoa(id), newEmail)
+}
+
+// changeEmail is PATCH path with new_email; a success that lists new_email
+// among the ignored parameters is ErrEmailIgnored.
+func (c *Client) changeEmail(ctx context.Context, path, newEmail string) error {
 	form := url.Values{"new_email": {newEmail}}
-	req, err := c.newRequest(ctx, "PATCH", "users/"+url.PathEscape(current), form, true)
+	req, err := c.newRequest(ctx, "PATCH", path, form, true)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,21 @@ func specScenarios() []specScenario {
 			return send(t, mustRequest(t, method, f.srv.URL+userPath(target(f)), contentType, body), f.as(f.owner))
 		}
 	}
+	post := func(path string, form func(f *fixture) url.Values, as func(f *fixture) creds) func(t *testing.T, f *fixture) answer {
+		return func(t *testing.T, f *fixture) answer {
+			var c creds
+			if as != nil {
+				c = as(f)
+			}
+			return call(t, f.srv, http.MethodPost, path, form(f), c)
+		}
+	}
+	dm := func(to func(f *fixture) string, content string) func(f *fixture) url.Values {
+		return func(f *fixture) url.Values {
+			return url.Values{"type": {"direct"}, "to": {to(f)}, "content": {content}}
+		}
+	}
+	annToList := func(f *fixture) string { return "[" + strconv.Itoa(f.ann.ID) + "]" }
 	owner := func(f *fixture) creds { return f.as(f.owner) }
 	member := func(f *fixture) creds { return f.as(f.member) }
 	ann := func(f *fixture) string { return f.ann.Email }
@@ -127,7 +142,30 @@ func specScenarios() []specScenario {
 		{name: "get with unknown parameter", do: getUser(ann, "?color=red", owner), status: 200},
 		{name: "get by id", do: getUser(annID, "", owner), status: 200},
 		{name: "get by unknown id", do: getUser(func(*fixture) string { return "99999" }, "", owner), status: 400},
-		{name: "patch by id ignores new_email (332)", do: patch(annID, annNew, owner), status: 200},
+		{name: "patch by id changes the email (332)", do: patch(annID, annNew, owner), status: 200},
+		{name: "patch by id of a hidden user", do: patch(func(f *fixture) string { return strconv.Itoa(f.hidden.ID) }, annNew, owner), status: 200},
+		{name: "patch by id, taken", do: patch(annID, url.Values{"new_email": {"members@example.org"}}, owner), status: 400},
+		{name: "patch by id, unknown id", do: patch(func(*fixture) string { return "99999" }, annNew, owner), status: 400},
+		{name: "get users", do: get("/api/v1/users", owner), status: 200},
+		{name: "get users as a member, no gravatar, profile fields", do: get("/api/v1/users?client_gravatar=false&include_custom_profile_fields=true", member), status: 200},
+		{name: "get users at level 162", opts: []Option{WithFeatureLevel(162)}, do: get("/api/v1/users", owner), status: 200},
+		{name: "get users without credentials", do: get("/api/v1/users", nil), status: 401, badRequest: true},
+		{name: "send direct message", do: post("/api/v1/messages", dm(annToList, "Your code is 123456"), owner), status: 200},
+		{name: "send direct message, type private", do: post("/api/v1/messages", func(f *fixture) url.Values {
+			return url.Values{"type": {"private"}, "to": {annToList(f)}, "content": {"hi"}}
+		}, owner), status: 200},
+		{name: "send direct message by email", do: post("/api/v1/messages", dm(func(f *fixture) string { return `["` + f.ann.Email + `"]` }, "hi"), owner), status: 200},
+		{name: "send direct message to an unknown id", do: post("/api/v1/messages", dm(func(*fixture) string { return "[99999]" }, "hi"), owner), status: 400},
+		{name: "send direct message to a deactivated user", do: post("/api/v1/messages", dm(func(f *fixture) string { return "[" + strconv.Itoa(f.gone.ID) + "]" }, "hi"), owner), status: 400},
+		{name: "send an empty direct message", do: post("/api/v1/messages", dm(annToList, " \n"), owner), status: 400},
+		{name: "send direct message without content", do: post("/api/v1/messages", func(f *fixture) url.Values {
+			return url.Values{"type": {"direct"}, "to": {annToList(f)}}
+		}, owner), status: 400, badRequest: true, badResponse: true},
+		{name: "send direct message without credentials", do: post("/api/v1/messages", dm(annToList, "hi"), nil), status: 401, badRequest: true},
+		{name: "fault redirect on PATCH", do: fault(Fault{Kind: FaultRedirect, Status: 301, Location: "https://elsewhere.example/"}, patch(ann, annNew, owner)), status: 301},
+		{name: "fault redirect on GET users", do: fault(Fault{Kind: FaultRedirect, Status: 307, Location: "/login/"}, get("/api/v1/users", owner)), status: 307},
+		{name: "fault redirect without Location", do: fault(Fault{Kind: FaultRedirect}, get("/api/v1/server_settings", nil)), status: 302},
+		{name: "fault late commit", do: fault(Fault{Kind: FaultLateCommit, Delay: 5 * time.Millisecond}, patch(annID, annNew, owner)), status: 200},
 		{name: "patch by id ignores new_email (312)", opts: []Option{WithFeatureLevel(312)}, do: patch(annID, annNew, owner), status: 200},
 		{name: "patch by id (166)", opts: []Option{WithFeatureLevel(166)}, do: patch(annID, annNew, owner), status: 200},
 		{name: "patch by id as member", do: patch(annID, annNew, member), status: 400},

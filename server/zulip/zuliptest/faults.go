@@ -25,6 +25,18 @@ const (
 	FaultSlow
 	// FaultMalformed answers 200 with a truncated JSON body.
 	FaultMalformed
+	// FaultRedirect answers Status (302 when zero) with the header
+	// "Location: " + Location and a small HTML page, as a proxy, a login
+	// portal or a moved site would. The request is not handled: nothing
+	// changes.
+	FaultRedirect
+	// FaultLateCommit sleeps Delay IGNORING the client's cancellation, then
+	// handles the request normally: a PATCH that the client gave up on (its
+	// timeout shorter than Delay) still commits, and its answer goes
+	// nowhere. This is the "outcome unknown" case of a timed-out change.
+	// Server.Close waits for running handlers, so it may block for up to
+	// Delay: keep Delay bounded (a little longer than the client's timeout).
+	FaultLateCommit
 )
 
 // Fault makes matching requests fail. The first matching fault applies.
@@ -32,10 +44,12 @@ type Fault struct {
 	Method string // "" = any
 	Path   string // prefix of the (decoded) URL path, e.g. "/api/v1/users/"; "" = any
 	Kind   FaultKind
-	Status int           // FaultStatus; 500 when zero
-	Delay  time.Duration // FaultSlow; for FaultStatus 429 the retry-after
+	Status int           // FaultStatus (500 when zero), FaultRedirect (302 when zero)
+	Delay  time.Duration // FaultSlow, FaultLateCommit; for FaultStatus 429 the retry-after
 	Times  int           // how many requests it affects; 0 = until cleared
 	Skip   int           // let this many matching requests through first
+	// Location is the Location header of FaultRedirect; none when empty.
+	Location string
 }
 
 // AddFault adds a fault after the existing ones.
@@ -111,8 +125,29 @@ func applyFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"result":"success","msg":"","user":{"user_id":`))
 		return true
+	case FaultRedirect:
+		writeRedirect(w, f)
+		return true
+	case FaultLateCommit:
+		time.Sleep(f.Delay) // deliberately deaf to r.Context()
+		return false
 	}
 	return false
+}
+
+func writeRedirect(w http.ResponseWriter, f Fault) {
+	status := f.Status
+	if status == 0 {
+		status = http.StatusFound
+	}
+	if f.Location != "" {
+		w.Header().Set("Location", f.Location)
+	}
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	text := strconv.Itoa(status) + " " + http.StatusText(status)
+	_, _ = w.Write([]byte("<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
+		"</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"))
 }
 
 func writeFaultStatus(w http.ResponseWriter, f Fault) {

@@ -115,12 +115,27 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, in *input) {
 		return
 	}
 	isGet := r.Method == http.MethodGet || r.Method == http.MethodHead
-	if rest == "server_settings" {
+	switch rest {
+	case "server_settings":
 		if !isGet {
 			writeMethodNotAllowed(w, "GET", "HEAD")
 			return
 		}
 		s.handleServerSettings(w, r, in)
+		return
+	case "users":
+		if !isGet {
+			writeMethodNotAllowed(w, "GET", "HEAD")
+			return
+		}
+		s.authed(w, r, in, s.handleGetUsers)
+		return
+	case "messages":
+		if r.Method != http.MethodPost {
+			writeMethodNotAllowed(w, "POST")
+			return
+		}
+		s.authed(w, r, in, s.handleSendMessage)
 		return
 	}
 	parts := strings.Split(rest, "/")

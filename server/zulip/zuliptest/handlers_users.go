@@ -17,7 +17,7 @@ type reply struct {
 
 func (s *Server) write(w http.ResponseWriter, level int, rp reply) {
 	if rp.status != http.StatusOK {
-		writeError(w, rp.status, rp.code, rp.msg)
+		writeErrorFields(w, rp.status, rp.code, rp.msg, rp.fields)
 		return
 	}
 	writeSuccess(w, level, rp.ignored, rp.fields)
@@ -55,16 +55,36 @@ func (s *Server) getUserReplyLocked(in *input, me, target User, found bool) repl
 	if !found {
 		return badRequest(MsgNoSuchUser)
 	}
-	gravatar := s.level >= 92
+	gravatar, profile := s.userOptionsLocked(in)
+	user := s.userObjectLocked(me, target, gravatar, profile)
+	return success(in.unsupported("client_gravatar", "include_custom_profile_fields"), map[string]any{"user": user})
+}
+
+// userOptionsLocked reads the client_gravatar and
+// include_custom_profile_fields parameters of the GET user endpoints.
+func (s *Server) userOptionsLocked(in *input) (gravatar, profile bool) {
+	gravatar = s.level >= 92
 	if v, ok := in.param("client_gravatar"); ok {
 		gravatar = parseBool(v, gravatar)
 	}
-	profile := false
 	if v, ok := in.param("include_custom_profile_fields"); ok {
 		profile = parseBool(v, false)
 	}
-	user := s.userObjectLocked(me, target, gravatar, profile)
-	return success(in.unsupported("client_gravatar", "include_custom_profile_fields"), map[string]any{"user": user})
+	return gravatar, profile
+}
+
+// handleGetUsers is GET /users: every user of the organization, deactivated
+// ones and bots included, each as the requester may see it.
+func (s *Server) handleGetUsers(w http.ResponseWriter, _ *http.Request, in *input, me User) {
+	s.mu.Lock()
+	level := s.level
+	gravatar, profile := s.userOptionsLocked(in)
+	members := make([]map[string]any, 0, len(s.order))
+	for _, id := range s.order {
+		members = append(members, s.userObjectLocked(me, s.users[id], gravatar, profile))
+	}
+	s.mu.Unlock()
+	s.write(w, level, success(in.unsupported("client_gravatar", "include_custom_profile_fields"), map[string]any{"members": members}))
 }
 
 // handleGetMe is GET /users/me: the requester's own data, at the top level.
@@ -92,11 +112,34 @@ func (s *Server) handlePatchUserByEmail(w http.ResponseWriter, _ *http.Request, 
 
 func (s *Server) patchByEmailLocked(in *input, me User) reply {
 	target, ok := s.lookupLocked(me, in.target)
-	if !ok {
+	return s.updateUserLocked(in, me, target, ok, true)
+}
+
+// handlePatchUserByID is PATCH /users/{id}. From feature level 313 it takes
+// new_email with the same checks as PATCH /users/{email}, the target found
+// by ID whatever its email visibility. Below, new_email is not one of its
+// parameters: from level 167 it is listed in ignored_parameters_unsupported.
+func (s *Server) handlePatchUserByID(w http.ResponseWriter, _ *http.Request, in *input, me User) {
+	s.mu.Lock()
+	level := s.level
+	target, ok := s.byIDLocked(in.target)
+	rp := s.updateUserLocked(in, me, target, ok, level >= 313)
+	s.mu.Unlock()
+	s.write(w, level, rp)
+}
+
+// updateUserLocked is Zulip's update_user_backend from the target lookup on
+// (CONTRACT.md's checks 4 to 10), shared by both PATCH routes. Without
+// newEmailSupported, new_email is an unknown parameter.
+func (s *Server) updateUserLocked(in *input, me, target User, found, newEmailSupported bool) reply {
+	if !found {
 		return badRequest(MsgNoSuchUser)
 	}
 	if !canAdmin(me, target) {
 		return badRequest(MsgInsufficientPerm)
+	}
+	if !newEmailSupported {
+		return success(in.unsupported("full_name", "role", "profile_data"), nil)
 	}
 	ignored := in.unsupported("full_name", "role", "profile_data", "new_email")
 	newEmail, ok := in.param("new_email")
@@ -124,26 +167,6 @@ func (s *Server) patchByEmailLocked(in *input, me User) reply {
 	target.Email = newEmail
 	s.users[target.ID] = target
 	return success(ignored, nil)
-}
-
-// handlePatchUserByID is PATCH /users/{id}. It never changes an email:
-// new_email is not one of its parameters, so from feature level 167 it is
-// listed in ignored_parameters_unsupported.
-func (s *Server) handlePatchUserByID(w http.ResponseWriter, _ *http.Request, in *input, me User) {
-	s.mu.Lock()
-	level := s.level
-	var rp reply
-	target, ok := s.byIDLocked(in.target)
-	switch {
-	case !ok:
-		rp = badRequest(MsgNoSuchUser)
-	case !canAdmin(me, target):
-		rp = badRequest(MsgInsufficientPerm)
-	default:
-		rp = success(in.unsupported("full_name", "role", "profile_data"), nil)
-	}
-	s.mu.Unlock()
-	s.write(w, level, rp)
 }
 
 func (s *Server) byIDLocked(id string) (User, bool) {

@@ -104,7 +104,7 @@ func send(t *testing.T, req *http.Request, c creds) answer {
 		req.SetBasicAuth(c.email, c.key)
 	}
 	req.Header.Set("User-Agent", "zuliptest-suite/1.0")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
@@ -117,6 +117,12 @@ func send(t *testing.T, req *http.Request, c creds) answer {
 		}
 	}
 	return a
+}
+
+// noRedirects is the suite's client: a redirect (FaultRedirect) comes back
+// as the answer.
+var noRedirects = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 func userPath(emailOrID string) string { return "/api/v1/users/" + url.PathEscape(emailOrID) }

@@ -166,16 +166,18 @@ func TestFeatureLevels(t *testing.T) {
 			t.Fatalf("at 313: got %d %s", a.status, a.raw)
 		}
 	})
-	t.Run("PATCH users/{id} never takes new_email", func(t *testing.T) {
+	t.Run("PATCH users/{id} takes new_email from 313", func(t *testing.T) {
 		for _, c := range []struct {
 			level   int
 			ignored []string
+			changed bool
 		}{
-			{100, nil},
-			{166, nil},
-			{167, []string{"new_email"}},
-			{312, []string{"new_email"}},
-			{332, []string{"new_email"}},
+			{100, nil, false},
+			{166, nil, false},
+			{167, []string{"new_email"}, false},
+			{312, []string{"new_email"}, false},
+			{313, nil, true},
+			{332, nil, true},
 		} {
 			f := newFixture(t, WithFeatureLevel(c.level))
 			form := url.Values{"new_email": {"x@example.org"}, "full_name": {"Ann"}}
@@ -183,8 +185,12 @@ func TestFeatureLevels(t *testing.T) {
 			if a.status != 200 || a.str("result") != "success" || !reflect.DeepEqual(a.ignored(), c.ignored) {
 				t.Errorf("level %d: got %d %s", c.level, a.status, a.raw)
 			}
-			if u, _ := f.srv.User(f.ann.ID); u.Email != f.ann.Email {
-				t.Errorf("level %d: email changed to %q", c.level, u.Email)
+			want := f.ann.Email
+			if c.changed {
+				want = "x@example.org"
+			}
+			if u, _ := f.srv.User(f.ann.ID); u.Email != want {
+				t.Errorf("level %d: email is %q, want %q", c.level, u.Email, want)
 			}
 		}
 	})

@@ -12,6 +12,7 @@ const (
 	CodeBadRequest   = "BAD_REQUEST"
 	CodeUnauthorized = "UNAUTHORIZED"
 	CodeRateLimitHit = "RATE_LIMIT_HIT"
+	CodeMissingParam = "REQUEST_VARIABLE_MISSING"
 )
 
 // Messages of the errors in CONTRACT.md's table (Zulip's English texts).
@@ -34,6 +35,21 @@ const (
 	MsgNotFound           = "Not Found"
 )
 
+// Messages of POST /messages (Zulip's English texts). Those with a verb
+// take the argument named.
+const (
+	MsgMissingArgument      = "Missing '%s' argument"
+	MsgInvalidType          = "Invalid type"
+	MsgRecipientsType       = "Invalid data type for recipients"
+	MsgRecipientsMixed      = "Recipient lists may contain emails or user IDs, but not both."
+	MsgNoRecipients         = "Message must have recipients"
+	MsgInvalidUserID        = "Invalid user ID %d"
+	MsgInvalidEmail         = "Invalid email '%s'"
+	MsgEmptyMessage         = "Message must not be empty"
+	MsgNullBytes            = "Message must not contain null bytes"
+	MsgRecipientDeactivated = "'%s' is no longer using Zulip."
+)
+
 func writeJSON(w http.ResponseWriter, status int, body map[string]any) {
 	data, err := json.Marshal(body)
 	if err != nil {
@@ -47,7 +63,16 @@ func writeJSON(w http.ResponseWriter, status int, body map[string]any) {
 
 // writeError answers a Zulip error: {"result":"error","msg":...,"code":...}.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"result": "error", "msg": msg, "code": code})
+	writeErrorFields(w, status, code, msg, nil)
+}
+
+// writeErrorFields is writeError with extra fields (e.g. var_name).
+func writeErrorFields(w http.ResponseWriter, status int, code, msg string, fields map[string]any) {
+	body := map[string]any{"result": "error", "msg": msg, "code": code}
+	for k, v := range fields {
+		body[k] = v
+	}
+	writeJSON(w, status, body)
 }
 
 // writeUnauthorized answers 401 with Zulip's WWW-Authenticate header.

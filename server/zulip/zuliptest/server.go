@@ -46,6 +46,8 @@ type Server struct {
 	ipLimit          rateLimiter
 	faults           []*Fault
 	requests         []Request
+	messages         []DirectMessage
+	nextMessageID    int
 }
 
 // Option configures a Server.

@@ -1,12 +1,14 @@
 // Package zuliptest is an in-process emulator of the parts of Zulip's REST
-// API that deal with users' email addresses, for tests. It follows
+// API that deal with users' email addresses (and the direct messages that
+// carry one-time codes), for tests. It follows
 // shared/zulip/CONTRACT.md (beside the repository) (how a real Zulip server behaves) and answers
 // in the shapes of Zulip's OpenAPI description; see the spectest sub-package
 // for checking traffic against that description.
 //
 // Start one with NewServer, add accounts with AddUser/AddBot, point the
-// client under test at Server.URL, then inspect Requests() and the stored
-// users. Faults (AddFault) simulate outages, slowness and garbage.
+// client under test at Server.URL, then inspect Requests(), the stored
+// users and DirectMessages(). Faults (AddFault) simulate outages, slowness,
+// garbage, redirects and changes that commit after the client gave up.
 package zuliptest
 
 import "time"

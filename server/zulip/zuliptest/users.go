@@ -126,6 +126,18 @@ func (s *Server) byEmailLocked(email string) (User, bool) {
 	return User{}, false
 }
 
+// byAPIEmailLocked finds a user by the address the API shows for it (the
+// real one when everyone may see it, else the dummy one), case-insensitively:
+// how Zulip resolves message recipients given by email.
+func (s *Server) byAPIEmailLocked(email string) (User, bool) {
+	for _, id := range s.order {
+		if u := s.users[id]; strings.EqualFold(s.apiEmailLocked(u), email) {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
 var dummyEmailRE = regexp.MustCompile(`(?i)^user([0-9]+)@(.+)$`)
 
 // lookupLocked finds the target of /users/{email} as requester sees it:

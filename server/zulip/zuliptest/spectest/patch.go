@@ -28,6 +28,10 @@ const validationUserPath = "/users/by-id/{user_id}"
 //     UpdateUser body's profile_data) JSON-encoded, which the spec says with
 //     `encoding: contentType: application/json`; kin-openapi's form decoder
 //     refuses such properties outright, so they are checked as strings;
+//   - some error responses (e.g. POST /messages 400) list examples as
+//     oneOf branches of the same schema (CodedError three times), so any
+//     such error matches several and fails oneOf: error responses' oneOf
+//     becomes anyOf;
 //   - /users/{user_id} only matches digits (see numericUserPath); OpenAPI
 //     calls it the same path as /users/{email}, so the document is
 //     validated with it moved aside.
@@ -56,6 +60,7 @@ func patchDoc(doc *openapi3.T) error {
 		return err
 	}
 	formEncodedJSONAsStrings(doc)
+	errorOneOfAsAnyOf(doc)
 
 	byID := doc.Paths.Value("/users/{user_id}")
 	if byID == nil {
@@ -134,4 +139,30 @@ func needsJSONString(s *openapi3.Schema) bool {
 		return !(it.Is(openapi3.TypeString) || it.Is(openapi3.TypeInteger) || it.Is(openapi3.TypeNumber) || it.Is(openapi3.TypeBoolean))
 	}
 	return false
+}
+
+// errorOneOfAsAnyOf turns the top-level oneOf of every 4xx/5xx response
+// schema into anyOf.
+func errorOneOfAsAnyOf(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.Responses == nil {
+				continue
+			}
+			for code, resp := range op.Responses.Map() {
+				if len(code) != 3 || (code[0] != '4' && code[0] != '5') || resp == nil || resp.Value == nil {
+					continue
+				}
+				for _, media := range resp.Value.Content {
+					if media == nil || media.Schema == nil || media.Schema.Ref != "" || media.Schema.Value == nil {
+						continue // a shared schema is left alone
+					}
+					sc := media.Schema.Value
+					if len(sc.OneOf) > 0 && len(sc.AnyOf) == 0 {
+						sc.AnyOf, sc.OneOf = sc.OneOf, nil
+					}
+				}
+			}
+		}
+	}
 }

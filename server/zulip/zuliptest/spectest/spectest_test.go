@@ -34,9 +34,11 @@ func (rp reply) serve(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, rp.body)
 }
 
-const goodUser = `{"result":"success","msg":"","user":{"user_id":12,"email":"ann@example.org","delivery_email":"ann@example.org",` +
+const goodUserObject = `{"user_id":12,"email":"ann@example.org","delivery_email":"ann@example.org",` +
 	`"full_name":"Ann","date_joined":"2025-01-01T00:00+00:00","is_active":true,"is_owner":false,"is_admin":false,` +
-	`"is_guest":false,"is_billing_admin":false,"is_bot":false,"role":400,"timezone":"","avatar_url":null,"avatar_version":1}}`
+	`"is_guest":false,"is_billing_admin":false,"is_bot":false,"role":400,"timezone":"","avatar_url":null,"avatar_version":1}`
+
+const goodUser = `{"result":"success","msg":"","user":` + goodUserObject + `}`
 
 // TestValidatorReports proves the validator fails what it should, and
 // passes the well-formed controls.
@@ -121,6 +123,29 @@ func TestValidatorReports(t *testing.T) {
 			reply: reply{status: 405, body: `{"result":"error","msg":"Method Not Allowed","allowed_methods":["GET","HEAD","PATCH"]}`}, wantRequest: "no operation"},
 		{name: "numeric segment is a user ID", method: "GET", path: "/api/v1/users/12?client_gravatar=false",
 			reply: reply{status: 200, body: goodUser}},
+		{name: "redirect answers are not checked", method: "GET", path: getAnn,
+			reply: reply{status: 302, ctype: "text/html", headers: map[string]string{"Location": "https://elsewhere.example/"}, body: "<html>Found</html>"}},
+		{name: "redirect: the request is still checked", method: "PATCH", path: getAnn, noAuth: true, ctype: "application/x-www-form-urlencoded", body: "new_email=b%40example.org",
+			reply: reply{status: 301, ctype: "text/html", headers: map[string]string{"Location": "/login/"}}, wantRequest: "credentials"},
+		{name: "control: PATCH by id with new_email", method: "PATCH", path: "/api/v1/users/12", ctype: "application/x-www-form-urlencoded", body: "new_email=b%40example.org",
+			reply: reply{status: 200, body: `{"result":"success","msg":""}`}},
+		{name: "control: get users", method: "GET", path: "/api/v1/users",
+			reply: reply{status: 200, body: `{"result":"success","msg":"","members":[` + goodUserObject + `]}`}},
+		{name: "get users: member of the wrong shape", method: "GET", path: "/api/v1/users",
+			reply:        reply{status: 200, body: `{"result":"success","msg":"","members":[{"user_id":"12"}]}`},
+			wantResponse: "user_id"},
+		{name: "control: send a direct message", method: "POST", path: "/api/v1/messages", ctype: "application/x-www-form-urlencoded", body: "type=direct&to=%5B12%5D&content=hi",
+			reply: reply{status: 200, body: `{"result":"success","msg":"","id":42}`}},
+		{name: "send: success without id", method: "POST", path: "/api/v1/messages", ctype: "application/x-www-form-urlencoded", body: "type=direct&to=%5B12%5D&content=hi",
+			reply: reply{status: 200, body: `{"result":"success","msg":""}`}, wantResponse: "id"},
+		{name: "control: send, 400 BAD_REQUEST", method: "POST", path: "/api/v1/messages", ctype: "application/x-www-form-urlencoded", body: "type=direct&to=%5B99%5D&content=hi",
+			reply: reply{status: 400, body: `{"result":"error","msg":"Invalid user ID 99","code":"BAD_REQUEST"}`}},
+		{name: "send: 400 without code", method: "POST", path: "/api/v1/messages", ctype: "application/x-www-form-urlencoded", body: "type=direct&to=%5B99%5D&content=hi",
+			reply: reply{status: 400, body: `{"result":"error","msg":"Invalid user ID 99"}`}, wantResponse: "code"},
+		{name: "send: unknown type", method: "POST", path: "/api/v1/messages", ctype: "application/x-www-form-urlencoded", body: "type=personal&to=%5B12%5D&content=hi",
+			reply: reply{status: 400, body: `{"result":"error","msg":"Invalid type","code":"BAD_REQUEST"}`}, wantRequest: "type"},
+		{name: "send: no content", method: "POST", path: "/api/v1/messages", ctype: "application/x-www-form-urlencoded", body: "type=direct&to=%5B12%5D",
+			reply: reply{status: 400, body: `{"result":"error","msg":"Invalid type","code":"BAD_REQUEST"}`}, wantRequest: "content"},
 		{name: "numeric segment must answer as get-user", method: "PATCH", path: "/api/v1/users/12", ctype: "application/x-www-form-urlencoded", body: "full_name=A",
 			reply: reply{status: 200, body: goodUser}, wantResponse: "user"},
 	}
@@ -139,7 +164,7 @@ func TestValidatorReports(t *testing.T) {
 			if !c.noAuth {
 				req.SetBasicAuth("bot@example.org", testKey)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := noRedirects.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,6 +181,11 @@ func TestValidatorReports(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noRedirects hands a redirect back as the answer.
+var noRedirects = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
 // checkOnly wants one report of the kind when want != "" (containing want),
