@@ -186,6 +186,10 @@ func TestChangeEmail(t *testing.T) {
 			wantState: StateRefused, wantCode: CodeZulipBotNotAdmin, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
 		},
 		{
+			name: "method not allowed (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{err405} },
+			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
+		},
+		{
 			name: "new_email ignored (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{zulip.ErrEmailIgnored} },
 			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
 		},
