@@ -38,4 +38,10 @@ func TestPluginAPIRequiresALogin(t *testing.T) {
 	if resp2.StatusCode != http.StatusNotFound {
 		t.Errorf("HTTP %d, want 404 for a user without changes", resp2.StatusCode)
 	}
+
+	// The link endpoint: no login, no answer; a user never linked gets 404.
+	if body, status := pluginGet(t, nil, "/me/link"); status != http.StatusUnauthorized || body["error"] != "not_authenticated" {
+		t.Errorf("GET /me/link without a login: HTTP %d %v, want 401 not_authenticated", status, body)
+	}
+	assertNotLinked(t, p.client)
 }

@@ -1,20 +1,26 @@
 package scenarios
 
 import (
+	"encoding/base64"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/e2e/testbed"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
 )
 
 // Scenario 1: the email changes in both systems, the reply says so, the old
-// address gets Mattermost's change notice and the change is on record.
+// address gets Mattermost's change notice and the change is on record. The
+// user's verified email equals their Zulip account's, so the first change
+// links the two accounts, and Zulip is changed by the account's id.
 func TestHappyPath(t *testing.T) {
 	p := newPerson(t)
 	newEmail := newAddress()
+	assertNotLinked(t, p.client)
 	w.Zulip.ResetRequests()
 
 	reply := run(t, p.client, "/account email "+strings.ToUpper(newEmail))
@@ -31,18 +37,23 @@ func TestHappyPath(t *testing.T) {
 		t.Errorf("the change notice does not name the new address:\n%s", notice.Body)
 	}
 
-	rec := latestChange(t, p.client)
-	if rec["state"] != "done" || rec["old_email"] != p.email || rec["new_email"] != newEmail || rec["zulip"] != "changed" {
-		t.Errorf("change record = %v", rec)
-	}
+	assertRecord(t, latestChange(t, p.client), map[string]any{
+		"user_id": p.user.Id, "old_email": p.email, "new_email": newEmail, "zulip_user_id": p.zulipID,
+		"state": "done", "mattermost": "changed", "zulip": "changed",
+	}, []string{"validate", "check_mattermost", "check_zulip", "apply_mattermost", "sync_zulip"}, "")
+	assertLinked(t, p.client, p.user.Id, p.zulipID, "verified_email", "")
 
-	// What Zulip saw: form-encoded PATCHes as the bot, never a JSON body.
+	// What Zulip saw: form-encoded PATCHes as the bot to the account's id,
+	// never a JSON body.
 	var patches int
 	for _, r := range w.Zulip.Requests() {
 		if r.Method != "PATCH" {
 			continue
 		}
 		patches++
+		if want := "/api/v1/users/" + strconv.Itoa(p.zulipID); r.Path != want {
+			t.Errorf("PATCH %s, want %s (by id)", r.Path, want)
+		}
 		if r.BodyWasJSON || !strings.HasPrefix(r.ContentType, "application/x-www-form-urlencoded") {
 			t.Errorf("PATCH sent %q (json=%v), want a form", r.ContentType, r.BodyWasJSON)
 		}
@@ -195,16 +206,53 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// The Zulip API key never shows up in any log the suite keeps.
+// The Zulip API key (alone or as Basic credentials) and one-time link codes
+// never show up in any log the suite keeps.
 func TestSecretNeverLogged(t *testing.T) {
-	// Provoke the failures most likely to log details first.
+	// Provoke the failures most likely to log details first: a wrong key,
+	// a redirect (a proxy echoing the request would hold the credentials),
+	// and a link code sent and then mistyped.
 	p := newPerson(t)
-	withSettings(t, map[string]any{"ZulipAPIKey": w.BotKey + "-wrong"})
-	run(t, p.client, "/account email "+newAddress())
-	assertUnchanged(t, p)
-	for _, secret := range []string{w.BotKey, w.BotKey + "-wrong"} {
+	t.Run("wrong key", func(t *testing.T) {
+		withSettings(t, map[string]any{"ZulipAPIKey": w.BotKey + "-wrong"})
+		run(t, p.client, "/account email "+newAddress())
+		assertUnchanged(t, p)
+	})
+	t.Run("redirect", func(t *testing.T) {
+		target := newRecordingServer(t)
+		withFault(t, zuliptest.Fault{Kind: zuliptest.FaultRedirect, Status: 307, Location: target.URL + "/api/v1/users"})
+		run(t, p.client, "/account email "+newAddress())
+		assertUnchanged(t, p)
+		if n := target.hits(); n != 0 {
+			t.Errorf("the redirect target got %d requests", n)
+		}
+	})
+	var code, linker string
+	t.Run("link code", func(t *testing.T) {
+		zu := w.Zulip.AddUser(zuliptestUser(randomName("z") + "@example.org"))
+		u, c := newMMUser(t, "u", newAddress())
+		linker = u.Id
+		w.Zulip.ResetDirectMessages()
+		assertContains(t, run(t, c, "/account link "+zu.Email), "sent a direct message with a 6-digit code")
+		code = linkCodeSentTo(t, zu.ID)
+		assertContains(t, run(t, c, "/account link "+otherCode(code)), "That code is not right")
+		assertNotLinked(t, c)
+	})
+
+	basic := base64.StdEncoding.EncodeToString([]byte(botEmail + ":" + w.BotKey))
+	for name, secret := range map[string]string{"the API key": w.BotKey, "the wrong API key": w.BotKey + "-wrong", "the Basic credentials": basic} {
 		if file, ok := findInLogs(t, secret); ok {
-			t.Errorf("the API key appears in %s", file)
+			t.Errorf("%s appears in %s", name, file)
+		}
+	}
+	if code != "" {
+		// Wait for the log to hold the link's own lines, then look for the code.
+		if _, ok := waitForLogLine(t, func(l string) bool { return strings.Contains(l, linker) && strings.Contains(l, "wrong") }); !ok {
+			t.Log("no log line about the wrong code (the check below still runs)")
+		}
+		re := regexp.MustCompile(`(^|[^0-9])` + code + `([^0-9]|$)`)
+		if file, ok := findInLogsFunc(t, re.MatchString); ok {
+			t.Errorf("the link code appears in %s", file)
 		}
 	}
 }

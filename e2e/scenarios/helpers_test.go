@@ -4,7 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +41,8 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-// newPerson creates a Mattermost user and the matching Zulip user.
+// newPerson creates a Mattermost user, its email verified, and the
+// matching Zulip user: the pair the plugin links on the first change.
 func newPerson(t *testing.T) person {
 	t.Helper()
 	name := randomName("u")
@@ -44,8 +51,22 @@ func newPerson(t *testing.T) person {
 	if err != nil {
 		t.Fatalf("creating the Mattermost user: %v", err)
 	}
+	if !u.EmailVerified {
+		t.Fatalf("the new Mattermost user's email is not verified")
+	}
 	zu := w.Zulip.AddUser(zuliptest.User{Email: email, FullName: name})
 	return person{user: u, client: c, zulipID: zu.ID, email: email}
+}
+
+// newMMUser creates a Mattermost user (email verified) with no Zulip
+// account. Its username starts with prefix.
+func newMMUser(t *testing.T, prefix, email string) (*model.User, *model.Client4) {
+	t.Helper()
+	u, c, err := w.Bed.CreateUser(ctxFor(t), randomName(prefix), email)
+	if err != nil {
+		t.Fatalf("creating the Mattermost user: %v", err)
+	}
+	return u, c
 }
 
 // newAddress returns a fresh address that nobody uses.
@@ -176,4 +197,292 @@ func latestChange(t *testing.T, c *model.Client4) map[string]any {
 		t.Fatalf("latest change: HTTP %d %v", resp.StatusCode, out)
 	}
 	return out
+}
+
+// pluginGet reads one of the plugin's JSON endpoints (path below
+// /api/v1) as the client's user.
+func pluginGet(t *testing.T, c *model.Client4, path string) (map[string]any, int) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodGet, w.Bed.SiteURL+"/plugins/"+pluginID+"/api/v1"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c != nil {
+		req.Header.Set("Authorization", "Bearer "+c.AuthToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := decodeJSON(resp.Body, &out); err != nil {
+		t.Fatalf("GET %s: HTTP %d, body not JSON: %v", path, resp.StatusCode, err)
+	}
+	return out, resp.StatusCode
+}
+
+// link reads the caller's link to a Zulip account (GET /me/link).
+func link(t *testing.T, c *model.Client4) (map[string]any, int) {
+	t.Helper()
+	return pluginGet(t, c, "/me/link")
+}
+
+// assertLinked checks the caller's whole link record: the Zulip account, how
+// the link was proven, who made it (an admin's id, or none) and when.
+func assertLinked(t *testing.T, c *model.Client4, userID string, zulipID int, method, linkedBy string) {
+	t.Helper()
+	rec, status := link(t, c)
+	if status != http.StatusOK {
+		t.Errorf("GET /me/link: HTTP %d %v, want 200 (linked to Zulip user %d)", status, rec, zulipID)
+		return
+	}
+	for k, v := range rec {
+		switch k {
+		case "zulip_user_id":
+			if n, ok := v.(float64); !ok || int(n) != zulipID {
+				t.Errorf("link zulip_user_id = %v, want %d", v, zulipID)
+			}
+		case "method":
+			if v != method {
+				t.Errorf("link method = %v, want %q", v, method)
+			}
+		case "linked_by":
+			if v != linkedBy {
+				t.Errorf("link linked_by = %v, want %q", v, linkedBy)
+			}
+		case "linked_at":
+			s, _ := v.(string)
+			at, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil || time.Since(at) > 10*time.Minute || time.Until(at) > time.Minute {
+				t.Errorf("link linked_at = %v, want a time of the last minutes", v)
+			}
+		case "user_id":
+			if v != userID {
+				t.Errorf("link user_id = %v, want %s", v, userID)
+			}
+		default:
+			t.Errorf("link record has an unexpected field %q = %v", k, v)
+		}
+	}
+	for _, k := range []string{"zulip_user_id", "method", "linked_at"} {
+		if _, ok := rec[k]; !ok {
+			t.Errorf("link record lacks %q: %v", k, rec)
+		}
+	}
+	if _, ok := rec["linked_by"]; !ok && linkedBy != "" {
+		t.Errorf("link record lacks linked_by (want %s): %v", linkedBy, rec)
+	}
+}
+
+// assertNotLinked checks that the caller has no link to a Zulip account.
+func assertNotLinked(t *testing.T, c *model.Client4) {
+	t.Helper()
+	rec, status := link(t, c)
+	if status != http.StatusNotFound || rec["error"] != "not_linked" {
+		t.Errorf("GET /me/link: HTTP %d %v, want 404 not_linked", status, rec)
+	}
+}
+
+// notLinkedTexts are what /account email says to a user without a link.
+var notLinkedTexts = []string{"is not linked to a Zulip account yet", "`/account link ", "Nothing was changed"}
+
+// mmSelf reads the client's own user. Only a user's own read shows
+// EmailVerified: Mattermost clears it in every other user it returns, an
+// admin's reads included.
+func mmSelf(t *testing.T, c *model.Client4) *model.User {
+	t.Helper()
+	u, _, err := c.GetMe(ctxFor(t), "")
+	if err != nil {
+		t.Fatalf("reading the user's own profile: %v", err)
+	}
+	return u
+}
+
+// setEmailAsAdmin changes the Mattermost email of the client's user through
+// the REST API as the system admin (Mattermost then marks it unverified),
+// and returns the user as they see themselves.
+func setEmailAsAdmin(t *testing.T, c *model.Client4, email string) *model.User {
+	t.Helper()
+	id := mmSelf(t, c).Id
+	if _, _, err := w.Bed.Admin.PatchUser(ctxFor(t), id, &model.UserPatch{Email: model.NewPointer(email)}); err != nil {
+		t.Fatalf("setting the email of %s as an admin: %v", id, err)
+	}
+	return mmSelf(t, c)
+}
+
+// verifyAsAdmin marks the Mattermost email of the client's user verified,
+// as an admin can, and returns the user as they see themselves.
+func verifyAsAdmin(t *testing.T, c *model.Client4) *model.User {
+	t.Helper()
+	id := mmSelf(t, c).Id
+	if _, _, err := w.Bed.Admin.VerifyUserEmailWithoutToken(ctxFor(t), id); err != nil {
+		t.Fatalf("verifying the email of %s as an admin: %v", id, err)
+	}
+	return mmSelf(t, c)
+}
+
+// zulipUser reads a Zulip account from the emulator.
+func zulipUser(t *testing.T, id int) zuliptest.User {
+	t.Helper()
+	u, ok := w.Zulip.User(id)
+	if !ok {
+		t.Fatalf("Zulip user %d is gone", id)
+	}
+	return u
+}
+
+// assertZulipUntouched checks that a Zulip account is exactly as it was.
+func assertZulipUntouched(t *testing.T, before zuliptest.User) {
+	t.Helper()
+	if after := zulipUser(t, before.ID); !reflect.DeepEqual(after, before) {
+		t.Errorf("Zulip user %d changed:\n before %+v\n after  %+v", before.ID, redactUser(before), redactUser(after))
+	}
+}
+
+// redactUser hides an API key before a user is printed.
+func redactUser(u zuliptest.User) zuliptest.User {
+	if u.APIKey != "" {
+		u.APIKey = "[redacted]"
+	}
+	return u
+}
+
+// zulipRequests returns what Zulip received with the given method.
+func zulipRequests(method string) []zuliptest.Request {
+	var out []zuliptest.Request
+	for _, r := range w.Zulip.Requests() {
+		if r.Method == method {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// assertNoZulipChange checks that no PATCH reached Zulip since the last
+// ResetRequests.
+func assertNoZulipChange(t *testing.T) {
+	t.Helper()
+	for _, r := range zulipRequests(http.MethodPatch) {
+		t.Errorf("Zulip got %s %s", r.Method, r.Path)
+	}
+}
+
+var sixDigits = regexp.MustCompile(`\b[0-9]{6}\b`)
+
+// linkCodeSentTo returns the one-time code in the one direct message the
+// sync bot sent since the last ResetDirectMessages, checking that it went
+// to exactly the Zulip user zulipID.
+func linkCodeSentTo(t *testing.T, zulipID int) string {
+	t.Helper()
+	bot, ok := w.Zulip.UserByEmail(botEmail)
+	if !ok {
+		t.Fatal("the Zulip bot is missing")
+	}
+	msgs := w.Zulip.DirectMessages()
+	if len(msgs) != 1 {
+		t.Fatalf("Zulip got %d direct messages, want 1", len(msgs))
+	}
+	m := msgs[0]
+	if m.SenderID != bot.ID || !reflect.DeepEqual(m.To, []int{zulipID}) {
+		t.Fatalf("the direct message went from %d to %v, want from the bot (%d) to exactly %d", m.SenderID, m.To, bot.ID, zulipID)
+	}
+	codes := map[string]bool{}
+	for _, c := range sixDigits.FindAllString(m.Content, -1) {
+		codes[c] = true
+	}
+	if len(codes) != 1 {
+		t.Fatalf("the direct message holds %d different 6-digit numbers, want 1:\n%s", len(codes), m.Content)
+	}
+	for c := range codes {
+		return c
+	}
+	panic("unreachable")
+}
+
+// otherCode returns a 6-digit code that is not code.
+func otherCode(code string) string {
+	n, _ := strconv.Atoi(code)
+	return fmt.Sprintf("%06d", (n+1)%1_000_000)
+}
+
+// linkByCode links the client's user to the Zulip account at addr through
+// /account link, as a user does.
+func linkByCode(t *testing.T, c *model.Client4, addr string, zulipID int) {
+	t.Helper()
+	w.Zulip.ResetDirectMessages()
+	assertContains(t, run(t, c, "/account link "+addr), "sent a direct message with a 6-digit code")
+	code := linkCodeSentTo(t, zulipID)
+	assertContains(t, run(t, c, "/account link "+code), "is now linked to the Zulip account")
+}
+
+// waitForLogLine waits until a line of mattermost.log satisfies match and
+// returns it ("" and false after 10 seconds: the server writes its log
+// asynchronously).
+func waitForLogLine(t *testing.T, match func(line string) bool) (string, bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(filepath.Join(w.Bed.LogDir, "mattermost.log"))
+		if err != nil {
+			t.Fatalf("reading the server log: %v", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if match(line) {
+				return line, true
+			}
+		}
+		if time.Now().After(deadline) {
+			return "", false
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// logNames reports whether a log line holds id as a whole value (key=id).
+func logNames(line string, id int) bool {
+	return regexp.MustCompile(`=` + strconv.Itoa(id) + `(\s|$)`).MatchString(line)
+}
+
+// assertRecord checks a whole change record: the fields in want exactly,
+// the steps by name (each ok unless failed names it), ids and times present.
+func assertRecord(t *testing.T, rec map[string]any, want map[string]any, steps []string, failed string) {
+	t.Helper()
+	for k, v := range want {
+		got := rec[k]
+		if n, ok := got.(float64); ok {
+			got = int(n)
+		}
+		if got != v {
+			t.Errorf("change record %s = %v, want %v", k, rec[k], v)
+		}
+	}
+	if _, ok := want["code"]; !ok {
+		if c, ok := rec["code"]; ok && c != "" {
+			t.Errorf("change record has code %v, want none", c)
+		}
+	}
+	if id, _ := rec["id"].(string); id == "" {
+		t.Errorf("change record has no id: %v", rec)
+	}
+	for _, k := range []string{"created_at", "updated_at"} {
+		if s, _ := rec[k].(string); s == "" {
+			t.Errorf("change record has no %s", k)
+		} else if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			t.Errorf("change record %s = %q: %v", k, s, err)
+		}
+	}
+	got, _ := rec["steps"].([]any)
+	var names []string
+	for _, s := range got {
+		st, _ := s.(map[string]any)
+		name, _ := st["name"].(string)
+		names = append(names, name)
+		if ok, _ := st["ok"].(bool); ok == (name == failed) {
+			t.Errorf("change record step %v: ok = %v", st, ok)
+		}
+	}
+	if !reflect.DeepEqual(names, steps) {
+		t.Errorf("change record steps = %v, want %v", names, steps)
+	}
 }

@@ -12,6 +12,13 @@ import (
 // findInLogs reports the first file in the bed's log folder that holds s.
 func findInLogs(t *testing.T, s string) (string, bool) {
 	t.Helper()
+	return findInLogsFunc(t, func(text string) bool { return strings.Contains(text, s) })
+}
+
+// findInLogsFunc reports the first file in the bed's log folder whose text
+// satisfies match.
+func findInLogsFunc(t *testing.T, match func(text string) bool) (string, bool) {
+	t.Helper()
 	var found string
 	err := filepath.WalkDir(w.Bed.LogDir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || found != "" {
@@ -21,7 +28,7 @@ func findInLogs(t *testing.T, s string) (string, bool) {
 		if err != nil {
 			return err
 		}
-		if strings.Contains(string(b), s) {
+		if match(string(b)) {
 			found = path
 		}
 		return nil

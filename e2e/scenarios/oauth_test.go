@@ -8,10 +8,10 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 )
 
-// Scenario 8, the seed's case: an OAuth 2.0 app with a user's token gets 403
-// changing the user's email through the REST API, while /account email
-// works.
-func TestOAuthAppCannotButCommandCan(t *testing.T) {
+// Scenario 8: an OAuth 2.0 app with a user's token gets 403 changing the
+// user's email through the REST API, and /account email refuses it too
+// unless an admin turned on "Allow OAuth 2.0 apps to change emails".
+func TestOAuthSessions(t *testing.T) {
 	p := newPerson(t)
 	callback := "http://127.0.0.1:1/callback"
 	app, _, err := w.Bed.Admin.CreateOAuthApp(ctxFor(t), &model.OAuthApp{
@@ -50,7 +50,19 @@ func TestOAuthAppCannotButCommandCan(t *testing.T) {
 	}
 	assertUnchanged(t, p)
 
+	// Refused by default, in both systems.
 	reply := run(t, oauth, "/account email "+newEmail)
+	assertContains(t, reply, "OAuth 2.0 apps", "Allow OAuth 2.0 apps to change emails", "Nothing was changed")
+	assertUnchanged(t, p)
+
+	// The user's own session is not affected.
+	own := newAddress()
+	assertContains(t, run(t, p.client, "/account email "+own), "Your email is now `"+own+"` in Mattermost and in Zulip")
+	assertEmails(t, p, own, own)
+
+	// Allowed once an admin turns the setting on.
+	withSettings(t, map[string]any{"AllowOAuthSessions": true})
+	reply = run(t, oauth, "/account email "+newEmail)
 	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost and in Zulip")
 	assertEmails(t, p, newEmail, newEmail)
 }

@@ -61,13 +61,19 @@ func (s *Stack) setup(ctx context.Context, log io.Writer) error {
 }
 
 // GoodSettings is the working plugin configuration against the emulator.
+// It names every setting, with the manifest's defaults where the emulator
+// needs nothing else, so that Configure also undoes earlier overrides.
 func (s *Stack) GoodSettings() map[string]any {
 	return map[string]any{
-		"ZulipSyncEnabled":    true,
-		"ZulipURL":            s.Zulip.URL,
-		"ZulipBotEmail":       BotEmail,
-		"ZulipAPIKey":         s.BotKey,
-		"ZulipTimeoutSeconds": "5",
+		"ZulipSyncEnabled":        true,
+		"ZulipURL":                s.Zulip.URL, // loopback: plain HTTP is allowed
+		"ZulipBotEmail":           BotEmail,
+		"ZulipAPIKey":             s.BotKey,
+		"ZulipTimeoutSeconds":     "5",
+		"ZulipAllowPlainHTTP":     false,
+		"AllowOAuthSessions":      false,
+		"MaxChangesPerUserPerDay": "5",
+		"RecordRetentionDays":     "90",
 	}
 }
 

@@ -236,6 +236,9 @@ func (s *Service) finish(ctx context.Context, res *Result) Result {
 	switch {
 	case ch.State == StateNeedsAttention:
 		s.opts.Logger.Error("account sync: email change left Mattermost and Zulip different; fix by hand", append(kv, s.errKV(res)...)...)
+	case res.Failure != nil && res.Failure.Code.ForAdmin():
+		// Something only an admin can fix: the same level as a refusal for it.
+		s.opts.Logger.Error("account sync: email change failed", append(kv, s.errKV(res)...)...)
 	case res.Failure != nil:
 		s.opts.Logger.Warn("account sync: email change failed", append(kv, s.errKV(res)...)...)
 	default:

@@ -446,6 +446,38 @@ func TestAdminCausesGoToTheLogNotTheReport(t *testing.T) {
 	}
 }
 
+// A failure after Mattermost changed is logged at error level when only an
+// admin can fix its cause (a redirect), at warn level when the user's input
+// caused it (an address Zulip refuses).
+func TestFailureLogLevelFollowsWhoCanFixIt(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		err   error
+		level string
+	}{
+		{"redirect at the change", errMoved, "error"},
+		{"address taken in Zulip", errTaken, "warn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness([]User{annUser()}, ann)
+			h.z.patchErrs = []error{nil, tc.err}
+			res := h.service().ChangeEmail(context.Background(), req(annNew))
+			if res.Change.State != StateRolledBack {
+				t.Fatalf("state = %s, want rolled_back", res.Change.State)
+			}
+			var line string
+			for _, l := range h.log.lines {
+				if strings.Contains(l, "email change failed") {
+					line = l
+				}
+			}
+			if !strings.HasPrefix(line, tc.level+" ") || !strings.Contains(line, res.Change.ID) {
+				t.Errorf("log line = %q, want level %s naming %s\n%s", line, tc.level, res.Change.ID, h.log)
+			}
+		})
+	}
+}
+
 func TestFlowFitsInsideTheLock(t *testing.T) {
 	if MaxDuration != DefaultFlowTimeout+DefaultSettleTimeout {
 		t.Errorf("MaxDuration = %s", MaxDuration)

@@ -1,0 +1,124 @@
+package scenarios
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
+)
+
+// recordingServer is a stand-in for wherever a redirect points: it counts
+// every request it gets.
+type recordingServer struct {
+	*httptest.Server
+	n atomic.Int64
+}
+
+func (s *recordingServer) hits() int64 { return s.n.Load() }
+
+func newRecordingServer(t *testing.T) *recordingServer {
+	t.Helper()
+	s := &recordingServer{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.n.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"result":"success","msg":""}`))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A Zulip address that answers with a redirect is refused: the client
+// never follows it (the bot's credentials would travel along), nothing
+// changes in either system, and the server log tells the admin where the
+// redirect pointed (scheme and host, not the path or query).
+func TestZulipRedirectRefused(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault zuliptest.Fault
+	}{
+		{"301 on every request", zuliptest.Fault{Status: http.StatusMovedPermanently}},
+		{"302 on every request", zuliptest.Fault{Status: http.StatusFound}},
+		{"307 on every request", zuliptest.Fault{Status: http.StatusTemporaryRedirect}},
+		{"308 on every request", zuliptest.Fault{Status: http.StatusPermanentRedirect}},
+		// The first PATCH is the permission probe; redirect the second, the
+		// change itself (307 keeps the method and the body).
+		{"307 at the change", zuliptest.Fault{Status: http.StatusTemporaryRedirect, Method: "PATCH", Path: "/api/v1/users/", Skip: 1, Times: 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPerson(t)
+			target := newRecordingServer(t)
+			hidden := randomName("path")
+			f := tc.fault
+			f.Kind = zuliptest.FaultRedirect
+			f.Location = target.URL + "/" + hidden + "/api/v1/users?token=" + hidden
+			withFault(t, f)
+
+			reply := run(t, p.client, "/account email "+newAddress())
+
+			assertContains(t, reply, "ask your system administrator", "Nothing was changed")
+			assertUnchanged(t, p)
+			if n := target.hits(); n != 0 {
+				t.Errorf("the redirect target got %d requests, want none", n)
+			}
+			line, ok := waitForLogLine(t, func(l string) bool {
+				return strings.HasPrefix(l, "error") && strings.Contains(l, target.URL)
+			})
+			if !ok {
+				t.Errorf("mattermost.log has no error line naming %s", target.URL)
+			} else {
+				t.Logf("log: %s", line)
+			}
+			if file, ok := findInLogs(t, hidden); ok {
+				t.Errorf("the redirect's path or query appears in %s", file)
+			}
+		})
+	}
+}
+
+// Zulip commits the change but its answer comes after the client gave up
+// (timeout 5 s, answer after 7 s). The plugin repeats the same change by id
+// to settle it: both systems end with the new address and the user gets the
+// normal success reply.
+func TestZulipAnswerLostButCommitted(t *testing.T) {
+	p := newPerson(t)
+	// The first PATCH is the permission probe; the second, the change, is late.
+	withFault(t, zuliptest.Fault{Kind: zuliptest.FaultLateCommit, Delay: 7 * time.Second, Method: "PATCH", Path: "/api/v1/users/", Skip: 1, Times: 1})
+	w.Zulip.ResetRequests()
+	newEmail := newAddress()
+
+	reply := run(t, p.client, "/account email "+newEmail)
+
+	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost and in Zulip")
+	// Let the late PATCH finish (the emulator records a request once it is
+	// answered): probe, late change, and at least one repeat.
+	byID := "/api/v1/users/" + strconv.Itoa(p.zulipID)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		n := 0
+		for _, r := range zulipRequests(http.MethodPatch) {
+			if r.Path != byID {
+				t.Fatalf("PATCH %s, want %s (by id)", r.Path, byID)
+			}
+			n++
+		}
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Zulip recorded %d PATCHes, want the probe, the late change and a repeat", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	assertEmails(t, p, newEmail, newEmail)
+	assertRecord(t, latestChange(t, p.client), map[string]any{
+		"user_id": p.user.Id, "old_email": p.email, "new_email": newEmail, "zulip_user_id": p.zulipID,
+		"state": "done", "mattermost": "changed", "zulip": "changed",
+	}, []string{"validate", "check_mattermost", "check_zulip", "apply_mattermost", "sync_zulip"}, "")
+}
