@@ -18,6 +18,8 @@ func newCommand() *model.Command {
 	link := model.NewAutocompleteData("link", "<zulip-address> | <code>", "Link your Zulip account: get a code in Zulip, then type it here")
 	link.AddTextArgument("Your Zulip address, or the code the sync bot sent you", "<zulip-address> | <code>", "")
 	ac.AddCommand(link)
+	ac.AddCommand(model.NewAutocompleteData("status", "", "Show where your latest email change stands"))
+	ac.AddCommand(model.NewAutocompleteData("cancel", "", "Cancel your email change if it has not changed anything yet"))
 	ac.AddCommand(model.NewAutocompleteData("unlink", "", "Remove the link to your Zulip account"))
 	linkAll := model.NewAutocompleteData("link-all", "", "Link every user whose email is the same in both systems (system admins)")
 	linkAll.RoleID = model.SystemAdminRoleId
@@ -28,7 +30,7 @@ func newCommand() *model.Command {
 		DisplayName:      "Account Sync",
 		Description:      "Change your email in Mattermost and Zulip at once.",
 		AutoComplete:     true,
-		AutoCompleteDesc: "Available commands: email, link, unlink, link-all, help",
+		AutoCompleteDesc: "Available commands: email, status, cancel, link, unlink, link-all, help",
 		AutoCompleteHint: "[command]",
 		AutocompleteData: ac,
 	}
@@ -50,6 +52,10 @@ func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*mo
 		return ephemeral(p.commandLink(args.UserId, rest[0])), nil
 	case sub == "link":
 		return ephemeral(linkUsageText), nil
+	case sub == "status" && len(rest) == 0:
+		return ephemeral(p.commandStatus(args.UserId)), nil
+	case sub == "cancel" && len(rest) == 0:
+		return ephemeral(p.commandCancel(args.UserId)), nil
 	case sub == "unlink" && len(rest) == 0:
 		return ephemeral(p.commandUnlink(args.UserId)), nil
 	case sub == "link-all" && len(rest) == 0:

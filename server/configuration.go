@@ -22,12 +22,20 @@ type configuration struct {
 	AllowOAuthSessions      bool
 	MaxChangesPerUserPerDay string
 	RecordRetentionDays     string
+	RetryForHours           string
+
+	// Not in the System Console: for the end-to-end suite, which cannot
+	// wait minutes. Empty means the defaults.
+	JobIntervalSeconds string
+	RetryFirstSeconds  string
 }
 
 // Defaults of the text settings, used when one is empty or not a number.
 const (
 	defaultMaxChangesPerDay = 5
 	defaultRetentionDays    = 90
+	defaultRetryForHours    = 24
+	defaultJobInterval      = time.Minute
 )
 
 // Clone returns a copy (all fields are values).
@@ -44,6 +52,32 @@ func (c *configuration) normalize() {
 	c.ZulipTimeoutSeconds = strings.TrimSpace(c.ZulipTimeoutSeconds)
 	c.MaxChangesPerUserPerDay = strings.TrimSpace(c.MaxChangesPerUserPerDay)
 	c.RecordRetentionDays = strings.TrimSpace(c.RecordRetentionDays)
+	c.RetryForHours = strings.TrimSpace(c.RetryForHours)
+}
+
+// retryFor is how long a change is retried in the background.
+func (c *configuration) retryFor() time.Duration {
+	n, err := strconv.Atoi(c.RetryForHours)
+	if err != nil || n < 1 || n > 168 {
+		n = defaultRetryForHours
+	}
+	return time.Duration(n) * time.Hour
+}
+
+// jobInterval is how often the job looks at open changes.
+func (c *configuration) jobInterval() time.Duration {
+	if n, err := strconv.Atoi(c.JobIntervalSeconds); err == nil && n >= 1 {
+		return time.Duration(n) * time.Second
+	}
+	return defaultJobInterval
+}
+
+// retryFirst is the wait before the first background retry (0: the default).
+func (c *configuration) retryFirst() time.Duration {
+	if n, err := strconv.Atoi(c.RetryFirstSeconds); err == nil && n >= 1 {
+		return time.Duration(n) * time.Second
+	}
+	return 0
 }
 
 // maxChangesPerDay is the per-user limit; 0 means none.
@@ -82,6 +116,9 @@ func (c *configuration) problems() []string {
 	}
 	if n, err := strconv.Atoi(c.RecordRetentionDays); c.RecordRetentionDays != "" && (err != nil || n < 1 || n > 3650) {
 		out = append(out, fmt.Sprintf("the record retention must be a number of days from 1 to 3650 (using %d)", defaultRetentionDays))
+	}
+	if n, err := strconv.Atoi(c.RetryForHours); c.RetryForHours != "" && (err != nil || n < 1 || n > 168) {
+		out = append(out, fmt.Sprintf("the retry time must be a number of hours from 1 to 168 (using %d)", defaultRetryForHours))
 	}
 	return out
 }

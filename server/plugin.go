@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -24,6 +25,8 @@ type Plugin struct {
 	store     *store.Store
 	router    *mux.Router
 	retention io.Closer // the daily clean-up job
+	sync      io.Closer // carries open changes on
+	botID     string
 
 	// configurationLock guards configuration and zulipClient.
 	configurationLock sync.RWMutex
@@ -39,6 +42,11 @@ func (p *Plugin) OnActivate() error {
 	if err := p.OnConfigurationChange(); err != nil {
 		return err
 	}
+	botID, err := p.ensureBot()
+	if err != nil {
+		return err
+	}
+	p.botID = botID
 	if err := p.client.SlashCommand.Register(newCommand()); err != nil {
 		return fmt.Errorf("registering /%s: %w", commandTrigger, err)
 	}
@@ -47,15 +55,22 @@ func (p *Plugin) OnActivate() error {
 		return fmt.Errorf("scheduling the record clean-up: %w", err)
 	}
 	p.retention = job
+	if p.sync, err = p.scheduleSync(); err != nil {
+		return fmt.Errorf("scheduling the background job: %w", err)
+	}
 	return nil
 }
 
-// OnDeactivate stops the background job.
+// OnDeactivate stops the background jobs. A change in the middle of a run
+// is finished by the next run, here or on another node.
 func (p *Plugin) OnDeactivate() error {
-	if p.retention != nil {
-		return p.retention.Close()
+	var errs []error
+	for _, j := range []io.Closer{p.sync, p.retention} {
+		if j != nil {
+			errs = append(errs, j.Close())
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // service returns the email-change flow for the current configuration.
@@ -69,13 +84,25 @@ func (p *Plugin) service() *account.Service {
 		SyncZulip:        cfg.ZulipSyncEnabled,
 		AllowOAuth:       cfg.AllowOAuthSessions,
 		MaxChangesPerDay: cfg.maxChangesPerDay(),
+		RetryFor:         cfg.retryFor(),
+		RetryFirst:       cfg.retryFirst(),
+		Jitter:           account.RandomJitter,
 		Recorder:         p.store,
+		Notifier:         p.notifier(),
 		Locker:           p.store,
 		Bindings:         p.store,
 		LinkCodes:        p.store,
 		Usage:            p.store,
 		Logger:           &p.client.Log,
 	})
+}
+
+// notifier returns the bot's direct messages, or nil before activation.
+func (p *Plugin) notifier() account.Notifier {
+	if p.botID == "" {
+		return nil
+	}
+	return &botNotifier{client: p.client, botID: p.botID}
 }
 
 // ServeHTTP hands plugin HTTP requests to the router.

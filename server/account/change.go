@@ -6,19 +6,24 @@ import (
 	"time"
 )
 
-// State is where a change stands. A change ends in one of the final states;
-// StatePendingVerification waits for the user to confirm the new address.
+// State is where a change stands. The allowed moves between states are the
+// table in state.go; open states are carried on by the background job.
 type State string
 
 // The states of a change.
 const (
-	StateStarted              State = "started"
-	StateRefused              State = "refused"              // stopped before anything changed
-	StatePendingVerification  State = "pending_verification" // Mattermost mailed a link; nothing changed yet
-	StateDone                 State = "done"                 // changed everywhere it should be
-	StateRolledBack           State = "rolled_back"          // Zulip failed, Mattermost put back
-	StateNeedsAttention       State = "needs_attention"      // the systems may differ: an admin must look
-	StateMattermostNotChanged State = "mattermost_not_changed"
+	StateNew                 State = "new"                  // in memory only, before anything is stored
+	StateRefused             State = "refused"              // stopped before anything was stored; never stored
+	StateStarted             State = "started"              // in flight: the command or the job is making it
+	StateWaitingForZulip     State = "waiting_for_zulip"    // nothing changed yet; the whole change is retried
+	StatePendingVerification State = "pending_verification" // Mattermost mailed a link; Zulip follows once it is opened
+	StateMattermostChanged   State = "mattermost_changed"   // Mattermost has the new address; Zulip is retried
+	StateDone                State = "done"                 // changed everywhere it should be
+	StateRolledBack          State = "rolled_back"          // Zulip refused, Mattermost put back
+	StateFailed              State = "failed"               // stopped for good; nothing was changed
+	StateExpired             State = "expired"              // the confirmation link was not opened in time
+	StateCancelled           State = "cancelled"            // dropped by the user before anything changed
+	StateNeedsAttention      State = "needs_attention"      // the systems may differ: an admin must look
 )
 
 // SystemStatus is what happened to one system.
@@ -58,6 +63,7 @@ type Step struct {
 type Change struct {
 	ID          string       `json:"id"`
 	UserID      string       `json:"user_id"`
+	RequestedBy string       `json:"requested_by,omitempty"` // who asked (the user themselves, today)
 	OldEmail    string       `json:"old_email"`
 	NewEmail    string       `json:"new_email"`
 	ZulipUserID int          `json:"zulip_user_id,omitempty"`
@@ -66,8 +72,25 @@ type Change struct {
 	Zulip       SystemStatus `json:"zulip"`
 	Code        Code         `json:"code,omitempty"` // why it stopped, when it did
 	Steps       []Step       `json:"steps"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// Attempts counts the tries made in the background; NextAttemptAt is
+	// when the job tries next; GiveUpAt is when retrying stops.
+	Attempts      int        `json:"attempts,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	GiveUpAt      *time.Time `json:"give_up_at,omitempty"`
+	LastError     *LastError `json:"last_error,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+	// Version is the store's compare-and-set counter: a save succeeds only
+	// over the version it was read at.
+	Version int64 `json:"version"`
+}
+
+// LastError is the latest failure of a change: a code and its safe text,
+// never the underlying error.
+type LastError struct {
+	Code Code      `json:"code"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
 }
 
 func (c *Change) step(now time.Time, name string, code Code) {

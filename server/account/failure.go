@@ -48,6 +48,13 @@ const (
 	CodeZulipLinkedElsewhere Code = "zulip_linked_elsewhere"
 	CodeZulipRedirect        Code = "zulip_redirect"
 	CodeAdminOnly            Code = "admin_only"
+
+	// Changes carried on in the background.
+	CodeChangeOpen       Code = "change_open"       // another change of the user's is still open
+	CodeChangedMeanwhile Code = "changed_meanwhile" // the Mattermost email changed by other means
+	CodeLinkExpired      Code = "link_expired"      // the confirmation link was not opened in time
+	CodeGaveUp           Code = "retries_exhausted" // Zulip could not be reached for the whole retry time
+	CodeCancelled        Code = "cancelled"         // dropped by the user
 )
 
 // AdminCodes are the failures only an administrator can fix; users are told

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -283,20 +284,60 @@ func (z *fakeZulip) addrOf(id int) string {
 	return ""
 }
 
-// memRecorder keeps every saved version of every change.
+// memRecorder keeps every saved version of every change, with the
+// store's compare-and-set on versions and its index of open changes.
 type memRecorder struct {
-	saved []Change
-	err   error
+	saved  []Change
+	err    error
+	byID   map[string]Change
+	latest map[string]string
 }
 
 func (r *memRecorder) SaveChange(_ context.Context, c *Change) error {
 	if r.err != nil {
 		return r.err
 	}
+	if r.byID == nil {
+		r.byID, r.latest = map[string]Change{}, map[string]string{}
+	}
+	cur, ok := r.byID[c.ID]
+	if (ok && cur.Version != c.Version) || (!ok && c.Version != 0) {
+		return fmt.Errorf("change %s: %w", c.ID, ErrConflict)
+	}
+	c.Version++
 	cp := *c
 	cp.Steps = append([]Step(nil), c.Steps...)
 	r.saved = append(r.saved, cp)
+	r.byID[c.ID] = cp
+	if c.Version == 1 {
+		r.latest[c.UserID] = c.ID
+	}
 	return nil
+}
+
+func (r *memRecorder) GetChange(id string) (Change, bool, error) {
+	c, ok := r.byID[id]
+	c.Steps = append([]Step(nil), c.Steps...)
+	return c, ok, nil
+}
+
+func (r *memRecorder) LatestChange(userID string) (Change, bool, error) {
+	id, ok := r.latest[userID]
+	if !ok {
+		return Change{}, false, nil
+	}
+	return r.GetChange(id)
+}
+
+func (r *memRecorder) OpenChanges() ([]OpenChange, error) {
+	var out []OpenChange
+	for _, c := range r.byID {
+		if c.State.Open() {
+			out = append(out, OpenChange{ID: c.ID, UserID: c.UserID, State: c.State, NextAttemptAt: c.NextAttemptAt, UpdatedAt: c.UpdatedAt})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UpdatedAt.Before(out[j].UpdatedAt) })
+	return out, nil
 }
 
 func (r *memRecorder) last() (Change, bool) {
@@ -401,3 +442,19 @@ func (l *recLogger) Error(msg string, kv ...any) { l.add("error", msg, kv...) }
 func (l *recLogger) String() string { return strings.Join(l.lines, "\n") }
 
 var errTimeout = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{id}", Err: errors.New("context deadline exceeded")}
+
+// memNotifier keeps the direct messages the bot would send.
+type memNotifier struct {
+	sent []sentNote
+	err  error
+}
+
+type sentNote struct{ userID, text string }
+
+func (n *memNotifier) Notify(userID, text string) error {
+	if n.err != nil {
+		return n.err
+	}
+	n.sent = append(n.sent, sentNote{userID, text})
+	return nil
+}

@@ -77,7 +77,7 @@ func limitFailure(code Code, limit int, times []time.Time, window time.Duration)
 }
 
 func (l *limiter) countAttempt(s *Service) {
-	if l.off {
+	if l == nil || l.off {
 		return
 	}
 	l.usage.Attempts = append(l.usage.Attempts, s.opts.Now())
@@ -85,7 +85,7 @@ func (l *limiter) countAttempt(s *Service) {
 }
 
 func (l *limiter) countChange(s *Service) {
-	if l.off {
+	if l == nil || l.off {
 		return
 	}
 	l.usage.Changes = append(l.usage.Changes, s.opts.Now())

@@ -100,9 +100,18 @@ func TestLimitCountsPendingVerificationAndSparesAdmins(t *testing.T) {
 	h.opts.MaxChangesPerDay = 1
 	h.mm.verify = true
 	svc := h.service()
-	if res := svc.ChangeEmail(context.Background(), req(annNew)); res.Change.State != StatePendingVerification {
-		t.Fatalf("first: %s", res.Change.State)
+	first := svc.ChangeEmail(context.Background(), req(annNew))
+	if first.Change.State != StatePendingVerification {
+		t.Fatalf("first: %s", first.Change.State)
 	}
+	// While it is open, it blocks the next one; once closed, it still
+	// counts against the limit.
+	if res := svc.ChangeEmail(context.Background(), req("other@example.org")); res.Failure == nil || res.Failure.Code != CodeChangeOpen {
+		t.Fatalf("second while the first is open: %v, want %s", res.Failure, CodeChangeOpen)
+	}
+	closed := h.rec.byID[first.Change.ID]
+	closed.State = StateExpired
+	h.rec.byID[first.Change.ID] = closed
 	if res := svc.ChangeEmail(context.Background(), req("other@example.org")); res.Failure == nil || res.Failure.Code != CodeLimitReached {
 		t.Fatalf("second: %v, want the limit", res.Failure)
 	}

@@ -76,10 +76,39 @@ type Zulip interface {
 	SendDirectMessage(ctx context.Context, userID int, content string) (int, error)
 }
 
-// Recorder keeps the record of every change. Save is called at each step
-// with the whole record, so a store can overwrite by ID.
+// Recorder keeps the record of every change and an index of the open ones.
 type Recorder interface {
+	// SaveChange writes the whole record with compare-and-set: it succeeds
+	// only when the stored version is c.Version (none stored for a new
+	// record), then increments c.Version. Otherwise it fails with an error
+	// wrapping ErrConflict and stores nothing. Open changes are kept in the
+	// index, others are removed from it.
 	SaveChange(ctx context.Context, c *Change) error
+	// GetChange reads one record; ok is false when there is none.
+	GetChange(id string) (c Change, ok bool, err error)
+	// LatestChange returns the user's most recent change, if any.
+	LatestChange(userID string) (c Change, ok bool, err error)
+	// OpenChanges lists the index of open changes.
+	OpenChanges() ([]OpenChange, error)
+}
+
+// OpenChange is one entry of the index of open changes.
+type OpenChange struct {
+	ID            string     `json:"id"`
+	UserID        string     `json:"user_id"`
+	State         State      `json:"state"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+// ErrConflict is returned by Recorder.SaveChange when another writer saved
+// the record first.
+var ErrConflict = errors.New("account: the change record was updated by someone else")
+
+// Notifier tells a user something outside the command's reply: a direct
+// message from the plugin's bot.
+type Notifier interface {
+	Notify(userID, message string) error
 }
 
 // Locker makes sure one user has one change in flight at a time, across a

@@ -50,6 +50,12 @@ var failureTexts = map[Code]string{
 	CodeZulipLinkedElsewhere: "The Zulip account with the address %s is already linked to another Mattermost account. Ask your administrator to check your accounts.",
 	CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
 	CodeAdminOnly:            "Only system administrators can run `/account link-all`.",
+
+	CodeChangeOpen:       "You already have an email change in progress (to %s). Type `/account status` to see where it stands; `/account cancel` drops it if it has not changed anything yet.",
+	CodeChangedMeanwhile: "Your Mattermost email was changed in another way meanwhile (it is now %s), so Account Sync stopped this change.",
+	CodeLinkExpired:      "The confirmation link Mattermost mailed to %s was not opened within 24 hours, so the change expired.",
+	CodeCancelled:        "You cancelled this change.",
+	CodeGaveUp:           "Zulip could not be reached for too long, so Account Sync stopped trying. Try again later; if it keeps happening, tell your administrator.",
 }
 
 // Report renders the result as the ephemeral reply to the user.
@@ -69,21 +75,31 @@ func (r Result) Report() string {
 	case StatePendingVerification:
 		fmt.Fprintf(&b, "Mattermost sent a confirmation link to %s. Your email stays %s until you open that link (it is valid for 24 hours).", newA, oldA)
 		if ch.Zulip != StatusDisabled {
-			fmt.Fprintf(&b, " Zulip was not changed: it still has %s. After you confirm, ask your administrator to update Zulip too.", oldA)
+			b.WriteString(" Once you open it, Account Sync changes Zulip too and sends you a direct message.")
 		}
+	case StateWaitingForZulip:
+		why := "Zulip cannot be reached right now"
+		if r.Failure != nil && r.Failure.Code == CodeZulipRateLimited {
+			why = "Zulip is busy right now"
+		}
+		fmt.Fprintf(&b, "%s, so nothing was changed yet. Your change to %s is saved: Account Sync tries again %s, makes it in both systems or not at all, and sends you a direct message when it is done. "+
+			"`/account status` shows where it stands; `/account cancel` drops it.", why, newA, r.nextText())
+	case StateMattermostChanged:
+		fmt.Fprintf(&b, "Your Mattermost email is now %s (it was %s), but Zulip did not take it yet. Account Sync tries Zulip again %s and sends you a direct message when Zulip has it too; "+
+			"if Zulip refuses it, your Mattermost email is put back. `/account status` shows where it stands.", newA, oldA, r.nextText())
 	case StateRefused:
 		b.WriteString(r.failureText(r.Failure))
 		if r.Failure == nil || r.Failure.Code != CodeSameAddress {
 			b.WriteString(" Nothing was changed.")
 		}
-	case StateMattermostNotChanged:
+	case StateFailed:
 		b.WriteString(r.failureText(r.Failure))
-		b.WriteString(" Nothing was changed in Zulip.")
+		b.WriteString(" Nothing was changed.")
 	case StateRolledBack:
 		fmt.Fprintf(&b, "Zulip did not take the change, so your Mattermost email was put back to %s. Nothing was changed. %s", oldA, r.failureText(r.Failure))
 	case StateNeedsAttention:
 		b.WriteString(r.attentionText())
-	case StateStarted:
+	default:
 		b.WriteString(failureTexts[CodeInternal])
 	}
 	if r.showsReference() {
@@ -146,6 +162,14 @@ func (r Result) failureText(f *Failure) string {
 		arg = authServiceName(f.Detail)
 	case CodeZulipRateLimited:
 		arg = waitText(f.RetryAfter)
+	case CodeChangedMeanwhile:
+		arg = code(f.Detail)
+	case CodeChangeOpen:
+		if r.Open != nil {
+			arg = code(r.Open.NewEmail)
+		} else {
+			arg = "another address"
+		}
 	default:
 		arg = code(r.Change.NewEmail)
 	}
@@ -308,4 +332,120 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// nextText says when the job tries next: "in about 2 minutes (after ...)".
+func (r Result) nextText() string {
+	if r.Change.NextAttemptAt == nil {
+		return "shortly"
+	}
+	return whenText(*r.Change.NextAttemptAt, r.now())
+}
+
+// lastErrorText is the stored reason of the latest failure, or "".
+func (r Result) lastErrorText() string {
+	if r.Failure != nil {
+		return r.failureText(r.Failure)
+	}
+	if r.Change.LastError != nil {
+		return r.Change.LastError.Text
+	}
+	return ""
+}
+
+// Notice is the direct message the bot sends when a change moved on in the
+// background: where it ended, or that it waits for the user's link. It is
+// empty when there is nothing to tell.
+func (r Result) Notice() string {
+	ch := r.Change
+	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
+	var text string
+	switch ch.State {
+	case StateDone:
+		if ch.Zulip == StatusChanged {
+			text = fmt.Sprintf("Your email change is complete: your email is now %s in Mattermost and in Zulip (it was %s).", newA, oldA)
+		} else {
+			text = fmt.Sprintf("Your email change is complete: your email is now %s in Mattermost (it was %s). Zulip sync is turned off, so Zulip was not changed.", newA, oldA)
+		}
+	case StatePendingVerification:
+		text = fmt.Sprintf("Zulip can be reached again, so Account Sync went on with your email change: Mattermost sent a confirmation link to %s. "+
+			"Your email stays %s until you open it (it is valid for 24 hours); Zulip follows once you do.", newA, oldA)
+	case StateFailed:
+		text = fmt.Sprintf("Your email change to %s was not made, and nothing was changed: your email is still %s. %s", newA, oldA, r.lastErrorText())
+	case StateExpired:
+		text = fmt.Sprintf("Your email change to %s expired: the confirmation link was not opened within 24 hours. Nothing was changed; your email is still %s. "+
+			"Type `/account email` again if you still want the change.", newA, oldA)
+	case StateRolledBack:
+		text = fmt.Sprintf("Zulip did not take your email change to %s, so your Mattermost email was put back to %s. %s", newA, oldA, r.lastErrorText())
+	case StateNeedsAttention:
+		text = r.attentionText()
+	default:
+		return ""
+	}
+	return strings.TrimSpace(text) + fmt.Sprintf(" (Reference: %s)", code(ch.ID))
+}
+
+// StatusText describes the user's open or last change in plain words.
+func StatusText(ch Change, found bool, now time.Time) string {
+	if !found {
+		return "You have no email change on record. To change your email in Mattermost and Zulip, type `/account email <new-address>`."
+	}
+	r := Result{Change: ch}
+	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
+	ref := fmt.Sprintf(" (Reference: %s)", code(ch.ID))
+	giveUp := ""
+	if ch.GiveUpAt != nil {
+		giveUp = " Account Sync keeps trying until " + ch.GiveUpAt.UTC().Format("2006-01-02 15:04") + " UTC."
+	}
+	next := "shortly"
+	if ch.NextAttemptAt != nil {
+		next = whenText(*ch.NextAttemptAt, now)
+	}
+	reason := ""
+	if ch.LastError != nil {
+		reason = " Last answer: " + strings.TrimSuffix(ch.LastError.Text, ".") + "."
+	}
+	switch ch.State {
+	case StateStarted:
+		return fmt.Sprintf("Your email change to %s is being made right now. Look again in a minute.%s", newA, ref)
+	case StateWaitingForZulip:
+		return fmt.Sprintf("Your email change to %s is saved and waits for Zulip, which could not be reached. Nothing has changed yet: your email is still %s.%s Next try %s.%s "+
+			"`/account cancel` drops the change.%s", newA, oldA, reason, next, giveUp, ref)
+	case StatePendingVerification:
+		return fmt.Sprintf("Your email change to %s waits for you to open the confirmation link Mattermost mailed to that address (valid until %s UTC). "+
+			"Your email stays %s until then; Zulip follows once you open it. The change cannot be cancelled: the link expires by itself.%s",
+			newA, ch.CreatedAt.Add(VerificationLinkValidity).UTC().Format("2006-01-02 15:04"), oldA, ref)
+	case StateMattermostChanged:
+		return fmt.Sprintf("Your Mattermost email is now %s (it was %s); Zulip still has to follow.%s Next try %s.%s If Zulip refuses the change or cannot be reached until then, your Mattermost email is put back.%s",
+			newA, oldA, reason, next, giveUp, ref)
+	case StateCancelled:
+		return fmt.Sprintf("Your last email change, to %s, was cancelled. Nothing was changed; your email is %s.%s", newA, oldA, ref)
+	default:
+		if n := r.Notice(); n != "" {
+			return "Your last email change: " + n
+		}
+		return fmt.Sprintf("Your last email change, to %s, is %s.%s", newA, strings.ReplaceAll(string(ch.State), "_", " "), ref)
+	}
+}
+
+// Report renders what /account cancel did.
+func (r CancelResult) Report() string {
+	newA := code(r.Change.NewEmail)
+	switch r.Outcome {
+	case CancelOutcomeCancelled:
+		return fmt.Sprintf("Cancelled your email change to %s. Nothing was changed; your email is still %s.", newA, code(r.Change.OldEmail))
+	case CancelOutcomeNothingOpen:
+		return "You have no email change in progress, so there is nothing to cancel."
+	case CancelOutcomePendingLink:
+		return fmt.Sprintf("Your email change to %s waits for the confirmation link Mattermost mailed to that address, and cannot be cancelled: "+
+			"if you do not open the link, it expires by itself at %s UTC and nothing changes. If you open it, Zulip follows.",
+			newA, r.Change.CreatedAt.Add(VerificationLinkValidity).UTC().Format("2006-01-02 15:04"))
+	case CancelOutcomeAlreadyChanged:
+		return fmt.Sprintf("Your Mattermost email already is %s, so this change cannot be cancelled; Account Sync is bringing Zulip along. "+
+			"To go back, wait until it is done (`/account status`) and then change your email again.", newA)
+	case CancelOutcomeBusy:
+		return "Your email change is being made right now. Look again with `/account status` in a minute."
+	default:
+		return failureTexts[CodeInternal]
+	}
 }

@@ -28,7 +28,17 @@ type Options struct {
 	// means no limit. System admins are exempt.
 	MaxChangesPerDay int
 
+	// RetryFor is how long after it was asked for a change is retried in
+	// the background (default DefaultRetryFor). RetryFirst and RetryMax
+	// bound the backoff between tries (defaults DefaultRetryFirst and
+	// DefaultRetryMax); Jitter spreads the tries (nil: none).
+	RetryFor   time.Duration
+	RetryFirst time.Duration
+	RetryMax   time.Duration
+	Jitter     func(span time.Duration) time.Duration
+
 	Recorder  Recorder
+	Notifier  Notifier // nil: no direct messages
 	Locker    Locker
 	Bindings  Bindings
 	LinkCodes LinkCodes
@@ -64,6 +74,15 @@ func NewService(mm Mattermost, zc Zulip, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = nopLogger{}
 	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
+	}
+	if opts.RetryFirst <= 0 {
+		opts.RetryFirst = DefaultRetryFirst
+	}
+	if opts.RetryMax <= 0 {
+		opts.RetryMax = DefaultRetryMax
+	}
 	return &Service{mm: mm, zc: zc, opts: opts}
 }
 
@@ -84,12 +103,15 @@ type Result struct {
 	RollbackFailure *Failure
 	// Input is the address as typed (trimmed), for reports of invalid input.
 	Input string
+	// Open is the user's open change that stopped this one, if any.
+	Open *Change
 }
 
 // ChangeEmail runs the whole flow for req: check who asks, validate, take
-// the user's lock, check both systems and the caller's Zulip account,
-// record, change Mattermost, forward to Zulip, put Mattermost back if Zulip
-// refuses.
+// the user's lock, make sure no other change of theirs is open, check both
+// systems and the caller's Zulip account, record, change Mattermost, forward
+// to Zulip, put Mattermost back if Zulip refuses. When Zulip cannot be
+// reached, the change is saved and the background job makes it later.
 func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
@@ -97,7 +119,7 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	now := s.opts.Now()
 	res := Result{
 		Input: strings.TrimSpace(req.NewEmail),
-		Change: Change{ID: newChangeID(), UserID: req.UserID, State: StateStarted, Mattermost: StatusUntouched,
+		Change: Change{ID: newChangeID(), UserID: req.UserID, RequestedBy: req.UserID, State: StateNew, Mattermost: StatusUntouched,
 			Zulip: s.initialZulipStatus(), CreatedAt: now, UpdatedAt: now},
 	}
 	ch := &res.Change
@@ -132,6 +154,9 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(&res, StepValidate, newFailure(CodeMattermostFailed, err))
 	}
 	ch.OldEmail = user.Email
+	if f := s.checkOpenChange(user.ID, &res); f != nil {
+		return s.refuse(&res, StepValidate, f)
+	}
 	if f := s.validateUser(user, addr); f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
@@ -140,46 +165,129 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(&res, StepValidate, f)
 	}
 	ch.step(s.opts.Now(), StepValidate, "")
+	return s.attempt(ctx, &res, user, lim)
+}
 
+// attempt checks both systems and then makes the change. The command runs
+// it once; the job runs it again for a change waiting for Zulip.
+func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limiter) Result {
+	ch := &res.Change
 	if f := s.checkMattermost(ch.NewEmail, user.ID); f != nil {
-		return s.refuse(&res, StepCheckMattermost, f)
+		return s.stop(ctx, res, StepCheckMattermost, f)
 	}
 	ch.step(s.opts.Now(), StepCheckMattermost, "")
 
 	var target zulipTarget
 	if s.opts.SyncZulip {
-		lim.countAttempt(s)
+		if ch.State == StateNew {
+			lim.countAttempt(s) // the job's own tries do not count against the user
+		}
+		var f *Failure
 		target, f = s.checkZulip(ctx, user, ch)
 		if f != nil {
-			return s.refuse(&res, StepCheckZulip, f)
+			if retryable(f) && s.opts.Recorder != nil {
+				return s.wait(ctx, res, f)
+			}
+			return s.stop(ctx, res, StepCheckZulip, f)
 		}
 		ch.ZulipUserID = target.userID
 		ch.step(s.opts.Now(), StepCheckZulip, "")
 	}
 
-	// Write ahead: no record, no change. The record is what an admin and a
-	// later job work from.
+	// Write ahead: no record, no change. The record is what an admin and
+	// the job work from.
+	wasNew := ch.State == StateNew
+	s.move(ch, StateStarted)
+	ch.NextAttemptAt = nil
 	if s.opts.Recorder != nil {
 		if err := s.opts.Recorder.SaveChange(ctx, ch); err != nil {
-			return s.refuse(&res, StepCheckZulip, newFailure(CodeInternal, err))
+			if wasNew {
+				ch.State = StateNew
+				return s.refuse(res, StepCheckZulip, newFailure(CodeInternal, err))
+			}
+			// Another writer has the record: leave it to them.
+			s.opts.Logger.Error("account sync: could not save the change record; leaving the change", "change_id", ch.ID, "error", err.Error())
+			res.Failure = newFailure(CodeInternal, err)
+			return *res
 		}
 	}
 
 	if f := s.applyMattermost(ch); f != nil {
 		res.Failure = f
-		return s.finish(ctx, &res)
+		return s.finish(ctx, res)
 	}
 	lim.countChange(s)
 	if ch.Mattermost == StatusPending {
-		return s.finish(ctx, &res)
+		return s.finish(ctx, res)
 	}
 
 	if !s.opts.SyncZulip {
-		ch.State = StateDone
-		return s.finish(ctx, &res)
+		s.move(ch, StateDone)
+		return s.finish(ctx, res)
 	}
-	s.syncZulip(ctx, &res, target)
-	return s.finish(ctx, &res)
+	s.syncZulip(ctx, res, target)
+	return s.finish(ctx, res)
+}
+
+// stop ends a change that changed nothing: a new one is refused (and not
+// stored), one waiting in the background fails for good.
+func (s *Service) stop(ctx context.Context, res *Result, step string, f *Failure) Result {
+	if res.Change.State == StateNew {
+		return s.refuse(res, step, f)
+	}
+	ch := &res.Change
+	ch.step(s.opts.Now(), step, f.Code)
+	res.Failure = f
+	s.noteError(ch, f)
+	ch.NextAttemptAt = nil
+	s.move(ch, StateFailed)
+	return s.finish(ctx, res)
+}
+
+// wait saves a change Zulip could not take for now, nothing changed, for the
+// job to try again.
+func (s *Service) wait(ctx context.Context, res *Result, f *Failure) Result {
+	ch := &res.Change
+	ch.step(s.opts.Now(), StepCheckZulip, f.Code)
+	res.Failure = f
+	if s.timeUp(ch) {
+		ch.NextAttemptAt = nil
+		s.noteError(ch, f)
+		s.move(ch, StateFailed)
+		return s.finish(ctx, res)
+	}
+	s.schedule(ch, f)
+	wasNew := ch.State == StateNew
+	s.move(ch, StateWaitingForZulip)
+	if wasNew {
+		if err := s.opts.Recorder.SaveChange(ctx, ch); err != nil {
+			// Not saved: tell the user to try again, as before.
+			ch.State = StateNew
+			s.opts.Logger.Error("account sync: could not save a change for later", "change_id", ch.ID, "error", err.Error())
+			return s.refuse(res, StepCheckZulip, f)
+		}
+		s.logChange(res)
+		return *res
+	}
+	return s.finish(ctx, res)
+}
+
+// checkOpenChange refuses a new change while another one of the user's is
+// open.
+func (s *Service) checkOpenChange(userID string, res *Result) *Failure {
+	if s.opts.Recorder == nil {
+		return nil
+	}
+	open, ok, err := s.opts.Recorder.LatestChange(userID)
+	switch {
+	case err != nil:
+		return newFailure(CodeInternal, err)
+	case ok && open.State.Open():
+		res.Open = &open
+		return newFailure(CodeChangeOpen, nil)
+	default:
+		return nil
+	}
 }
 
 func (s *Service) initialZulipStatus() SystemStatus {
@@ -224,18 +332,30 @@ func (s *Service) refuse(res *Result, step string, f *Failure) Result {
 	return *res
 }
 
-// finish records the final state and logs it.
+// finish saves the record and logs it.
 func (s *Service) finish(ctx context.Context, res *Result) Result {
 	ch := &res.Change
-	if res.Failure != nil {
+	if res.Failure != nil && !ch.State.Open() {
 		ch.Code = res.Failure.Code
 	}
 	s.save(ctx, ch)
+	s.logChange(res)
+	return *res
+}
+
+// logChange writes one line about where the change stands.
+func (s *Service) logChange(res *Result) {
+	ch := &res.Change
 	kv := []any{"change_id", ch.ID, "user_id", ch.UserID, "old_email", ch.OldEmail, "new_email", ch.NewEmail,
 		"state", string(ch.State), "mattermost", string(ch.Mattermost), "zulip", string(ch.Zulip)}
+	if ch.NextAttemptAt != nil {
+		kv = append(kv, "attempts", ch.Attempts, "next_attempt_at", ch.NextAttemptAt.UTC().Format(time.RFC3339))
+	}
 	switch {
 	case ch.State == StateNeedsAttention:
 		s.opts.Logger.Error("account sync: email change left Mattermost and Zulip different; fix by hand", append(kv, s.errKV(res)...)...)
+	case ch.State.Open() && res.Failure != nil:
+		s.opts.Logger.Warn("account sync: email change waits for Zulip", append(kv, s.errKV(res)...)...)
 	case res.Failure != nil && res.Failure.Code.ForAdmin():
 		// Something only an admin can fix: the same level as a refusal for it.
 		s.opts.Logger.Error("account sync: email change failed", append(kv, s.errKV(res)...)...)
@@ -244,7 +364,6 @@ func (s *Service) finish(ctx context.Context, res *Result) Result {
 	default:
 		s.opts.Logger.Info("account sync: email change", kv...)
 	}
-	return *res
 }
 
 func (s *Service) errKV(res *Result) []any {
@@ -270,13 +389,15 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 	s.opts.Logger.Info(msg, kv...)
 }
 
-func (s *Service) save(ctx context.Context, ch *Change) {
+func (s *Service) save(ctx context.Context, ch *Change) bool {
 	if s.opts.Recorder == nil || ch.ID == "" {
-		return
+		return true
 	}
 	if err := s.opts.Recorder.SaveChange(ctx, ch); err != nil {
 		s.opts.Logger.Error("account sync: could not save the change record", "change_id", ch.ID, "error", err.Error())
+		return false
 	}
+	return true
 }
 
 func errString(f *Failure) string {

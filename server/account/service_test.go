@@ -33,6 +33,7 @@ type harness struct {
 	codes    *memLinkCodes
 	usage    *memUsage
 	log      *recLogger
+	notes    *memNotifier
 	clock    *clock
 	locker   *memLocker
 	opts     Options
@@ -41,7 +42,7 @@ type harness struct {
 func newHarness(users []User, zulipAddrs ...string) *harness {
 	h := &harness{
 		mm: newFakeMattermost(users...), z: newFakeZulip(zulipAddrs...), rec: &memRecorder{}, bindings: newMemBindings(),
-		codes: &memLinkCodes{codes: map[string]LinkCode{}}, usage: &memUsage{usage: map[string]UserUsage{}}, log: &recLogger{},
+		codes: &memLinkCodes{codes: map[string]LinkCode{}}, usage: &memUsage{usage: map[string]UserUsage{}}, log: &recLogger{}, notes: &memNotifier{},
 		clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}, locker: &memLocker{held: map[string]bool{}},
 	}
 	h.opts = Options{SyncZulip: true, MaxChangesPerDay: 5, SettleTimeout: 50 * time.Millisecond}
@@ -51,20 +52,22 @@ func newHarness(users []User, zulipAddrs ...string) *harness {
 func (h *harness) service() *Service {
 	o := h.opts
 	o.Recorder, o.Locker, o.Bindings, o.LinkCodes, o.Usage, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.codes, h.usage, h.log, h.clock.now
+	o.Notifier = h.notes
 	return NewService(h.mm, h.z, o)
 }
 
 var (
-	errDown   = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Err: errors.New("connection refused")}
-	err500    = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Status: 500, Err: errors.New("internal server error")}
-	errUnauth = &zulip.APIError{Status: 401, Code: "UNAUTHORIZED", Msg: "Invalid API key", Reason: zulip.ReasonUnauthorized}
-	errNoPerm = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "User not authorized to change user emails", Reason: zulip.ReasonCannotChangeEmails}
-	errInsuff = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "Insufficient permission", Reason: zulip.ReasonInsufficientPermission}
-	errTaken  = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "New email value error: Already has an account.", Reason: zulip.ReasonEmailInUse}
-	errLocal  = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "Utilisateur inconnu", Reason: zulip.ReasonBadRequest}
-	err405    = &zulip.APIError{Status: 405, Msg: "Method Not Allowed", Reason: zulip.ReasonMethodNotAllowed}
-	errRate   = &zulip.RateLimitError{Op: "PATCH", RetryAfter: 28700 * time.Millisecond}
-	errMoved  = &zulip.RedirectError{Op: "PATCH /api/v1/users/{id}", Status: 301, TargetScheme: "http", TargetHost: "zulip.example.org"}
+	errDown     = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Err: errors.New("connection refused")}
+	err500      = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{email}", Status: 500, Err: errors.New("internal server error")}
+	errUnauth   = &zulip.APIError{Status: 401, Code: "UNAUTHORIZED", Msg: "Invalid API key", Reason: zulip.ReasonUnauthorized}
+	errNoPerm   = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "User not authorized to change user emails", Reason: zulip.ReasonCannotChangeEmails}
+	errInsuff   = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "Insufficient permission", Reason: zulip.ReasonInsufficientPermission}
+	errTaken    = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "New email value error: Already has an account.", Reason: zulip.ReasonEmailInUse}
+	errLocal    = &zulip.APIError{Status: 400, Code: "BAD_REQUEST", Msg: "Utilisateur inconnu", Reason: zulip.ReasonBadRequest}
+	err405      = &zulip.APIError{Status: 405, Msg: "Method Not Allowed", Reason: zulip.ReasonMethodNotAllowed}
+	errRate     = &zulip.RateLimitError{Op: "PATCH", RetryAfter: 28700 * time.Millisecond}
+	errRateLong = &zulip.RateLimitError{Op: "GET", RetryAfter: 95500 * time.Millisecond}
+	errMoved    = &zulip.RedirectError{Op: "PATCH /api/v1/users/{id}", Status: 301, TargetScheme: "http", TargetHost: "zulip.example.org"}
 )
 
 func TestChangeEmail(t *testing.T) {
@@ -87,8 +90,9 @@ func TestChangeEmail(t *testing.T) {
 		wantMM, wantZ SystemStatus
 		wantReport    []string
 		wantAbsent    []string
-		wantPatches   []string // nil to skip; empty for none
-		noRecord      bool     // refused before anything changed: nothing is stored
+		wantPatches   []string      // nil to skip; empty for none
+		noRecord      bool          // refused before anything changed: nothing is stored
+		wantNext      time.Duration // for a change left open: when the job tries next, from now
 	}{
 		{
 			name: "happy path changes both and binds by verified email", sync: true, input: "  Ann@New.Example.org ",
@@ -163,7 +167,8 @@ func TestChangeEmail(t *testing.T) {
 		},
 		{
 			name: "zulip down before anything", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["settings"] = errDown },
-			wantState: StateRefused, wantCode: CodeZulipUnavailable, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"could not be reached", "Nothing was changed"}, wantPatches: []string{}, noRecord: true,
+			wantState: StateWaitingForZulip, wantCode: CodeZulipUnavailable, wantMMEmail: ann, wantZulip: ann, wantMM: StatusUntouched, wantZ: StatusUntouched, wantNext: 30 * time.Second,
+			wantReport: []string{"Zulip cannot be reached right now, so nothing was changed yet", "change to `ann@new.example.org` is saved", "in both systems or not at all", "direct message", "`/account cancel`"}, wantPatches: []string{},
 		},
 		{
 			name: "wrong api key", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["get"] = errUnauth },
@@ -199,24 +204,29 @@ func TestChangeEmail(t *testing.T) {
 		},
 		{
 			name: "rate limited before anything", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errRate} },
-			wantState: StateRefused, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantReport: []string{"Try again in 29 seconds"}, noRecord: true,
+			wantState: StateWaitingForZulip, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantZulip: ann, wantMM: StatusUntouched, wantZ: StatusUntouched, wantNext: 30 * time.Second,
+			wantReport: []string{"Zulip is busy right now, so nothing was changed yet", "is saved"}, wantPatches: []string{"10->" + ann},
+		},
+		{
+			name: "a long Retry-After is honoured", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["settings"] = errRateLong },
+			wantState: StateWaitingForZulip, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantZulip: ann, wantNext: 95500 * time.Millisecond, wantPatches: []string{},
 		},
 		{
 			name: "domain not allowed by Mattermost", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.allowDomains = []string{"example.org"} },
-			wantState: StateRefused, wantCode: CodeDomainNotAllowed, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"certain domains"}, wantPatches: []string{"10->" + ann},
+			wantState: StateFailed, wantCode: CodeDomainNotAllowed, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"certain domains", "Nothing was changed"}, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "verification required holds everything", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.verify = true },
 			wantState: StatePendingVerification, wantMMEmail: ann, wantZulip: ann, wantMM: StatusPending, wantZ: StatusUntouched,
-			wantReport: []string{"confirmation link to `ann@new.example.org`", "Zulip was not changed: it still has `ann@example.org`"}, wantPatches: []string{"10->" + ann},
+			wantReport: []string{"confirmation link to `ann@new.example.org`", "Once you open it, Account Sync changes Zulip too and sends you a direct message"}, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "update accepted but email kept", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.keepEmail = true },
-			wantState: StateMattermostNotChanged, wantCode: CodeMattermostUnchanged, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"did not change"}, wantPatches: []string{"10->" + ann},
+			wantState: StateFailed, wantCode: CodeMattermostUnchanged, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"did not change"}, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "mattermost update fails", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.updateErr = errors.New("db") },
-			wantState: StateRefused, wantCode: CodeMattermostFailed, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{"10->" + ann},
+			wantState: StateFailed, wantCode: CodeMattermostFailed, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{"10->" + ann},
 		},
 		{
 			name: "zulip refuses the real patch: Mattermost rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTaken} },
@@ -224,8 +234,10 @@ func TestChangeEmail(t *testing.T) {
 			wantReport: []string{"put back to `ann@example.org`", "Another Zulip account"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
-			name: "rate limited at the real patch: a clear answer, rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errRate} },
-			wantState: StateRolledBack, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched, wantPatches: []string{"10->" + ann, "10->" + annNew},
+			name: "rate limited at the real patch: Mattermost kept, Zulip retried later", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errRate} },
+			wantState: StateMattermostChanged, wantCode: CodeZulipRateLimited, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusChanged, wantZ: StatusUntouched, wantNext: 30 * time.Second,
+			wantReport: []string{"Your Mattermost email is now `ann@new.example.org`", "tries Zulip again", "direct message"}, wantAbsent: []string{"put back to", "Nothing was changed"},
+			wantPatches: []string{"10->" + ann, "10->" + annNew},
 		},
 		{
 			name: "redirect at the real patch: a clear answer, rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errMoved} },
@@ -245,10 +257,10 @@ func TestChangeEmail(t *testing.T) {
 			wantState: StateRolledBack, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched,
 		},
 		{
-			name: "answer lost and Zulip stays silent: outcome unknown, Mattermost kept, flagged", sync: true, input: annNew, zulip: []string{ann},
+			name: "answer lost and Zulip stays silent: outcome unknown, Mattermost kept, Zulip retried later", sync: true, input: annNew, zulip: []string{ann},
 			setupZ:    func(z *fakeZulip) { z.patchErrs = []error{nil, errTimeout, errDown, errDown, errDown, errDown} },
-			wantState: StateNeedsAttention, wantCode: CodeZulipUnavailable, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusChanged, wantZ: StatusUnknown,
-			wantReport: []string{"Your Mattermost email is now `ann@new.example.org`", "Zulip did not confirm", "Reference"}, wantAbsent: []string{"Nothing was changed", "put back"},
+			wantState: StateMattermostChanged, wantCode: CodeZulipUnavailable, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusChanged, wantZ: StatusUnknown, wantNext: 30 * time.Second,
+			wantReport: []string{"Your Mattermost email is now `ann@new.example.org`", "tries Zulip again", "Reference"}, wantAbsent: []string{"Nothing was changed", "was put back"},
 		},
 		{
 			name: "rollback fails: flagged loudly", sync: true, input: annNew, zulip: []string{ann},
@@ -329,9 +341,20 @@ func TestChangeEmail(t *testing.T) {
 			if saved == tc.noRecord {
 				t.Fatalf("record saved = %v, want %v", saved, !tc.noRecord)
 			}
+			if tc.wantState.Open() && tc.wantCode != "" {
+				if res.Change.NextAttemptAt == nil || !res.Change.NextAttemptAt.Equal(h.clock.now().Add(tc.wantNext)) || res.Change.Attempts != 1 {
+					t.Errorf("next attempt = %v after %d attempts, want %s from now after 1", res.Change.NextAttemptAt, res.Change.Attempts, tc.wantNext)
+				}
+				if res.Change.GiveUpAt == nil || !res.Change.GiveUpAt.Equal(res.Change.CreatedAt.Add(DefaultRetryFor)) {
+					t.Errorf("give up at = %v, want %s after the request", res.Change.GiveUpAt, DefaultRetryFor)
+				}
+				if le := res.Change.LastError; le == nil || le.Code != tc.wantCode || le.Text == "" {
+					t.Errorf("last error = %+v, want code %s with a text", le, tc.wantCode)
+				}
+			}
 			if saved {
 				assertRecord(t, last, res.Change)
-				if tc.sync && last.ZulipUserID != 10 {
+				if tc.sync && last.ZulipUserID != 10 && last.State != StateWaitingForZulip {
 					t.Errorf("record's Zulip user = %d, want 10", last.ZulipUserID)
 				}
 			}
@@ -349,8 +372,11 @@ func assertRecord(t *testing.T, got, want Change) {
 	if got.ID == "" || got.UserID != "u1" || got.OldEmail != ann || got.NewEmail != annNew || got.CreatedAt.IsZero() || got.UpdatedAt.Before(got.CreatedAt) {
 		t.Errorf("record = %+v", got)
 	}
-	if got.State != StateDone && got.State != StatePendingVerification && got.Code == "" {
+	if !got.State.Open() && got.State != StateDone && got.Code == "" {
 		t.Errorf("record of a stopped change has no code: %+v", got)
+	}
+	if got.State.Open() && got.Code != "" {
+		t.Errorf("record of an open change has a final code: %+v", got)
 	}
 }
 

@@ -120,7 +120,7 @@ func (s *Service) applyMattermost(ch *Change) *Failure {
 	err := s.mm.UpdateEmail(ch.UserID, ch.NewEmail)
 	if err != nil {
 		f := mattermostFailure(err)
-		ch.State = StateRefused
+		s.move(ch, StateFailed)
 		ch.step(s.opts.Now(), StepApplyMattermost, f.Code)
 		return f
 	}
@@ -129,7 +129,7 @@ func (s *Service) applyMattermost(ch *Change) *Failure {
 	case err != nil:
 		// The update was accepted but cannot be confirmed: do not go on to
 		// Zulip on a guess.
-		ch.State = StateNeedsAttention
+		s.move(ch, StateNeedsAttention)
 		ch.Mattermost = StatusUnknown
 		ch.step(s.opts.Now(), StepApplyMattermost, CodeMattermostFailed)
 		return newFailure(CodeMattermostFailed, err)
@@ -139,11 +139,11 @@ func (s *Service) applyMattermost(ch *Change) *Failure {
 		return nil
 	case strings.EqualFold(after.Email, ch.OldEmail) && s.mm.RequiresEmailVerification():
 		ch.Mattermost = StatusPending
-		ch.State = StatePendingVerification
+		s.move(ch, StatePendingVerification)
 		ch.step(s.opts.Now(), StepApplyMattermost, "")
 		return nil
 	default:
-		ch.State = StateMattermostNotChanged
+		s.move(ch, StateFailed)
 		ch.step(s.opts.Now(), StepApplyMattermost, CodeMattermostUnchanged)
 		return newFailure(CodeMattermostUnchanged, nil)
 	}
@@ -162,8 +162,9 @@ func mattermostFailure(err error) *Failure {
 
 // syncZulip forwards the change to Zulip by the bound account's id, and
 // puts Mattermost back when Zulip clearly did not take it. A lost answer is
-// settled by repeating the same PATCH; while the outcome stays unknown,
-// Mattermost keeps the new address and the change is flagged for an admin.
+// settled by repeating the same PATCH; while the outcome stays unknown, or
+// Zulip asks to wait, Mattermost keeps the new address and the job tries
+// Zulip again later.
 func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget) {
 	ch := &res.Change
 	var err error
@@ -174,19 +175,42 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 			err = s.settle(ctx, target.userID, ch.NewEmail)
 		}
 	}
+	s.afterZulip(ctx, res, err)
+}
+
+// afterZulip moves the change on from Zulip's answer to the change.
+func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
+	ch := &res.Change
+	var rl *zulip.RateLimitError
 	switch {
 	case err == nil:
 		ch.Zulip = StatusChanged
-		ch.State = StateDone
+		ch.NextAttemptAt = nil
+		s.move(ch, StateDone)
 		ch.step(s.opts.Now(), StepSyncZulip, "")
-	case answerLost(err):
+	case answerLost(err) || errors.As(err, &rl):
 		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
-		ch.Zulip = StatusUnknown
-		ch.State = StateNeedsAttention
 		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
+		if answerLost(err) {
+			ch.Zulip = StatusUnknown
+		}
+		switch {
+		case s.opts.Recorder == nil:
+			s.move(ch, StateNeedsAttention)
+		case s.timeUp(ch):
+			ch.NextAttemptAt = nil
+			s.noteError(ch, res.Failure)
+			s.save(ctx, ch)
+			s.rollbackMattermost(res)
+		default:
+			s.schedule(ch, res.Failure)
+			s.move(ch, StateMattermostChanged)
+		}
 	default:
 		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
 		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
+		ch.NextAttemptAt = nil
+		s.noteError(ch, res.Failure)
 		s.save(ctx, ch)
 		s.rollbackMattermost(res)
 	}
@@ -254,11 +278,11 @@ func (s *Service) rollbackMattermost(res *Result) {
 	if err != nil {
 		res.RollbackFailure = mattermostFailure(err)
 		ch.Mattermost = StatusRollbackFailed
-		ch.State = StateNeedsAttention
+		s.move(ch, StateNeedsAttention)
 		ch.step(s.opts.Now(), StepRollbackMattermost, res.RollbackFailure.Code)
 		return
 	}
 	ch.Mattermost = StatusRolledBack
 	ch.step(s.opts.Now(), StepRollbackMattermost, "")
-	ch.State = StateRolledBack
+	s.move(ch, StateRolledBack)
 }

@@ -14,7 +14,9 @@ const (
 	keyZulipOwner   = keyVersion + "zbind_"    // + Zulip user ID -> Mattermost user ID (the reverse of keyBinding)
 	keyLinkCode     = keyVersion + "linkcode_" // + user ID -> account.LinkCode (hash only)
 	keyUsage        = keyVersion + "usage_"    // + user ID -> account.UserUsage
+	keyOpenIndex    = keyVersion + "open"      // -> map of change ID -> account.OpenChange: the changes the job carries on
 	keyRetentionJob = "retention"              // cluster job name (pluginapi/cluster adds its own prefix)
+	keySyncJob      = "sync"                   // cluster job name of the job that carries open changes on
 )
 
 func changeKey(id string) string         { return keyChangePrefix + id }
@@ -25,5 +27,8 @@ func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(z
 func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }
 
-// RetentionJobKey names the daily clean-up job in the cluster.
-const RetentionJobKey = keyRetentionJob
+// Cluster job names.
+const (
+	RetentionJobKey = keyRetentionJob // the daily clean-up
+	SyncJobKey      = keySyncJob      // carries open changes on
+)

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/pluginapi"
-
-	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
 // DefaultRetention is how long change records are kept.
@@ -23,9 +21,8 @@ type PruneResult struct {
 // PruneChanges deletes change records last updated longer than retention
 // ago and keeps
 // the per-user index right: a user's "latest change" pointing at a deleted
-// record is removed. Records of changes still open (waiting for a
-// verification link) are kept until they are older still, twice the
-// retention, so a late link is not orphaned.
+// record is removed. Records of changes still open are kept until they are
+// older still, twice the retention.
 func (s *Store) PruneChanges(retention time.Duration) (PruneResult, error) {
 	cutoff := s.now().Add(-retention)
 	var res PruneResult
@@ -56,7 +53,9 @@ func (s *Store) PruneChanges(retention time.Duration) (PruneResult, error) {
 			last = c.CreatedAt
 		}
 		limit := cutoff
-		if c.State == account.StatePendingVerification {
+		if c.State.Open() {
+			// The job closes open changes within days; keep one it has
+			// not reached much longer rather than lose it.
 			limit = cutoff.Add(-retention)
 		}
 		if !last.Before(limit) {

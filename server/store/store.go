@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -20,6 +21,7 @@ type KV interface {
 	Get(key string, o any) error
 	Delete(key string) error
 	ListKeys(page, count int, options ...pluginapi.ListKeysOption) ([]string, error)
+	SetAtomicWithRetries(key string, valueFunc func(oldValue []byte) (newValue any, err error)) error
 }
 
 // DefaultLockTTL frees a user's lock if a server dies in the middle of a
@@ -36,16 +38,59 @@ type Store struct {
 // New returns a Store on kv.
 func New(kv KV) *Store { return &Store{kv: kv, lockTTL: DefaultLockTTL, now: time.Now} }
 
-// SaveChange writes the record and points the user's latest change at it.
+// SaveChange writes the record with compare-and-set on its version: the
+// stored record must be at c.Version (no record for version 0), and is
+// replaced by c at c.Version+1; otherwise nothing is written and the error
+// wraps account.ErrConflict. The index of open changes is updated so that
+// an open record is always in it: added before an open record is written,
+// removed after a closed one is.
 func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if c.ID == "" {
 		return errors.New("store: a change needs an ID")
 	}
-	if _, err := s.kv.Set(changeKey(c.ID), c); err != nil {
+	key := changeKey(c.ID)
+	var old []byte
+	if err := s.kv.Get(key, &old); err != nil {
+		return fmt.Errorf("store: reading change %s: %w", c.ID, err)
+	}
+	if len(old) > 0 {
+		var stored struct {
+			Version int64 `json:"version"`
+		}
+		if err := json.Unmarshal(old, &stored); err != nil {
+			return fmt.Errorf("store: reading change %s: %w", c.ID, err)
+		}
+		if stored.Version != c.Version {
+			return fmt.Errorf("store: change %s is at version %d, not %d: %w", c.ID, stored.Version, c.Version, account.ErrConflict)
+		}
+	} else if c.Version != 0 {
+		return fmt.Errorf("store: change %s is gone: %w", c.ID, account.ErrConflict)
+	}
+
+	next := *c
+	next.Version = c.Version + 1
+	if next.State.Open() {
+		if err := s.index(next); err != nil {
+			return err
+		}
+	}
+	ok, err := s.kv.Set(key, &next, pluginapi.SetAtomic(old))
+	if err != nil {
 		return fmt.Errorf("store: saving change %s: %w", c.ID, err)
 	}
-	if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
-		return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
+	if !ok {
+		return fmt.Errorf("store: change %s was saved by someone else meanwhile: %w", c.ID, account.ErrConflict)
+	}
+	c.Version = next.Version
+	if c.Version == 1 {
+		if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
+			return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
+		}
+	}
+	if !next.State.Open() {
+		if err := s.unindex(c.ID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

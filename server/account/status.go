@@ -1,0 +1,82 @@
+package account
+
+import "context"
+
+// Status returns the user's open or last change, in plain words.
+func (s *Service) Status(userID string) string {
+	if s.opts.Recorder == nil {
+		return StatusText(Change{}, false, s.opts.Now())
+	}
+	ch, ok, err := s.opts.Recorder.LatestChange(userID)
+	if err != nil {
+		s.opts.Logger.Error("account sync: could not read the user's latest change", "user_id", userID, "error", err.Error())
+		return failureTexts[CodeInternal]
+	}
+	return StatusText(ch, ok, s.opts.Now())
+}
+
+// CancelOutcome is what /account cancel did.
+type CancelOutcome int
+
+// What /account cancel can do.
+const (
+	CancelOutcomeFailed         CancelOutcome = iota // could not read or save: see the log
+	CancelOutcomeCancelled                           // a change waiting for Zulip was dropped
+	CancelOutcomeNothingOpen                         // no open change
+	CancelOutcomePendingLink                         // waits on a confirmation link: expires by itself
+	CancelOutcomeAlreadyChanged                      // Mattermost changed already: Zulip follows
+	CancelOutcomeBusy                                // being made right now
+)
+
+// CancelResult is the outcome of Cancel and the change it looked at.
+type CancelResult struct {
+	Outcome CancelOutcome
+	Change  Change
+}
+
+// Cancel drops the user's open change if it has not changed anything yet.
+func (s *Service) Cancel(ctx context.Context, userID string) CancelResult {
+	if s.opts.Recorder == nil {
+		return CancelResult{Outcome: CancelOutcomeNothingOpen}
+	}
+	if s.opts.Locker != nil {
+		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
+		if err != nil {
+			s.opts.Logger.Error("account sync: cancel could not take the user's lock", "user_id", userID, "error", err.Error())
+			return CancelResult{Outcome: CancelOutcomeFailed}
+		}
+		if !ok {
+			return CancelResult{Outcome: CancelOutcomeBusy}
+		}
+		defer unlock()
+	}
+	ch, ok, err := s.opts.Recorder.LatestChange(userID)
+	if err != nil {
+		s.opts.Logger.Error("account sync: cancel could not read the user's latest change", "user_id", userID, "error", err.Error())
+		return CancelResult{Outcome: CancelOutcomeFailed}
+	}
+	res := CancelResult{Change: ch}
+	switch {
+	case !ok || !ch.State.Open():
+		res.Outcome = CancelOutcomeNothingOpen
+	case ch.State == StatePendingVerification:
+		res.Outcome = CancelOutcomePendingLink
+	case ch.State == StateMattermostChanged:
+		res.Outcome = CancelOutcomeAlreadyChanged
+	case ch.State == StateStarted:
+		res.Outcome = CancelOutcomeBusy
+	case s.move(&ch, StateCancelled):
+		ch.NextAttemptAt = nil
+		ch.Code = CodeCancelled
+		ch.step(s.opts.Now(), StepCancel, "")
+		if err := s.opts.Recorder.SaveChange(ctx, &ch); err != nil {
+			s.opts.Logger.Error("account sync: could not save a cancelled change", "change_id", ch.ID, "error", err.Error())
+			return CancelResult{Outcome: CancelOutcomeFailed, Change: res.Change}
+		}
+		s.opts.Logger.Info("account sync: email change cancelled by the user", "change_id", ch.ID, "user_id", userID)
+		res.Change, res.Outcome = ch, CancelOutcomeCancelled
+	default:
+		res.Outcome = CancelOutcomeFailed
+	}
+	return res
+}

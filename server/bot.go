@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/mattermost/mattermost/server/public/model"
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+)
+
+// The plugin's bot sends users direct messages about changes finished in
+// the background.
+const (
+	botUsername    = "account-sync"
+	botDisplayName = "Account Sync"
+	botDescription = "Tells you when an email change made in the background is done or failed."
+	botIconPath    = "assets/bot.png"
+)
+
+// ensureBot creates the bot on first activation and returns its user id.
+func (p *Plugin) ensureBot() (string, error) {
+	id, err := p.client.Bot.EnsureBot(&model.Bot{Username: botUsername, DisplayName: botDisplayName, Description: botDescription},
+		pluginapi.ProfileImagePath(botIconPath))
+	if err != nil {
+		return "", fmt.Errorf("ensuring the bot account: %w", err)
+	}
+	return id, nil
+}
+
+// botNotifier sends direct messages from the bot (account.Notifier).
+type botNotifier struct {
+	client *pluginapi.Client
+	botID  string
+}
+
+// Notify posts message in the direct channel between the user and the bot.
+func (n *botNotifier) Notify(userID, message string) error {
+	ch, err := n.client.Channel.GetDirect(userID, n.botID)
+	if err != nil {
+		return fmt.Errorf("opening the direct channel: %w", err)
+	}
+	if err := n.client.Post.CreatePost(&model.Post{ChannelId: ch.Id, UserId: n.botID, Message: message}); err != nil {
+		return fmt.Errorf("posting the direct message: %w", err)
+	}
+	return nil
+}

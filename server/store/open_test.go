@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// Two writers that read the same version: the first save wins, the second
+// gets ErrConflict and changes nothing.
+func TestSaveChangeIsCompareAndSet(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	c := account.Change{ID: "c1", UserID: "u1", OldEmail: "a@x.org", NewEmail: "b@x.org", State: account.StateStarted, CreatedAt: now, UpdatedAt: now}
+	if err := s.SaveChange(ctx, &c); err != nil || c.Version != 1 {
+		t.Fatalf("first save: %v, version %d", err, c.Version)
+	}
+	nodeA, nodeB := c, c
+	nodeA.State = account.StateDone
+	if err := s.SaveChange(ctx, &nodeA); err != nil || nodeA.Version != 2 {
+		t.Fatalf("node A: %v, version %d", err, nodeA.Version)
+	}
+	nodeB.State = account.StateMattermostChanged
+	if err := s.SaveChange(ctx, &nodeB); !errors.Is(err, account.ErrConflict) || nodeB.Version != 1 {
+		t.Fatalf("node B: %v, version %d; want a conflict", err, nodeB.Version)
+	}
+	got, _, _ := s.GetChange("c1")
+	if !reflect.DeepEqual(got, nodeA) {
+		t.Errorf("stored %+v, want node A's %+v", got, nodeA)
+	}
+	// A new record with an ID in use is a conflict too.
+	dup := account.Change{ID: "c1", UserID: "u2", State: account.StateStarted}
+	if err := s.SaveChange(ctx, &dup); !errors.Is(err, account.ErrConflict) {
+		t.Errorf("duplicate new record: %v", err)
+	}
+	if latest, _, _ := s.LatestChange("u2"); latest.ID != "" {
+		t.Errorf("the refused record became u2's latest: %+v", latest)
+	}
+}
+
+// Open records are in the index with their next attempt; closing one takes
+// it out.
+func TestOpenChangesIndex(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	next := now.Add(30 * time.Second)
+	a := account.Change{ID: "a", UserID: "u1", State: account.StateWaitingForZulip, NextAttemptAt: &next, CreatedAt: now, UpdatedAt: now}
+	b := account.Change{ID: "b", UserID: "u2", State: account.StatePendingVerification, CreatedAt: now, UpdatedAt: now.Add(time.Second)}
+	done := account.Change{ID: "d", UserID: "u3", State: account.StateDone, CreatedAt: now, UpdatedAt: now}
+	for _, c := range []*account.Change{&a, &b, &done} {
+		if err := s.SaveChange(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open, err := s.OpenChanges()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []account.OpenChange{
+		{ID: "a", UserID: "u1", State: account.StateWaitingForZulip, NextAttemptAt: &next, UpdatedAt: now},
+		{ID: "b", UserID: "u2", State: account.StatePendingVerification, UpdatedAt: now.Add(time.Second)},
+	}
+	if !reflect.DeepEqual(open, want) {
+		t.Errorf("open = %+v\nwant %+v", open, want)
+	}
+	a.State, a.NextAttemptAt = account.StateCancelled, nil
+	if err := s.SaveChange(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ = s.OpenChanges(); len(open) != 1 || open[0].ID != "b" {
+		t.Errorf("after closing a: %+v", open)
+	}
+}
+
+// A failing index write leaves the open record unwritten: an open record is
+// never missing from the index.
+func TestOpenRecordIsIndexedFirst(t *testing.T) {
+	kv := &failingIndexKV{}
+	s := New(kv)
+	c := account.Change{ID: "a", UserID: "u1", State: account.StateWaitingForZulip}
+	if err := s.SaveChange(context.Background(), &c); err == nil {
+		t.Fatal("saved without an index")
+	}
+	if _, ok, _ := s.GetChange("a"); ok {
+		t.Error("the open record was written although the index was not")
+	}
+}
+
+type failingIndexKV struct{ pluginapi.MemoryStore }
+
+func (k *failingIndexKV) SetAtomicWithRetries(string, func([]byte) (any, error)) error {
+	return errors.New("db down")
+}
