@@ -15,6 +15,10 @@ import (
 const (
 	syncRunTimeout = 10 * time.Minute // one run; changes not reached wait for the next
 	syncMinGap     = time.Second      // between two runs, however many retries are due
+	// syncMaxSleep bounds one sleep of the scheduler, so that a change saved
+	// with an earlier retry, or a new interval setting, is seen soon. Waking
+	// costs a few KV reads.
+	syncMaxSleep = 10 * time.Second
 )
 
 // syncJob runs account.Service.RunDue on one node at a time across a
@@ -42,7 +46,7 @@ func (j *syncJob) wait(now time.Time, md cluster.JobMetadata) time.Duration {
 	if due, ok := j.p.service().NextDue(); ok {
 		wait = min(wait, max(due.Sub(now), syncMinGap-since))
 	}
-	return max(wait, 0)
+	return min(max(wait, 0), syncMaxSleep)
 }
 
 func (j *syncJob) run() {

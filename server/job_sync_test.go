@@ -29,8 +29,14 @@ func TestSyncJobWait(t *testing.T) {
 		t.Errorf("right after activation: wait %s, want 0", w)
 	}
 	j.activated.Store(false)
-	if w := j.wait(now, justRan); w != time.Minute {
-		t.Errorf("nothing open: wait %s, want the interval", w)
+	if w := j.wait(now, justRan); w != syncMaxSleep {
+		t.Errorf("nothing open: wait %s, want a bounded sleep", w)
+	}
+	if w := j.wait(now, cluster.JobMetadata{LastFinished: now.Add(-55 * time.Second)}); w != 5*time.Second {
+		t.Errorf("55 s after a run: wait %s, want the rest of the interval", w)
+	}
+	if w := j.wait(now, cluster.JobMetadata{LastFinished: now.Add(-time.Minute)}); w != 0 {
+		t.Errorf("an interval after a run: wait %s, want 0", w)
 	}
 
 	due := now.Add(10 * time.Second)

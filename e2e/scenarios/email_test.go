@@ -98,7 +98,8 @@ func TestRefusedAddresses(t *testing.T) {
 }
 
 // Scenario 3: with verification required nothing changes until the link is
-// followed; then Mattermost has the new address and Zulip, for now, the old.
+// followed; then Mattermost has the new address, and the background job
+// brings Zulip along and tells the user.
 func TestVerificationRequired(t *testing.T) {
 	withServerConfig(t,
 		func(c *model.Config) { c.EmailSettings.RequireEmailVerification = model.NewPointer(true) },
@@ -109,7 +110,7 @@ func TestVerificationRequired(t *testing.T) {
 
 	reply := run(t, p.client, "/account email "+newEmail)
 
-	assertContains(t, reply, "sent a confirmation link to `"+newEmail+"`", "stays `"+p.email+"`", "Zulip was not changed: it still has `"+p.email+"`")
+	assertContains(t, reply, "sent a confirmation link to `"+newEmail+"`", "stays `"+p.email+"`", "Once you open it, Account Sync changes Zulip too")
 	assertUnchanged(t, p)
 
 	mail, err := w.Bed.Mail.WaitForAfter(ctxFor(t), seen, func(m testbed.Mail) bool { return m.SentTo(newEmail) })
@@ -125,7 +126,13 @@ func TestVerificationRequired(t *testing.T) {
 	if _, err := w.Bed.NewClient().VerifyUserEmail(ctxFor(t), m[1]); err != nil {
 		t.Fatalf("following the verification link: %v", err)
 	}
-	assertEmails(t, p, newEmail, p.email)
+	// The job sees the confirmed address and brings Zulip along.
+	waitForEmails(t, p, newEmail, newEmail)
+	assertRecord(t, waitForState(t, p.client, "done"), map[string]any{
+		"user_id": p.user.Id, "old_email": p.email, "new_email": newEmail, "zulip_user_id": p.zulipID,
+		"state": "done", "mattermost": "changed", "zulip": "changed",
+	}, []string{"validate", "check_mattermost", "check_zulip", "apply_mattermost", "verified", "sync_zulip"}, "")
+	waitForBotMessage(t, p, "Your email change is complete", "`"+newEmail+"` in Mattermost and in Zulip")
 }
 
 // Scenario 4: an address outside the allowed domains is refused with the reason.

@@ -74,6 +74,10 @@ func (s *Stack) GoodSettings() map[string]any {
 		"AllowOAuthSessions":      false,
 		"MaxChangesPerUserPerDay": "5",
 		"RecordRetentionDays":     "90",
+		"RetryForHours":           "24",
+		// Hidden timings, so background retries happen within seconds.
+		"JobIntervalSeconds": "1",
+		"RetryFirstSeconds":  "1",
 	}
 }
 
