@@ -138,7 +138,8 @@ type fakeZulip struct {
 	// next call arrives (Zulip finishing after the client gave up).
 	lateCommit func()
 	dms        []sentDM
-	calls      int // requests of any kind
+	calls      int    // requests of any kind
+	onPatch    func() // called at each ChangeEmailByID, before it answers
 }
 
 type sentDM struct {
@@ -233,6 +234,9 @@ func (z *fakeZulip) ChangeEmailByID(_ context.Context, id int, newEmail string) 
 	z.calls++
 	z.settleLate()
 	z.patches = append(z.patches, strconv.Itoa(id)+"->"+newEmail)
+	if z.onPatch != nil {
+		z.onPatch()
+	}
 	a, ok := z.accounts[id]
 	if !ok {
 		return errNoSuchUser

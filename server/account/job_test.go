@@ -326,6 +326,19 @@ func TestJobBringsZulipAlong(t *testing.T) {
 		}
 		assertNotes(t, h, "put back", "stopped trying")
 	})
+	t.Run("the time runs out during the last try: Mattermost put back", func(t *testing.T) {
+		h := newHarness([]User{annUser()}, ann)
+		before := mattermostChanged(t, h)
+		h.clock.advance(DefaultRetryFor - time.Second)
+		h.z.patchErrs = []error{errRate}
+		h.z.onPatch = func() { h.clock.advance(2 * time.Second) } // Zulip answers 429 after the give-up time
+		runJob(t, h)
+		got := stored(t, h, before.ID)
+		if got.State != StateRolledBack || got.Mattermost != StatusRolledBack || got.Code != CodeZulipRateLimited || h.mm.users["u1"].Email != ann || got.NextAttemptAt != nil {
+			t.Errorf("record %+v, Mattermost %s", got, h.mm.users["u1"].Email)
+		}
+		assertNotes(t, h, "put back to `ann@example.org`")
+	})
 	t.Run("still failing: retried later, Mattermost kept", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		before := mattermostChanged(t, h)
@@ -498,6 +511,10 @@ func TestCancel(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		if res := h.service().Cancel(context.Background(), "u1"); res.Outcome != CancelOutcomeNothingOpen || !strings.Contains(res.Report(), "nothing to cancel") {
 			t.Errorf("cancel: %v %s", res.Outcome, res.Report())
+		}
+		done := h.service().ChangeEmail(context.Background(), req(annNew))
+		if res := h.service().Cancel(context.Background(), "u1"); res.Outcome != CancelOutcomeNothingOpen || stored(t, h, done.Change.ID).State != StateDone {
+			t.Errorf("cancel after a finished change: %v", res.Outcome)
 		}
 	})
 	t.Run("busy", func(t *testing.T) {
