@@ -315,6 +315,17 @@ func TestJobBringsZulipAlong(t *testing.T) {
 		}
 		assertNotes(t, h, "put back to `ann@example.org`", "Another Zulip account")
 	})
+	t.Run("the linked Zulip account was deactivated: Mattermost put back", func(t *testing.T) {
+		h := newHarness([]User{annUser()}, ann)
+		before := mattermostChanged(t, h)
+		h.z.accounts[10].inactive = true
+		h.clock.advance(31 * time.Second)
+		runJob(t, h)
+		got := stored(t, h, before.ID)
+		if got.State != StateRolledBack || got.Code != CodeZulipAccountInactive || h.mm.users["u1"].Email != ann || len(h.z.patches) != 2 {
+			t.Errorf("record %+v, Mattermost %s, patches %v", got, h.mm.users["u1"].Email, h.z.patches)
+		}
+	})
 	t.Run("Zulip unreachable until the time is up: Mattermost put back", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		before := mattermostChanged(t, h)
@@ -380,6 +391,17 @@ func TestJobFollowsTheConfirmationLink(t *testing.T) {
 			t.Errorf("steps %s", s)
 		}
 		assertNotes(t, h, "complete", "in Mattermost and in Zulip")
+	})
+	t.Run("link opened while Zulip is down: Zulip gets the full retry time from then", func(t *testing.T) {
+		h, before := setup(t)
+		h.clock.advance(20 * time.Hour)
+		h.mm.users["u1"].Email = annNew
+		h.z.patchErrs = []error{errRate}
+		runJob(t, h)
+		got := stored(t, h, before.ID)
+		if got.State != StateMattermostChanged || got.GiveUpAt == nil || !got.GiveUpAt.Equal(h.clock.now().Add(DefaultRetryFor)) {
+			t.Errorf("record %+v, want waiting for Zulip until %s", got, h.clock.now().Add(DefaultRetryFor))
+		}
 	})
 	t.Run("link never opened: expired", func(t *testing.T) {
 		h, before := setup(t)

@@ -207,7 +207,11 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 			s.move(ch, StateMattermostChanged)
 		}
 	default:
-		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
+		var f *Failure
+		if !errors.As(err, &f) { // the job's own findings come as a *Failure
+			f = zulipFailure(err, CodeZulipRefusedAddress)
+		}
+		res.Failure = f
 		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
 		ch.NextAttemptAt = nil
 		s.noteError(ch, res.Failure)
