@@ -21,7 +21,7 @@ func newCommand() *model.Command {
 	ac.AddCommand(model.NewAutocompleteData("status", "", "Show where your latest email change stands"))
 	ac.AddCommand(model.NewAutocompleteData("cancel", "", "Cancel your email change if it has not changed anything yet"))
 	ac.AddCommand(model.NewAutocompleteData("unlink", "", "Remove the link to your Zulip account"))
-	linkAll := model.NewAutocompleteData("link-all", "", "Link every user whose email is the same in both systems (system admins)")
+	linkAll := model.NewAutocompleteData("link-all", "[unverified]", "Link every user whose verified email is the same in both systems (system admins)")
 	linkAll.RoleID = model.SystemAdminRoleId
 	ac.AddCommand(linkAll)
 	ac.AddCommand(model.NewAutocompleteData("help", "", "Show how to use /account"))
@@ -49,17 +49,19 @@ func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*mo
 	case sub == "email":
 		return ephemeral(emailUsageText + "\n\n" + helpText), nil
 	case sub == "link" && len(rest) == 1:
-		return ephemeral(p.commandLink(args.UserId, rest[0])), nil
+		return ephemeral(p.commandLink(args.UserId, sessionID(c), rest[0])), nil
 	case sub == "link":
 		return ephemeral(linkUsageText), nil
 	case sub == "status" && len(rest) == 0:
 		return ephemeral(p.commandStatus(args.UserId)), nil
 	case sub == "cancel" && len(rest) == 0:
-		return ephemeral(p.commandCancel(args.UserId)), nil
+		return ephemeral(p.commandCancel(args.UserId, sessionID(c))), nil
 	case sub == "unlink" && len(rest) == 0:
-		return ephemeral(p.commandUnlink(args.UserId)), nil
+		return ephemeral(p.commandUnlink(args.UserId, sessionID(c))), nil
 	case sub == "link-all" && len(rest) == 0:
-		return ephemeral(p.commandLinkAll(args.UserId)), nil
+		return ephemeral(p.commandLinkAll(args.UserId, sessionID(c), false)), nil
+	case sub == "link-all" && len(rest) == 1 && strings.EqualFold(rest[0], "unverified"):
+		return ephemeral(p.commandLinkAll(args.UserId, sessionID(c), true)), nil
 	default:
 		return ephemeral(helpText), nil // help, and anything unknown
 	}

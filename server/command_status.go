@@ -9,6 +9,6 @@ func (p *Plugin) commandStatus(userID string) string {
 
 // commandCancel answers /account cancel: drops the caller's open change if
 // it has not changed anything yet.
-func (p *Plugin) commandCancel(userID string) string {
-	return p.service().Cancel(context.Background(), userID).Report()
+func (p *Plugin) commandCancel(userID, sessionID string) string {
+	return p.service().Cancel(context.Background(), userID, sessionID).Report()
 }

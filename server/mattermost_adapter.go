@@ -108,7 +108,7 @@ func (a *mattermostAdapter) GetSession(sessionID string) (account.Session, error
 		}
 		return account.Session{}, fmt.Errorf("reading session: %w", err)
 	}
-	return account.Session{UserID: s.UserId, IsOAuth: s.IsOAuth}, nil
+	return account.Session{UserID: s.UserId, IsOAuth: s.IsOAuth, IsAccessToken: s.IsUserAccessToken()}, nil
 }
 
 // IsSystemAdmin asks the server's permission checks, not the role names.

@@ -144,12 +144,19 @@ func TestAdapterSessions(t *testing.T) {
 	a := &mattermostAdapter{sessions: fakeSessions{
 		"plain": {Id: "plain", UserId: "u1"},
 		"oauth": {Id: "oauth", UserId: "u1", IsOAuth: true},
+		"token": {Id: "token", UserId: "u1", Props: model.StringMap{model.SessionPropType: model.SessionTypeUserAccessToken}},
 	}}
 	if s, err := a.GetSession("plain"); err != nil || s.UserID != "u1" || s.IsOAuth {
 		t.Errorf("plain session %+v %v", s, err)
 	}
-	if s, err := a.GetSession("oauth"); err != nil || !s.IsOAuth {
+	if s, err := a.GetSession("oauth"); err != nil || !s.IsOAuth || s.IsAccessToken {
 		t.Errorf("OAuth session %+v %v", s, err)
+	}
+	if s, err := a.GetSession("token"); err != nil || !s.IsAccessToken || s.IsOAuth {
+		t.Errorf("access token session %+v %v", s, err)
+	}
+	if s, _ := a.GetSession("plain"); s.IsAccessToken {
+		t.Errorf("plain session taken for a token: %+v", s)
 	}
 	if _, err := a.GetSession("gone"); !errors.Is(err, account.ErrSessionNotFound) {
 		t.Errorf("missing session err %v", err)

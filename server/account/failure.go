@@ -40,6 +40,7 @@ const (
 	// Who may ask, and which Zulip account is theirs.
 	CodeSessionUnknown       Code = "session_unknown"
 	CodeOAuthRefused         Code = "oauth_refused"
+	CodeTokenRefused         Code = "access_token_refused"
 	CodeLimitReached         Code = "limit_reached"
 	CodeTooManyAttempts      Code = "too_many_attempts"
 	CodeNotLinked            Code = "not_linked"
@@ -55,6 +56,7 @@ const (
 	CodeLinkExpired      Code = "link_expired"      // the confirmation link was not opened in time
 	CodeGaveUp           Code = "retries_exhausted" // Zulip could not be reached for the whole retry time
 	CodeCancelled        Code = "cancelled"         // dropped by the user
+	CodeLinkChanged      Code = "link_changed"      // the link to Zulip changed while the change was open
 )
 
 // AdminCodes are the failures only an administrator can fix; users are told

@@ -17,8 +17,10 @@ const (
 )
 
 // checkSession lets through only the caller's own session, and sessions of
-// OAuth 2.0 apps only when an admin allowed them: Mattermost itself refuses
-// email changes from OAuth apps on purpose.
+// OAuth 2.0 apps or personal access tokens only when an admin allowed them:
+// Mattermost itself refuses email changes from OAuth apps, and asks a
+// token's holder for the password. Every command that changes an email or
+// a link passes it.
 func (s *Service) checkSession(req Request) *Failure {
 	if req.SessionID == "" {
 		return newFailure(CodeSessionUnknown, errors.New("the request carries no session"))
@@ -33,6 +35,33 @@ func (s *Service) checkSession(req Request) *Failure {
 	if sess.IsOAuth && !s.opts.AllowOAuth {
 		return newFailure(CodeOAuthRefused, nil)
 	}
+	if sess.IsAccessToken && !s.opts.AllowOAuth {
+		return newFailure(CodeTokenRefused, nil)
+	}
+	return nil
+}
+
+// gate is checkSession for commands other than /account email.
+func (s *Service) gate(userID, sessionID string) *Failure {
+	return s.checkSession(Request{UserID: userID, SessionID: sessionID})
+}
+
+// countLookup counts a request that reaches Zulip outside a change (a link
+// code's address lookup) against the user's hourly attempts.
+func (s *Service) countLookup(userID string) *Failure {
+	if s.opts.Usage == nil || s.mm.IsSystemAdmin(userID) {
+		return nil
+	}
+	u, err := s.opts.Usage.Usage(userID)
+	if err != nil {
+		return newFailure(CodeInternal, err)
+	}
+	now := s.opts.Now()
+	lim := &limiter{userID: userID, usage: UserUsage{Changes: u.Changes, Attempts: since(u.Attempts, now.Add(-attemptWindow))}}
+	if len(lim.usage.Attempts) >= MaxAttemptsPerHour {
+		return limitFailure(CodeTooManyAttempts, MaxAttemptsPerHour, lim.usage.Attempts, attemptWindow)
+	}
+	lim.countAttempt(s)
 	return nil
 }
 

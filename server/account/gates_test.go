@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,9 @@ func TestSessionGate(t *testing.T) {
 		{name: "OAuth app refused by default", session: "oauth", sessions: map[string]Session{"oauth": {UserID: "u1", IsOAuth: true}},
 			wantCode: CodeOAuthRefused, wantReply: []string{"OAuth 2.0 apps", "Allow OAuth 2.0 apps to change emails", "Nothing was changed"}},
 		{name: "OAuth app allowed by the setting", session: "oauth", sessions: map[string]Session{"oauth": {UserID: "u1", IsOAuth: true}}, allow: true},
+		{name: "personal access token refused by default", session: "pat", sessions: map[string]Session{"pat": {UserID: "u1", IsAccessToken: true}},
+			wantCode: CodeTokenRefused, wantReply: []string{"personal access tokens", "Nothing was changed"}},
+		{name: "personal access token allowed by the setting", session: "pat", sessions: map[string]Session{"pat": {UserID: "u1", IsAccessToken: true}}, allow: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -154,5 +158,83 @@ func TestAttemptsReachingZulipAreLimited(t *testing.T) {
 	h.clock.advance(time.Hour + time.Second)
 	if res := svc.ChangeEmail(context.Background(), req(annNew)); res.Failure == nil || res.Failure.Code != CodeTakenInZulip {
 		t.Errorf("after an hour: %v", res.Failure)
+	}
+}
+
+// Every command that changes a link or a change passes the same session
+// gate as /account email: an OAuth app or a token holding the user's session
+// can neither link a Zulip account of its choosing, nor unlink, cancel or
+// link everyone.
+func TestEveryCommandPassesTheSessionGate(t *testing.T) {
+	for _, sess := range []struct {
+		name string
+		s    Session
+		code Code
+	}{
+		{"OAuth app", Session{UserID: "u1", IsOAuth: true}, CodeOAuthRefused},
+		{"access token", Session{UserID: "u1", IsAccessToken: true}, CodeTokenRefused},
+		{"someone else's session", Session{UserID: "u2"}, CodeSessionUnknown},
+	} {
+		t.Run(sess.name, func(t *testing.T) {
+			h := newHarness([]User{annUser()}, ann, "attacker@example.org")
+			h.mm.admins["u1"] = true
+			h.mm.sessions["x"] = sess.s
+			svc := h.service()
+			if lr := svc.Link(context.Background(), "u1", "x", "attacker@example.org"); lr.Failure == nil || lr.Failure.Code != sess.code || len(h.z.dms) != 0 {
+				t.Errorf("link: %+v, %d DMs", lr, len(h.z.dms))
+			}
+			if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
+				t.Fatal(err)
+			}
+			if lr := svc.Unlink(context.Background(), "u1", "x"); lr.Failure == nil || lr.Failure.Code != sess.code {
+				t.Errorf("unlink: %+v", lr)
+			}
+			if _, ok, _ := h.bindings.Binding("u1"); !ok {
+				t.Error("unlinked through a refused session")
+			}
+			if rep := svc.LinkAll(context.Background(), "u1", "x", true); rep.Failure == nil || rep.Failure.Code != sess.code {
+				t.Errorf("link-all: %+v", rep)
+			}
+			waitingChange(t, h)
+			if cr := svc.Cancel(context.Background(), "u1", "x"); cr.Outcome != CancelOutcomeRefused || cr.Failure.Code != sess.code || !strings.Contains(cr.Report(), "Nothing was changed") {
+				t.Errorf("cancel: %+v", cr)
+			}
+			if latest, _, _ := h.rec.LatestChange("u1"); latest.State != StateWaitingForZulip {
+				t.Errorf("cancelled through a refused session: %s", latest.State)
+			}
+		})
+	}
+}
+
+// Looking up addresses for link codes counts against the hourly attempts,
+// found or not: one user cannot spend the bot's rate limit through it.
+func TestLinkLookupsAreLimited(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	svc := h.service()
+	for i := range MaxAttemptsPerHour {
+		if lr := svc.Link(context.Background(), "u1", "s-u1", fmt.Sprintf("nobody%d@example.org", i)); lr.Outcome != LinkOutcomeNoZulipUser {
+			t.Fatalf("lookup %d: %+v", i, lr)
+		}
+	}
+	calls := h.z.calls
+	lr := svc.Link(context.Background(), "u1", "s-u1", "nobody@example.org")
+	if lr.Failure == nil || lr.Failure.Code != CodeTooManyAttempts || h.z.calls != calls {
+		t.Errorf("lookup past the limit: %+v, %d more Zulip calls", lr, h.z.calls-calls)
+	}
+}
+
+// An open change is tied to the linked Zulip account: unlinking waits.
+func TestUnlinkWaitsForTheOpenChange(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
+		t.Fatal(err)
+	}
+	waitingChange(t, h)
+	lr := h.service().Unlink(context.Background(), "u1", "s-u1")
+	if lr.Failure == nil || lr.Failure.Code != CodeChangeOpen || !strings.Contains(lr.Report(), "already have an email change in progress (to `ann@new.example.org`)") {
+		t.Errorf("unlink with an open change: %+v %s", lr, lr.Report())
+	}
+	if _, ok, _ := h.bindings.Binding("u1"); !ok {
+		t.Error("unlinked")
 	}
 }

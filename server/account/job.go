@@ -121,6 +121,9 @@ func (s *Service) advance(ctx context.Context, id, userID string) (moved, busy b
 		s.opts.Logger.Error("account sync: the job could not read a change", "change_id", id, "error", err.Error())
 		return false, false
 	case !ok:
+		if err := s.opts.Recorder.DropOpen(id); err != nil {
+			s.opts.Logger.Warn("account sync: could not drop an index entry without a record", "change_id", id, "error", err.Error())
+		}
 		return false, false
 	case !ch.State.Open():
 		// Closed but still indexed (a save was cut short): saving it
@@ -222,11 +225,7 @@ func (s *Service) followVerification(ctx context.Context, res *Result) {
 func (s *Service) followZulip(ctx context.Context, res *Result) {
 	ch := &res.Change
 	if s.timeUp(ch) {
-		res.Failure = s.gaveUp(ch)
-		ch.NextAttemptAt = nil
-		s.noteError(ch, res.Failure)
-		s.save(ctx, ch)
-		s.rollbackMattermost(res)
+		s.giveUpOnZulip(ctx, res, s.gaveUp(ch))
 		s.finish(ctx, res)
 		return
 	}
@@ -261,6 +260,21 @@ func (s *Service) followZulip(ctx context.Context, res *Result) {
 		s.finish(ctx, res)
 		return
 	}
+	if f := s.checkStillLinked(ch); f != nil {
+		if f.Code == CodeInternal {
+			s.schedule(ch, f)
+			s.finish(ctx, res)
+			return
+		}
+		res.Failure = f
+		ch.NextAttemptAt = nil
+		s.noteError(ch, f)
+		ch.step(s.opts.Now(), StepSyncZulip, f.Code)
+		s.save(ctx, ch)
+		s.rollbackMattermost(res)
+		s.finish(ctx, res)
+		return
+	}
 	zu, err := s.zc.GetUserByID(ctx, ch.ZulipUserID)
 	if err == nil && !zu.IsActive {
 		err = newFailure(CodeZulipAccountInactive, nil)
@@ -275,6 +289,24 @@ func (s *Service) followZulip(ctx context.Context, res *Result) {
 	}
 	s.afterZulip(ctx, res, err)
 	s.finish(ctx, res)
+}
+
+// checkStillLinked makes sure the change's Zulip account is still the one
+// linked to the user (unlinking waits for open changes, but a link is data
+// an admin may repair by hand).
+func (s *Service) checkStillLinked(ch *Change) *Failure {
+	if s.opts.Bindings == nil {
+		return nil
+	}
+	b, ok, err := s.opts.Bindings.Binding(ch.UserID)
+	switch {
+	case err != nil:
+		return newFailure(CodeInternal, err)
+	case !ok || b.ZulipUserID != ch.ZulipUserID:
+		return newFailure(CodeLinkChanged, nil)
+	default:
+		return nil
+	}
 }
 
 // settleInterrupted reads back a change left in flight (the plugin stopped

@@ -315,6 +315,22 @@ func TestJobBringsZulipAlong(t *testing.T) {
 		}
 		assertNotes(t, h, "put back to `ann@example.org`", "Another Zulip account")
 	})
+	t.Run("the link changed meanwhile: Zulip untouched, Mattermost put back", func(t *testing.T) {
+		h := newHarness([]User{annUser()}, ann, "bob@example.org")
+		before := mattermostChanged(t, h)
+		if _, _, err := h.bindings.Unbind("u1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.bindings.Bind(Binding{UserID: "u2", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.advance(31 * time.Second)
+		runJob(t, h)
+		got := stored(t, h, before.ID)
+		if got.State != StateRolledBack || got.Code != CodeLinkChanged || h.mm.users["u1"].Email != ann || h.z.addrOf(10) != ann || len(h.z.patches) != 2 {
+			t.Errorf("record %+v, Mattermost %s, Zulip %s, patches %v", got, h.mm.users["u1"].Email, h.z.addrOf(10), h.z.patches)
+		}
+	})
 	t.Run("the linked Zulip account was deactivated: Mattermost put back", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		before := mattermostChanged(t, h)
@@ -415,7 +431,7 @@ func TestJobFollowsTheConfirmationLink(t *testing.T) {
 	})
 	t.Run("cannot be cancelled", func(t *testing.T) {
 		h, before := setup(t)
-		res := h.service().Cancel(context.Background(), "u1")
+		res := h.service().Cancel(context.Background(), "u1", "s-u1")
 		if res.Outcome != CancelOutcomePendingLink || !strings.Contains(res.Report(), "cannot be cancelled") {
 			t.Errorf("cancel: %+v %s", res.Outcome, res.Report())
 		}
@@ -503,7 +519,7 @@ func TestCancel(t *testing.T) {
 	t.Run("a change waiting for Zulip", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		before := waitingChange(t, h)
-		res := h.service().Cancel(context.Background(), "u1")
+		res := h.service().Cancel(context.Background(), "u1", "s-u1")
 		if res.Outcome != CancelOutcomeCancelled || !strings.Contains(res.Report(), "Cancelled your email change to `ann@new.example.org`") {
 			t.Fatalf("cancel: %v %s", res.Outcome, res.Report())
 		}
@@ -524,18 +540,18 @@ func TestCancel(t *testing.T) {
 	t.Run("after Mattermost changed", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		before := mattermostChanged(t, h)
-		res := h.service().Cancel(context.Background(), "u1")
+		res := h.service().Cancel(context.Background(), "u1", "s-u1")
 		if res.Outcome != CancelOutcomeAlreadyChanged || stored(t, h, before.ID).State != StateMattermostChanged {
 			t.Errorf("cancel: %v", res.Outcome)
 		}
 	})
 	t.Run("nothing open", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
-		if res := h.service().Cancel(context.Background(), "u1"); res.Outcome != CancelOutcomeNothingOpen || !strings.Contains(res.Report(), "nothing to cancel") {
+		if res := h.service().Cancel(context.Background(), "u1", "s-u1"); res.Outcome != CancelOutcomeNothingOpen || !strings.Contains(res.Report(), "nothing to cancel") {
 			t.Errorf("cancel: %v %s", res.Outcome, res.Report())
 		}
 		done := h.service().ChangeEmail(context.Background(), req(annNew))
-		if res := h.service().Cancel(context.Background(), "u1"); res.Outcome != CancelOutcomeNothingOpen || stored(t, h, done.Change.ID).State != StateDone {
+		if res := h.service().Cancel(context.Background(), "u1", "s-u1"); res.Outcome != CancelOutcomeNothingOpen || stored(t, h, done.Change.ID).State != StateDone {
 			t.Errorf("cancel after a finished change: %v", res.Outcome)
 		}
 	})
@@ -543,7 +559,7 @@ func TestCancel(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
 		waitingChange(t, h)
 		h.locker.held["u1"] = true
-		if res := h.service().Cancel(context.Background(), "u1"); res.Outcome != CancelOutcomeBusy {
+		if res := h.service().Cancel(context.Background(), "u1", "s-u1"); res.Outcome != CancelOutcomeBusy {
 			t.Errorf("cancel: %v", res.Outcome)
 		}
 	})
@@ -577,5 +593,45 @@ func TestNextDue(t *testing.T) {
 	at, ok := h.service().NextDue()
 	if !ok || !at.Equal(h.clock.now().Add(30*time.Second)) {
 		t.Errorf("next due %v %v, want in 30s", at, ok)
+	}
+}
+
+// When the retry time runs out after an answer was lost, Zulip is read
+// before Mattermost is put back: it may have taken the change after all.
+func TestGiveUpAfterALostAnswerReadsZulipFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		committed bool // the lost PATCH committed late
+		readErr   error
+		wantState State
+		wantMM    string
+	}{
+		{"Zulip took it late: done", true, nil, StateDone, annNew},
+		{"Zulip kept the old address: put back", false, nil, StateRolledBack, ann},
+		{"Zulip cannot be read: left for an admin", true, errDown, StateNeedsAttention, annNew},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness([]User{annUser()}, ann)
+			h.z.applyLost = tc.committed
+			h.z.patchErrs = []error{nil, errTimeout, errTimeout, errTimeout, errTimeout, errTimeout, errTimeout}
+			res := h.service().ChangeEmail(context.Background(), req(annNew))
+			if res.Change.State != StateMattermostChanged || res.Change.Zulip != StatusUnknown {
+				t.Fatalf("setup: %s %s", res.Change.State, res.Change.Zulip)
+			}
+			h.z.patchErrs = nil
+			if tc.committed {
+				h.z.settleLate()
+			}
+			h.z.errs["getid"] = tc.readErr
+			h.clock.advance(DefaultRetryFor)
+			runJob(t, h)
+			got := stored(t, h, res.Change.ID)
+			if got.State != tc.wantState || h.mm.users["u1"].Email != tc.wantMM {
+				t.Errorf("state %s, Mattermost %s; want %s, %s", got.State, h.mm.users["u1"].Email, tc.wantState, tc.wantMM)
+			}
+			if tc.wantState == StateNeedsAttention {
+				assertNotes(t, h, "may or may not have")
+			}
+		})
 	}
 }

@@ -59,17 +59,21 @@ type LinkResult struct {
 	TriesLeft int
 	Until     time.Time // when a new code may be asked for
 	Input     string
+	Open      *Change // the open change that stopped an unlink
 }
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
 // Link runs /account link <zulip-address> (send a code) or /account link
 // <code> (check it and bind).
-func (s *Service) Link(ctx context.Context, userID, arg string) LinkResult {
+func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkResult {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
 	arg = strings.TrimSpace(arg)
 	res := LinkResult{Input: arg}
+	if f := s.gate(userID, sessionID); f != nil {
+		return failedLink(res, f)
+	}
 	if f := s.linkable(); f != nil {
 		return failedLink(res, f)
 	}
@@ -131,6 +135,9 @@ func (s *Service) sendLinkCode(ctx context.Context, userID, raw string, res Link
 		return res
 	}
 
+	if f := s.countLookup(userID); f != nil {
+		return failedLink(res, f)
+	}
 	zu, err := s.zc.GetUser(ctx, addr)
 	switch {
 	case isNoSuchUser(err):
@@ -228,11 +235,30 @@ func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res 
 	return res
 }
 
-// Unlink runs /account unlink: the caller's binding is removed.
-func (s *Service) Unlink(userID string) LinkResult {
+// Unlink runs /account unlink: the caller's binding is removed, unless a
+// change of theirs is open (it is bound to that Zulip account).
+func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResult {
 	var res LinkResult
+	if f := s.gate(userID, sessionID); f != nil {
+		return failedLink(res, f)
+	}
 	if s.opts.Bindings == nil {
 		return failedLink(res, newFailure(CodeZulipNotConfigured, nil))
+	}
+	if s.opts.Locker != nil {
+		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
+		if err != nil {
+			return failedLink(res, newFailure(CodeInternal, err))
+		}
+		if !ok {
+			return failedLink(res, newFailure(CodeBusy, nil))
+		}
+		defer unlock()
+	}
+	var open Result
+	if f := s.checkOpenChange(userID, &open); f != nil {
+		res.Open = open.Open
+		return failedLink(res, f)
 	}
 	b, ok, err := s.opts.Bindings.Unbind(userID)
 	switch {

@@ -37,7 +37,7 @@ func TestLinkByCode(t *testing.T) {
 		t.Fatalf("before linking: %v", res.Failure)
 	}
 
-	lr := svc.Link(context.Background(), "u1", "Ann.Z@example.org")
+	lr := svc.Link(context.Background(), "u1", "s-u1", "Ann.Z@example.org")
 	if lr.Outcome != LinkOutcomeCodeSent || !strings.Contains(lr.Report(), "6-digit code") || !strings.Contains(lr.Report(), "`ann.z@example.org`") {
 		t.Fatalf("link: %+v %s", lr, lr.Report())
 	}
@@ -58,7 +58,7 @@ func TestLinkByCode(t *testing.T) {
 	if wrong == code {
 		wrong = "111111"
 	}
-	if lr := svc.Link(context.Background(), "u1", wrong); lr.Outcome != LinkOutcomeWrongCode || lr.TriesLeft != LinkCodeTries-1 || !strings.Contains(lr.Report(), "That code is not right") {
+	if lr := svc.Link(context.Background(), "u1", "s-u1", wrong); lr.Outcome != LinkOutcomeWrongCode || lr.TriesLeft != LinkCodeTries-1 || !strings.Contains(lr.Report(), "That code is not right") {
 		t.Fatalf("wrong code: %+v", lr)
 	}
 	if _, bound, _ := h.bindings.Binding("u1"); bound {
@@ -66,11 +66,11 @@ func TestLinkByCode(t *testing.T) {
 	}
 	// Another user cannot use Ann's code.
 	h.mm.add(User{ID: "u2", Username: "mallory", Email: "m@example.org"})
-	if lr := svc.Link(context.Background(), "u2", code); lr.Outcome != LinkOutcomeNoCode {
+	if lr := svc.Link(context.Background(), "u2", "s-u2", code); lr.Outcome != LinkOutcomeNoCode {
 		t.Fatalf("another user's try: %+v", lr)
 	}
 
-	lr = svc.Link(context.Background(), "u1", code)
+	lr = svc.Link(context.Background(), "u1", "s-u1", code)
 	if lr.Outcome != LinkOutcomeLinked || !strings.Contains(lr.Report(), "is now linked to the Zulip account `ann.z@example.org`") {
 		t.Fatalf("right code: %+v %s", lr, lr.Report())
 	}
@@ -86,17 +86,17 @@ func TestLinkByCode(t *testing.T) {
 	if res.Change.State != StateDone || h.z.addrOf(10) != annNew || h.z.addrOf(11) != "other@example.org" {
 		t.Fatalf("after linking: %s %v; Zulip 10 %s", res.Change.State, res.Failure, h.z.addrOf(10))
 	}
-	if lr := svc.Link(context.Background(), "u1", "other@example.org"); lr.Outcome != LinkOutcomeAlreadyLinked || !strings.Contains(lr.Report(), "/account unlink") {
+	if lr := svc.Link(context.Background(), "u1", "s-u1", "other@example.org"); lr.Outcome != LinkOutcomeAlreadyLinked || !strings.Contains(lr.Report(), "/account unlink") {
 		t.Errorf("linking again: %+v", lr)
 	}
 
-	if lr := svc.Unlink("u1"); lr.Outcome != LinkOutcomeUnlinked || !strings.Contains(lr.Report(), "no longer linked to the Zulip account `"+annNew+"`") {
+	if lr := svc.Unlink(context.Background(), "u1", "s-u1"); lr.Outcome != LinkOutcomeUnlinked || !strings.Contains(lr.Report(), "no longer linked to the Zulip account `"+annNew+"`") {
 		t.Errorf("unlink: %+v %s", lr, lr.Report())
 	}
 	if _, bound, _ := h.bindings.Binding("u1"); bound || len(h.bindings.byZulip) != 0 {
 		t.Error("binding left after unlink")
 	}
-	if lr := svc.Unlink("u1"); lr.Outcome != LinkOutcomeNotLinked {
+	if lr := svc.Unlink(context.Background(), "u1", "s-u1"); lr.Outcome != LinkOutcomeNotLinked {
 		t.Errorf("second unlink: %+v", lr)
 	}
 }
@@ -105,19 +105,19 @@ func TestLinkCodeTriesAndExpiry(t *testing.T) {
 	t.Run("five wrong tries use the code up", func(t *testing.T) {
 		h := linkHarness()
 		svc := h.service()
-		svc.Link(context.Background(), "u1", "ann.z@example.org")
+		svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
 		code := sentCode(t, h)
 		wrong := "123456"
 		if wrong == code {
 			wrong = "654321"
 		}
 		for i := 1; i <= LinkCodeTries; i++ {
-			lr := svc.Link(context.Background(), "u1", wrong)
+			lr := svc.Link(context.Background(), "u1", "s-u1", wrong)
 			if lr.Outcome != LinkOutcomeWrongCode || lr.TriesLeft != LinkCodeTries-i {
 				t.Fatalf("try %d: %+v", i, lr)
 			}
 		}
-		if lr := svc.Link(context.Background(), "u1", code); lr.Outcome == LinkOutcomeLinked {
+		if lr := svc.Link(context.Background(), "u1", "s-u1", code); lr.Outcome == LinkOutcomeLinked {
 			t.Fatal("the right code worked after five wrong tries")
 		}
 		if _, bound, _ := h.bindings.Binding("u1"); bound {
@@ -127,10 +127,10 @@ func TestLinkCodeTriesAndExpiry(t *testing.T) {
 	t.Run("a code expires after ten minutes", func(t *testing.T) {
 		h := linkHarness()
 		svc := h.service()
-		svc.Link(context.Background(), "u1", "ann.z@example.org")
+		svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
 		code := sentCode(t, h)
 		h.clock.advance(LinkCodeTTL)
-		lr := svc.Link(context.Background(), "u1", code)
+		lr := svc.Link(context.Background(), "u1", "s-u1", code)
 		if lr.Outcome != LinkOutcomeCodeExpired || !strings.Contains(lr.Report(), "expired") {
 			t.Fatalf("expired code: %+v", lr)
 		}
@@ -141,33 +141,33 @@ func TestLinkCodeTriesAndExpiry(t *testing.T) {
 	t.Run("a code just inside its ten minutes works", func(t *testing.T) {
 		h := linkHarness()
 		svc := h.service()
-		svc.Link(context.Background(), "u1", "ann.z@example.org")
+		svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
 		code := sentCode(t, h)
 		h.clock.advance(LinkCodeTTL - time.Second)
-		if lr := svc.Link(context.Background(), "u1", code); lr.Outcome != LinkOutcomeLinked {
+		if lr := svc.Link(context.Background(), "u1", "s-u1", code); lr.Outcome != LinkOutcomeLinked {
 			t.Fatalf("code at 9:59: %+v", lr)
 		}
 	})
 	t.Run("codes are rationed", func(t *testing.T) {
 		h := linkHarness()
 		svc := h.service()
-		svc.Link(context.Background(), "u1", "ann.z@example.org")
-		if lr := svc.Link(context.Background(), "u1", "ann.z@example.org"); lr.Outcome != LinkOutcomeTooManyCodes || len(h.z.dms) != 1 {
+		svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
+		if lr := svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org"); lr.Outcome != LinkOutcomeTooManyCodes || len(h.z.dms) != 1 {
 			t.Fatalf("a second code at once: %+v, %d messages", lr, len(h.z.dms))
 		}
 		for i := 1; i < MaxLinkCodesPerDay; i++ {
 			h.clock.advance(LinkCodeResend)
-			if lr := svc.Link(context.Background(), "u1", "ann.z@example.org"); lr.Outcome != LinkOutcomeCodeSent {
+			if lr := svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org"); lr.Outcome != LinkOutcomeCodeSent {
 				t.Fatalf("code %d: %+v", i+1, lr)
 			}
 		}
 		h.clock.advance(LinkCodeResend)
-		lr := svc.Link(context.Background(), "u1", "ann.z@example.org")
+		lr := svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
 		if lr.Outcome != LinkOutcomeTooManyCodes || len(h.z.dms) != MaxLinkCodesPerDay {
 			t.Fatalf("code %d: %+v, %d messages", MaxLinkCodesPerDay+1, lr, len(h.z.dms))
 		}
 		// Only the last code counts.
-		if lr := svc.Link(context.Background(), "u1", sentCode(t, h)); lr.Outcome != LinkOutcomeLinked {
+		if lr := svc.Link(context.Background(), "u1", "s-u1", sentCode(t, h)); lr.Outcome != LinkOutcomeLinked {
 			t.Errorf("the last code: %+v", lr)
 		}
 	})
@@ -195,7 +195,7 @@ func TestLinkRefusals(t *testing.T) {
 			if tc.setupZ != nil {
 				tc.setupZ(h.z)
 			}
-			lr := h.service().Link(context.Background(), "u1", tc.arg)
+			lr := h.service().Link(context.Background(), "u1", "s-u1", tc.arg)
 			if lr.Outcome != tc.want || (tc.code != "" && (lr.Failure == nil || lr.Failure.Code != tc.code)) {
 				t.Fatalf("result = %+v (failure %v), want %s %s", lr, lr.Failure, tc.want, tc.code)
 			}
@@ -212,10 +212,10 @@ func TestLinkRefusals(t *testing.T) {
 func TestLinkCodeForAnAccountLinkedElsewhere(t *testing.T) {
 	h := linkHarness()
 	svc := h.service()
-	svc.Link(context.Background(), "u1", "ann.z@example.org")
+	svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
 	code := sentCode(t, h)
 	_ = h.bindings.Bind(Binding{UserID: "u9", ZulipUserID: 10})
-	lr := svc.Link(context.Background(), "u1", code)
+	lr := svc.Link(context.Background(), "u1", "s-u1", code)
 	if lr.Outcome != LinkOutcomeFailed || lr.Failure.Code != CodeZulipLinkedElsewhere {
 		t.Fatalf("result = %+v", lr)
 	}

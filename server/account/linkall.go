@@ -12,6 +12,7 @@ import (
 // Why /account link-all left a user out.
 const (
 	SkipDeactivated     = "deactivated in Mattermost"
+	SkipUnverified      = "email not verified in Mattermost"
 	SkipNoZulipAccount  = "no active Zulip account with this address"
 	SkipZulipBot        = "the Zulip account is a bot"
 	SkipZulipInactive   = "the Zulip account is deactivated"
@@ -30,6 +31,8 @@ type LinkAllReport struct {
 	Linked        int
 	AlreadyLinked int
 	Skipped       []SkippedUser
+	Unverified    int      // skipped because the Mattermost email is not verified
+	Trusted       bool     // unverified emails were linked as asked
 	Failure       *Failure // set when nothing could be done
 }
 
@@ -41,8 +44,14 @@ type SkippedUser struct {
 // LinkAll binds every Mattermost user whose email equals, ignoring case,
 // the real address of an active, non-bot Zulip account, for organisations
 // that provision both systems from one directory. Only system admins may
-// run it. Existing bindings are never changed.
-func (s *Service) LinkAll(ctx context.Context, adminID string) LinkAllReport {
+// run it. Existing bindings are never changed. Unverified Mattermost emails
+// are skipped unless trustUnverified: any user can put someone else's
+// address in their own profile when the server does not require
+// verification, and a link made from it would hand them that Zulip account.
+func (s *Service) LinkAll(ctx context.Context, adminID, sessionID string, trustUnverified bool) LinkAllReport {
+	if f := s.gate(adminID, sessionID); f != nil {
+		return LinkAllReport{Failure: f}
+	}
 	if !s.mm.IsSystemAdmin(adminID) {
 		return LinkAllReport{Failure: newFailure(CodeAdminOnly, nil)}
 	}
@@ -64,7 +73,7 @@ func (s *Service) LinkAll(ctx context.Context, adminID string) LinkAllReport {
 		}
 	}
 
-	var rep LinkAllReport
+	rep := LinkAllReport{Trusted: trustUnverified}
 	for page := 0; ; page++ {
 		users, err := s.mm.ListUsers(page, linkAllPage)
 		if err != nil {
@@ -81,7 +90,8 @@ func (s *Service) LinkAll(ctx context.Context, adminID string) LinkAllReport {
 			break
 		}
 	}
-	s.opts.Logger.Info("account sync: link-all", "admin_id", adminID, "linked", rep.Linked, "already_linked", rep.AlreadyLinked, "skipped", len(rep.Skipped))
+	s.opts.Logger.Info("account sync: link-all", "admin_id", adminID, "linked", rep.Linked, "already_linked", rep.AlreadyLinked, "skipped", len(rep.Skipped),
+		"unverified_skipped", rep.Unverified, "trusted_unverified", trustUnverified)
 	return rep
 }
 
@@ -108,6 +118,10 @@ func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.Use
 	switch {
 	case !ok:
 		skip(SkipNoZulipAccount)
+		return
+	case !u.EmailVerified && !rep.Trusted:
+		rep.Unverified++
+		skip(SkipUnverified)
 		return
 	case zu.IsBot:
 		skip(SkipZulipBot)

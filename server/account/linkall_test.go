@@ -8,14 +8,14 @@ import (
 
 func TestLinkAll(t *testing.T) {
 	users := []User{
-		{ID: "admin", Username: "root", Email: "root@example.org"},
-		{ID: "u1", Username: "ann", Email: "Ann@Example.org"}, // unverified: the admin vouches
-		{ID: "u2", Username: "bob", Email: "bob@example.org"},
-		{ID: "u3", Username: "cat", Email: "cat@example.org"},
-		{ID: "u4", Username: "dan", Email: "dan@example.org"},
-		{ID: "u5", Username: "eve", Email: "eve@example.org"},
+		{ID: "admin", Username: "root", Email: "root@example.org", EmailVerified: true},
+		{ID: "u1", Username: "ann", Email: "Ann@Example.org"}, // unverified: linked only when the admin says to trust it
+		{ID: "u2", Username: "bob", Email: "bob@example.org", EmailVerified: true},
+		{ID: "u3", Username: "cat", Email: "cat@example.org", EmailVerified: true},
+		{ID: "u4", Username: "dan", Email: "dan@example.org", EmailVerified: true},
+		{ID: "u5", Username: "eve", Email: "eve@example.org", EmailVerified: true},
 		{ID: "u6", Username: "fay", Email: "fay@example.org", Deactivated: true},
-		{ID: "u7", Username: "gil", Email: "gil@example.org"},
+		{ID: "u7", Username: "gil", Email: "gil@example.org", EmailVerified: true},
 		{ID: "bot", Username: "abot", Email: "bot@example.org", IsBot: true},
 	}
 	h := newHarness(users, ann, "cat@example.org", "dan@example.org", "eve@example.org", "fay@example.org", "gil.z@example.org", "hid@example.org", "bot@example.org")
@@ -25,15 +25,24 @@ func TestLinkAll(t *testing.T) {
 	h.mm.admins["admin"] = true
 	svc := h.service()
 
-	if rep := svc.LinkAll(context.Background(), "u1"); rep.Failure == nil || rep.Failure.Code != CodeAdminOnly || !strings.Contains(rep.Report(), "Only system administrators") {
+	if rep := svc.LinkAll(context.Background(), "u1", "s-u1", false); rep.Failure == nil || rep.Failure.Code != CodeAdminOnly || !strings.Contains(rep.Report(), "Only system administrators") {
 		t.Fatalf("non-admin: %+v", rep)
 	}
 	if len(h.bindings.byUser) != 2 {
 		t.Fatal("a non-admin linked someone")
 	}
 
-	rep := svc.LinkAll(context.Background(), "admin")
-	if rep.Failure != nil || rep.Linked != 1 || rep.AlreadyLinked != 1 {
+	// By default an unverified email proves nothing: anyone may have typed it.
+	first := svc.LinkAll(context.Background(), "admin", "s-admin", false)
+	if first.Failure != nil || first.Linked != 0 || first.Unverified != 1 || len(h.bindings.byUser) != 2 {
+		t.Fatalf("report without trust = %+v", first)
+	}
+	if text := first.Report(); !strings.Contains(text, "- @ann (`Ann@Example.org`): email not verified in Mattermost") || !strings.Contains(text, "`/account link-all unverified`") {
+		t.Errorf("report without trust:\n%s", text)
+	}
+
+	rep := svc.LinkAll(context.Background(), "admin", "s-admin", true)
+	if rep.Failure != nil || rep.Linked != 1 || rep.AlreadyLinked != 1 || !rep.Trusted {
 		t.Fatalf("report = %+v", rep)
 	}
 	b, ok, _ := h.bindings.Binding("u1")
@@ -60,7 +69,7 @@ func TestLinkAll(t *testing.T) {
 		}
 	}
 	text := rep.Report()
-	for _, w := range []string{"Linked 1 account.", "Already linked before: 1.", "Skipped: 6.", "- @dan (`dan@example.org`): the Zulip account is deactivated"} {
+	for _, w := range []string{"Linked 1 account.", "Already linked before: 1.", "Skipped: 6.", "Unverified Mattermost emails were trusted", "- @dan (`dan@example.org`): the Zulip account is deactivated"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("report lacks %q:\n%s", w, text)
 		}
@@ -79,7 +88,7 @@ func TestLinkAllWhenZulipFails(t *testing.T) {
 	h := newHarness([]User{{ID: "admin", Username: "root", Email: ann}}, ann)
 	h.mm.admins["admin"] = true
 	h.z.errs["users"] = errUnauth
-	rep := h.service().LinkAll(context.Background(), "admin")
+	rep := h.service().LinkAll(context.Background(), "admin", "s-admin", false)
 	if rep.Failure == nil || rep.Failure.Code != CodeZulipUnauthorized || len(h.bindings.byUser) != 0 {
 		t.Fatalf("report = %+v", rep)
 	}

@@ -27,8 +27,9 @@ type User struct {
 
 // Session is what the flow needs of the caller's Mattermost session.
 type Session struct {
-	UserID  string
-	IsOAuth bool // created by an OAuth 2.0 app
+	UserID        string
+	IsOAuth       bool // created by an OAuth 2.0 app
+	IsAccessToken bool // a personal access token's session
 }
 
 // Errors the adapters wrap so the flow can tell causes apart.
@@ -90,6 +91,9 @@ type Recorder interface {
 	LatestChange(userID string) (c Change, ok bool, err error)
 	// OpenChanges lists the index of open changes.
 	OpenChanges() ([]OpenChange, error)
+	// DropOpen removes an index entry whose record is gone (a save cut
+	// short between the index and the record).
+	DropOpen(id string) error
 }
 
 // OpenChange is one entry of the index of open changes.

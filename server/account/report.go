@@ -42,6 +42,7 @@ var failureTexts = map[Code]string{
 
 	CodeSessionUnknown:       "Account Sync could not check how you are signed in. " + askAdmin,
 	CodeOAuthRefused:         "Email changes from OAuth 2.0 apps are turned off on this server. Change your email in Mattermost itself, or ask your system administrator to turn on **Allow OAuth 2.0 apps to change emails** (System Console > Plugins > Account Sync).",
+	CodeTokenRefused:         "Email and link changes from personal access tokens are turned off on this server. Run the command in Mattermost itself, or ask your system administrator to turn on **Allow OAuth 2.0 apps to change emails** (it covers access tokens too).",
 	CodeLimitReached:         "You have reached the limit of %s in 24 hours. Your next change is possible %s.",
 	CodeTooManyAttempts:      "You have tried to change your email %s in the last hour. Your next try is possible %s.",
 	CodeNotLinked:            "Your Mattermost account is not linked to a Zulip account yet, so Account Sync cannot tell which Zulip account is yours. To link it, type `/account link <your-zulip-address>` (for example %s): the sync bot sends that Zulip account a code to type here.",
@@ -55,6 +56,7 @@ var failureTexts = map[Code]string{
 	CodeChangedMeanwhile: "Your Mattermost email was changed in another way meanwhile (it is now %s), so Account Sync stopped this change.",
 	CodeLinkExpired:      "The confirmation link Mattermost mailed to %s was not opened within 24 hours, so the change expired.",
 	CodeCancelled:        "You cancelled this change.",
+	CodeLinkChanged:      "The link between your Mattermost and Zulip accounts changed while this change waited, so Account Sync did not change Zulip.",
 	CodeGaveUp:           "Zulip could not be reached for too long, so Account Sync stopped trying. Try again later; if it keeps happening, tell your administrator.",
 }
 
@@ -291,7 +293,7 @@ func (r LinkResult) Report() string {
 	case LinkOutcomeNotLinked:
 		return "Your Mattermost account is not linked to a Zulip account."
 	default:
-		text := Result{Failure: r.Failure, Input: r.Input, Change: Change{OldEmail: r.Address}}.failureText(r.Failure)
+		text := Result{Failure: r.Failure, Input: r.Input, Change: Change{OldEmail: r.Address}, Open: r.Open}.failureText(r.Failure)
 		return text + " Nothing was changed."
 	}
 }
@@ -304,6 +306,13 @@ func (r LinkAllReport) Report() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Linked %d %s. Already linked before: %d. Skipped: %d.", r.Linked, plural(r.Linked, "account", "accounts"), r.AlreadyLinked, len(r.Skipped))
+	switch {
+	case r.Trusted:
+		b.WriteString(" Unverified Mattermost emails were trusted, as asked.")
+	case r.Unverified > 0:
+		fmt.Fprintf(&b, "\n\n%d of them have a matching address that is not verified in Mattermost. Anyone can put any address in their own profile when the server does not require verification, "+
+			"so these are not linked. If your directory sets these emails (and users cannot change them), run `/account link-all unverified` to link them too.", r.Unverified)
+	}
 	if len(r.Skipped) > 0 {
 		b.WriteString("\n\nSkipped (these users can link themselves with `/account link <zulip-address>`):")
 	}
@@ -445,6 +454,8 @@ func (r CancelResult) Report() string {
 			"To go back, wait until it is done (`/account status`) and then change your email again.", newA)
 	case CancelOutcomeBusy:
 		return "Your email change is being made right now. Look again with `/account status` in a minute."
+	case CancelOutcomeRefused:
+		return Result{Failure: r.Failure}.failureText(r.Failure) + " Nothing was changed."
 	default:
 		return failureTexts[CodeInternal]
 	}

@@ -26,16 +26,21 @@ const (
 	CancelOutcomePendingLink                         // waits on a confirmation link: expires by itself
 	CancelOutcomeAlreadyChanged                      // Mattermost changed already: Zulip follows
 	CancelOutcomeBusy                                // being made right now
+	CancelOutcomeRefused                             // the session may not ask
 )
 
 // CancelResult is the outcome of Cancel and the change it looked at.
 type CancelResult struct {
 	Outcome CancelOutcome
 	Change  Change
+	Failure *Failure // why it was refused
 }
 
 // Cancel drops the user's open change if it has not changed anything yet.
-func (s *Service) Cancel(ctx context.Context, userID string) CancelResult {
+func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelResult {
+	if f := s.gate(userID, sessionID); f != nil {
+		return CancelResult{Outcome: CancelOutcomeRefused, Failure: f}
+	}
 	if s.opts.Recorder == nil {
 		return CancelResult{Outcome: CancelOutcomeNothingOpen}
 	}

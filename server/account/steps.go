@@ -198,10 +198,7 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 		case s.opts.Recorder == nil:
 			s.move(ch, StateNeedsAttention)
 		case s.timeUp(ch):
-			ch.NextAttemptAt = nil
-			s.noteError(ch, res.Failure)
-			s.save(ctx, ch)
-			s.rollbackMattermost(res)
+			s.giveUpOnZulip(ctx, res, res.Failure)
 		default:
 			s.schedule(ch, res.Failure)
 			s.move(ch, StateMattermostChanged)
@@ -218,6 +215,37 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 		s.save(ctx, ch)
 		s.rollbackMattermost(res)
 	}
+}
+
+// giveUpOnZulip ends a change whose Zulip side ran out of time after
+// Mattermost changed: Mattermost is put back. When an earlier answer was
+// lost, Zulip is read first, as it may have taken the change after all; if
+// it cannot be read, the change is left for an admin, never called undone.
+func (s *Service) giveUpOnZulip(ctx context.Context, res *Result, f *Failure) {
+	ch := &res.Change
+	res.Failure = f
+	ch.NextAttemptAt = nil
+	s.noteError(ch, f)
+	if ch.Zulip == StatusUnknown {
+		var zu zulip.User
+		err := errors.New("account: Zulip is not configured")
+		if s.zc != nil {
+			zu, err = s.zc.GetUserByID(ctx, ch.ZulipUserID)
+		}
+		switch {
+		case err == nil && strings.EqualFold(zu.RealAddress(), ch.NewEmail):
+			res.Failure = nil
+			s.afterZulip(ctx, res, nil)
+			return
+		case err == nil && zu.RealAddress() != "":
+			ch.Zulip = StatusUntouched // Zulip clearly kept another address
+		default:
+			s.move(ch, StateNeedsAttention)
+			return
+		}
+	}
+	s.save(ctx, ch)
+	s.rollbackMattermost(res)
 }
 
 // answerLost tells an error after which Zulip may or may not have made the

@@ -54,6 +54,18 @@ func (s *Store) Bind(b account.Binding) error {
 		}
 		return fmt.Errorf("store: binding user %s: %w", b.UserID, err)
 	}
+	// Between our two writes another Bind may have taken the reverse key
+	// over (our user was not bound yet, so it looked stale). Once our
+	// forward key is written nobody can take it any more; if it is no
+	// longer ours, withdraw.
+	var owner string
+	if err := s.kv.Get(zkey, &owner); err != nil {
+		return fmt.Errorf("store: checking the owner of Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	if owner != b.UserID {
+		_, _ = s.kv.Set(bindingKey(b.UserID), nil, pluginapi.SetAtomic(b))
+		return fmt.Errorf("store: Zulip account %d was linked to another user meanwhile: %w", b.ZulipUserID, account.ErrAlreadyBound)
+	}
 	return nil
 }
 

@@ -34,6 +34,9 @@ func (s *Store) readIndex() (map[string]account.OpenChange, error) {
 	return m, nil
 }
 
+// DropOpen removes an index entry whose record does not exist.
+func (s *Store) DropOpen(id string) error { return s.unindex(id) }
+
 // index adds or updates c's entry.
 func (s *Store) index(c account.Change) error {
 	e := account.OpenChange{ID: c.ID, UserID: c.UserID, State: c.State, NextAttemptAt: c.NextAttemptAt, UpdatedAt: c.UpdatedAt}

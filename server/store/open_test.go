@@ -99,3 +99,44 @@ type failingIndexKV struct{ pluginapi.MemoryStore }
 func (k *failingIndexKV) SetAtomicWithRetries(string, func([]byte) (any, error)) error {
 	return errors.New("db down")
 }
+
+// An index entry whose record was never written can be dropped.
+func TestDropOpen(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	if err := s.index(account.Change{ID: "ghost", UserID: "u1", State: account.StateWaitingForZulip}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DropOpen("ghost"); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ := s.OpenChanges(); len(open) != 0 {
+		t.Errorf("open = %+v", open)
+	}
+}
+
+// When the first save fails on the user's latest-change pointer, nothing of
+// the change is written: the caller tells the user nothing changed, and the
+// job must not find the change and make it later.
+func TestFailedFirstSaveLeavesNoRecord(t *testing.T) {
+	kv := &failingLatestKV{}
+	s := New(kv)
+	c := account.Change{ID: "a", UserID: "u1", State: account.StateStarted}
+	if err := s.SaveChange(context.Background(), &c); err == nil {
+		t.Fatal("saved although the pointer failed")
+	}
+	if _, ok, _ := s.GetChange("a"); ok {
+		t.Error("the record was written")
+	}
+	if open, _ := s.OpenChanges(); len(open) != 0 {
+		t.Errorf("open = %+v", open)
+	}
+}
+
+type failingLatestKV struct{ pluginapi.MemoryStore }
+
+func (k *failingLatestKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
+	if key == userLatestKey("u1") {
+		return false, errors.New("db down")
+	}
+	return k.MemoryStore.Set(key, value, options...)
+}

@@ -69,6 +69,14 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 
 	next := *c
 	next.Version = c.Version + 1
+	if next.Version == 1 {
+		// Point the user's latest change here first: once the record is
+		// written, SaveChange must not fail for an open record the job
+		// would then carry on behind a reply that said nothing changed.
+		if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
+			return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
+		}
+	}
 	if next.State.Open() {
 		if err := s.index(next); err != nil {
 			return err
@@ -82,11 +90,6 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 		return fmt.Errorf("store: change %s was saved by someone else meanwhile: %w", c.ID, account.ErrConflict)
 	}
 	c.Version = next.Version
-	if c.Version == 1 {
-		if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
-			return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
-		}
-	}
 	if !next.State.Open() {
 		if err := s.unindex(c.ID); err != nil {
 			return err

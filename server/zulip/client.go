@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -202,7 +203,9 @@ func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
 		}
 		return nil
 	}
-	return c.scrub(errorFromResponse(op, resp, body))
+	// Redact before anything is cut to length: a proxy echoing the request
+	// must not leave part of the credentials behind a cut.
+	return c.scrub(errorFromResponse(op, resp, []byte(c.redactSecret(string(body)))))
 }
 
 // refuseRedirects is the http.Client's CheckRedirect: the 3xx answer itself
@@ -219,16 +222,18 @@ func (c *Client) scrub(err error) error {
 	return err
 }
 
-// redactSecret replaces the API key, and the Basic credentials carrying
-// it, in s.
+// redactSecret replaces the API key, the Basic credentials carrying it, and
+// anything that looks like credentials after "Basic" or "Bearer", in s.
 func (c *Client) redactSecret(s string) string {
-	if c.apiKey == "" {
-		return s
+	if c.apiKey != "" {
+		basic := base64.StdEncoding.EncodeToString([]byte(c.botEmail + ":" + c.apiKey))
+		s = strings.ReplaceAll(s, basic, "[redacted]")
+		s = strings.ReplaceAll(s, c.apiKey, "[redacted]")
 	}
-	basic := base64.StdEncoding.EncodeToString([]byte(c.botEmail + ":" + c.apiKey))
-	s = strings.ReplaceAll(s, basic, "[redacted]")
-	return strings.ReplaceAll(s, c.apiKey, "[redacted]")
+	return credentialsPattern.ReplaceAllString(s, "$1 [redacted]")
 }
+
+var credentialsPattern = regexp.MustCompile(`(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._~-]{8,}`)
 
 // opOf names a request for error texts: method and redacted path.
 func opOf(req *http.Request) string {

@@ -140,7 +140,7 @@ func errorFromResponse(op string, resp *http.Response, body []byte) error {
 		// A 4xx that is not Zulip's JSON: a proxy or a wrong URL.
 		return &APIError{Op: op, Status: status, Msg: snippet(body), Reason: reasonForStatus(status, "")}
 	}
-	return &APIError{Op: op, Status: status, Code: eb.Code, Msg: eb.Msg, Reason: reasonFor(status, eb.Code, eb.Msg)}
+	return &APIError{Op: op, Status: status, Code: eb.Code, Msg: snippet([]byte(eb.Msg)), Reason: reasonFor(status, eb.Code, eb.Msg)}
 }
 
 func reasonForStatus(status int, code string) Reason {
