@@ -8,7 +8,7 @@ const helpText = "#### Account Sync\n" +
 	"* `/account link <your-zulip-address>` — link your Zulip account: the sync bot sends you a code in Zulip; then type `/account link <code>` here. " +
 	"Needed once, unless your verified Mattermost email already is your Zulip email.\n" +
 	"* `/account unlink` — remove the link to your Zulip account.\n" +
-	"* `/account link-all` — (system admins) link every user whose email is the same in both systems.\n" +
+	"* `/account link-all [unverified]` — (system admins) link every user whose verified email is the same in both systems; `unverified` trusts unverified emails too (only where a directory sets them).\n" +
 	"* `/account help` — show this help.\n\n" +
 	"Only the Zulip account linked to yours is ever changed. Both systems are checked before anything changes. " +
 	"If Zulip cannot be reached, the change is saved and made later in both systems or not at all, and the Account Sync bot sends you a direct message. " +

@@ -72,8 +72,8 @@ func TestLinkByCode(t *testing.T) {
 var linkedCount = regexp.MustCompile(`^Linked ([0-9]+) accounts?\.`)
 
 // /account link-all, for system admins only, links every Mattermost user
-// whose email (verified or not) is the real address of an active human
-// Zulip account, and lists the others with the reason.
+// whose verified email (any email with "unverified") is the real address of
+// an active human Zulip account, and lists the others with the reason.
 func TestLinkAll(t *testing.T) {
 	// Usernames start with "aa" so they sort before every other user and
 	// are among the skipped lines the reply shows (at most 50).
@@ -106,7 +106,18 @@ func TestLinkAll(t *testing.T) {
 	assertContains(t, reply, "Only system administrators can run")
 	assertNotLinked(t, matchC)
 
+	// An email the admin set is not verified in Mattermost: by default it
+	// proves nothing (a user could have typed it into their own profile).
 	reply = run(t, w.Bed.Admin, "/account link-all")
+	assertContains(t, reply, "not verified in Mattermost", "`/account link-all unverified`")
+	if line := skippedLine(reply, matchU.Username); !strings.Contains(line, "email not verified in Mattermost") {
+		t.Errorf("skipped line for the unverified match = %q", line)
+	}
+	assertNotLinked(t, matchC)
+
+	// The admin vouches for the directory's emails.
+	reply = run(t, w.Bed.Admin, "/account link-all unverified")
+	assertContains(t, reply, "Unverified Mattermost emails were trusted")
 
 	if m := linkedCount.FindStringSubmatch(reply); m == nil {
 		t.Errorf("reply does not start with \"Linked N account(s).\":\n%s", reply)

@@ -73,3 +73,32 @@ func statusOf(r *model.Response) int {
 	}
 	return r.StatusCode
 }
+
+// A personal access token is not a signed-in user: Mattermost asks a
+// token's holder for the password before an email change, so /account
+// refuses tokens, for changes and links, unless the admin allowed them.
+func TestPersonalAccessTokens(t *testing.T) {
+	withServerConfig(t,
+		func(c *model.Config) { c.ServiceSettings.EnableUserAccessTokens = model.NewPointer(true) },
+		func(c *model.Config) { c.ServiceSettings.EnableUserAccessTokens = model.NewPointer(false) })
+	p := newPerson(t)
+	tok, _, err := w.Bed.Admin.CreateUserAccessToken(ctxFor(t), p.user.Id, "account sync test", 0)
+	if err != nil {
+		t.Fatalf("creating a personal access token: %v", err)
+	}
+	c := w.Bed.NewClient()
+	c.SetToken(tok.Token)
+
+	newEmail := newAddress()
+	assertContains(t, run(t, c, "/account email "+newEmail), "personal access tokens", "Nothing was changed")
+	assertUnchanged(t, p)
+	w.Zulip.ResetDirectMessages()
+	assertContains(t, run(t, c, "/account link "+p.email), "personal access tokens")
+	if n := len(w.Zulip.DirectMessages()); n != 0 {
+		t.Errorf("the bot sent %d link codes for a token's request", n)
+	}
+
+	withSettings(t, map[string]any{"AllowOAuthSessions": true})
+	assertContains(t, run(t, c, "/account email "+newEmail), "Your email is now `"+newEmail+"` in Mattermost and in Zulip")
+	assertEmails(t, p, newEmail, newEmail)
+}
