@@ -1,32 +1,92 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"runtime/debug"
 
 	"github.com/gorilla/mux"
+	"github.com/mattermost/mattermost/server/public/model"
+	"github.com/mattermost/mattermost/server/public/plugin"
 )
 
-// newRouter serves the plugin's HTTP API under /plugins/{id}/api/v1.
+// maxBodyBytes bounds a request body; larger ones get 413.
+const maxBodyBytes = 4 << 10
+
+// newRouter serves the plugin's HTTP API under /plugins/{id}/api/v1. Every
+// route passes the chain: panic recovery, a Mattermost login, the session
+// gate (the same as the slash command's).
 func (p *Plugin) newRouter() *mux.Router {
 	r := mux.NewRouter()
 	r.Use(p.recoverMiddleware)
-	api := r.PathPrefix("/api/v1").Subrouter()
-	api.Use(requireUser)
-	api.HandleFunc("/me/changes/latest", p.handleLatestChange).Methods(http.MethodGet)
-	api.HandleFunc("/me/link", p.handleLink).Methods(http.MethodGet)
+	// Routes sit on the root router, each behind the chain (a subrouter
+	// would answer a wrong method with 404 instead of 405).
+	user := func(h http.HandlerFunc) http.Handler { return requireUser(p.sessionGate(h)) }
+	admin := func(h http.HandlerFunc) http.Handler { return user(p.requireSystemAdmin(h).ServeHTTP) }
+	const v1 = "/api/v1"
+	r.Handle(v1+"/email", user(p.handleChangeEmail)).Methods(http.MethodPost)
+	r.Handle(v1+"/status", user(p.handleStatus)).Methods(http.MethodGet)
+	r.Handle(v1+"/me/changes/latest", user(p.handleStatus)).Methods(http.MethodGet)
+	r.Handle(v1+"/me/link", user(p.handleLink)).Methods(http.MethodGet)
+	r.Handle(v1+"/users/{user_id:[a-z0-9]{26}}/email", admin(p.handleAdminChangeEmail)).Methods(http.MethodPost)
+	r.Handle(v1+"/users/{user_id:[a-z0-9]{26}}/status", admin(p.handleAdminStatus)).Methods(http.MethodGet)
+	r.Handle(v1+"/changes", admin(p.handleListChanges)).Methods(http.MethodGet)
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", "No such endpoint.")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint does not take that method.")
 	})
 	return r
 }
 
+type sessionKey struct{}
+
+// withSession carries the plugin context's session id to the handlers.
+func withSession(c *plugin.Context, r *http.Request) *http.Request {
+	id := ""
+	if c != nil {
+		id = c.SessionId
+	}
+	return r.WithContext(context.WithValue(r.Context(), sessionKey{}, id))
+}
+
+func sessionOf(r *http.Request) string {
+	id, _ := r.Context().Value(sessionKey{}).(string)
+	return id
+}
+
+func userOf(r *http.Request) string { return r.Header.Get("Mattermost-User-ID") }
+
 // requireUser lets through only requests Mattermost authenticated.
 func requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Mattermost-User-ID") == "" {
+		if userOf(r) == "" {
 			writeJSONError(w, http.StatusUnauthorized, "not_authenticated", "Log in to Mattermost first.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sessionGate applies the slash command's session checks to every route.
+func (p *Plugin) sessionGate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := p.service().Gate(userOf(r), sessionOf(r)); f != nil {
+			writeFailure(w, f, "")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireSystemAdmin asks the server's permission API (manage_system).
+func (p *Plugin) requireSystemAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !p.client.User.HasPermissionTo(userOf(r), model.PermissionManageSystem) {
+			writeJSONError(w, http.StatusForbidden, "admin_only", "Only system administrators can do this.")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -106,6 +106,6 @@ func (p *Plugin) notifier() account.Notifier {
 }
 
 // ServeHTTP hands plugin HTTP requests to the router.
-func (p *Plugin) ServeHTTP(_ *plugin.Context, w http.ResponseWriter, r *http.Request) {
-	p.router.ServeHTTP(w, r)
+func (p *Plugin) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Request) {
+	p.router.ServeHTTP(w, withSession(c, r))
 }

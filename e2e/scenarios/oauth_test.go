@@ -13,35 +13,9 @@ import (
 // unless an admin turned on "Allow OAuth 2.0 apps to change emails".
 func TestOAuthSessions(t *testing.T) {
 	p := newPerson(t)
-	callback := "http://127.0.0.1:1/callback"
-	app, _, err := w.Bed.Admin.CreateOAuthApp(ctxFor(t), &model.OAuthApp{
-		Name: "Account portal " + randomName(""), Description: "the organisation's portal",
-		CallbackUrls: []string{callback}, Homepage: "http://127.0.0.1:1", IsTrusted: true,
-	})
-	if err != nil {
-		t.Fatalf("registering the OAuth app: %v", err)
-	}
-
-	// The authorization-code flow, as the user.
-	redirect, _, err := p.client.AuthorizeOAuthApp(ctxFor(t), &model.AuthorizeRequest{
-		ResponseType: model.AuthCodeResponseType, ClientId: app.Id, RedirectURI: callback, State: "s1",
-	})
-	if err != nil {
-		t.Fatalf("authorizing the app: %v", err)
-	}
-	u, err := url.Parse(redirect)
-	if err != nil || u.Query().Get("code") == "" {
-		t.Fatalf("no code in the redirect %q (%v)", redirect, err)
-	}
-	token, _, err := w.Bed.NewClient().GetOAuthAccessToken(ctxFor(t), url.Values{
-		"grant_type": {model.AccessTokenGrantType}, "client_id": {app.Id}, "client_secret": {app.ClientSecret},
-		"code": {u.Query().Get("code")}, "redirect_uri": {callback},
-	})
-	if err != nil {
-		t.Fatalf("exchanging the code: %v", err)
-	}
+	token := oauthToken(t, p)
 	oauth := w.Bed.NewClient()
-	oauth.SetOAuthToken(token.AccessToken)
+	oauth.SetOAuthToken(token)
 
 	newEmail := newAddress()
 	_, resp, err := oauth.PatchUser(ctxFor(t), p.user.Id, &model.UserPatch{Email: model.NewPointer(newEmail)})
@@ -101,4 +75,36 @@ func TestPersonalAccessTokens(t *testing.T) {
 	withSettings(t, map[string]any{"AllowOAuthSessions": true})
 	assertContains(t, run(t, c, "/account email "+newEmail), "Your email is now `"+newEmail+"` in Mattermost and in Zulip")
 	assertEmails(t, p, newEmail, newEmail)
+}
+
+// oauthToken registers a trusted OAuth 2.0 app, as an account portal would,
+// and runs the authorization-code flow as the user: the access token.
+func oauthToken(t *testing.T, p person) string {
+	t.Helper()
+	callback := "http://127.0.0.1:1/callback"
+	app, _, err := w.Bed.Admin.CreateOAuthApp(ctxFor(t), &model.OAuthApp{
+		Name: "Account portal " + randomName(""), Description: "the organisation's portal",
+		CallbackUrls: []string{callback}, Homepage: "http://127.0.0.1:1", IsTrusted: true,
+	})
+	if err != nil {
+		t.Fatalf("registering the OAuth app: %v", err)
+	}
+	redirect, _, err := p.client.AuthorizeOAuthApp(ctxFor(t), &model.AuthorizeRequest{
+		ResponseType: model.AuthCodeResponseType, ClientId: app.Id, RedirectURI: callback, State: "s1",
+	})
+	if err != nil {
+		t.Fatalf("authorizing the app: %v", err)
+	}
+	u, err := url.Parse(redirect)
+	if err != nil || u.Query().Get("code") == "" {
+		t.Fatalf("no code in the redirect %q (%v)", redirect, err)
+	}
+	token, _, err := w.Bed.NewClient().GetOAuthAccessToken(ctxFor(t), url.Values{
+		"grant_type": {model.AccessTokenGrantType}, "client_id": {app.Id}, "client_secret": {app.ClientSecret},
+		"code": {u.Query().Get("code")}, "redirect_uri": {callback},
+	})
+	if err != nil {
+		t.Fatalf("exchanging the code: %v", err)
+	}
+	return token.AccessToken
 }

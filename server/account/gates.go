@@ -46,6 +46,13 @@ func (s *Service) gate(userID, sessionID string) *Failure {
 	return s.checkSession(Request{UserID: userID, SessionID: sessionID})
 }
 
+// Gate checks a session for the HTTP API: it must be the user's own, and an
+// OAuth 2.0 app's or an access token's only when an admin allowed them.
+func (s *Service) Gate(userID, sessionID string) *Failure { return s.gate(userID, sessionID) }
+
+// FailureText is the user-facing text of a failure.
+func FailureText(f *Failure) string { return Result{Failure: f}.failureText(f) }
+
 // countLookup counts a request that reaches Zulip outside a change (a link
 // code's address lookup) against the user's hourly attempts.
 func (s *Service) countLookup(userID string) *Failure {

@@ -238,3 +238,24 @@ func TestUnlinkWaitsForTheOpenChange(t *testing.T) {
 		t.Error("unlinked")
 	}
 }
+
+// A system admin may change another user's email; the user is told who did
+// it. Anyone else is refused before anything happens.
+func TestChangeOnBehalf(t *testing.T) {
+	h := newHarness([]User{annUser(), {ID: "boss", Username: "boss", Email: "boss@example.org", EmailVerified: true}, {ID: "u3", Username: "cy", Email: "cy@example.org"}}, ann)
+	h.mm.admins["boss"] = true
+	res := h.service().ChangeEmail(context.Background(), Request{UserID: "u1", ActorID: "u3", SessionID: "s-u3", NewEmail: annNew})
+	if res.Failure == nil || res.Failure.Code != CodeAdminOnly || h.mm.users["u1"].Email != ann || len(h.notes.sent) != 0 {
+		t.Fatalf("non-admin on behalf: %v", res.Failure)
+	}
+	if res := h.service().ChangeEmail(context.Background(), Request{UserID: "u1", ActorID: "boss", SessionID: "s-u1", NewEmail: annNew}); res.Failure == nil || res.Failure.Code != CodeSessionUnknown {
+		t.Fatalf("admin with the user's session: %v", res.Failure)
+	}
+	res = h.service().ChangeEmail(context.Background(), Request{UserID: "u1", ActorID: "boss", SessionID: "s-boss", NewEmail: annNew})
+	if res.Change.State != StateDone || res.Change.RequestedBy != "boss" || res.Change.UserID != "u1" || h.z.addrOf(10) != annNew {
+		t.Fatalf("admin on behalf: %+v %v", res.Change, res.Failure)
+	}
+	if len(h.notes.sent) != 1 || h.notes.sent[0].userID != "u1" || !strings.Contains(h.notes.sent[0].text, "`@boss`, a system administrator, asked to change your email to `ann@new.example.org`") {
+		t.Errorf("notice %+v", h.notes.sent)
+	}
+}

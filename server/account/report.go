@@ -50,7 +50,7 @@ var failureTexts = map[Code]string{
 	CodeZulipAccountInactive: "Your linked Zulip account is deactivated or no longer exists. Ask your administrator, or remove the link with `/account unlink` and link your current Zulip account with `/account link <your-zulip-address>`.",
 	CodeZulipLinkedElsewhere: "The Zulip account with the address %s is already linked to another Mattermost account. Ask your administrator to check your accounts.",
 	CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
-	CodeAdminOnly:            "Only system administrators can run `/account link-all`.",
+	CodeAdminOnly:            "Only system administrators can run this: linking everyone, or changing or reading another user's email.",
 
 	CodeChangeOpen:       "You already have an email change in progress (to %s). Type `/account status` to see where it stands; `/account cancel` drops it if it has not changed anything yet.",
 	CodeChangedMeanwhile: "Your Mattermost email was changed in another way meanwhile (it is now %s), so Account Sync stopped this change.",
@@ -459,4 +459,24 @@ func (r CancelResult) Report() string {
 	default:
 		return failureTexts[CodeInternal]
 	}
+}
+
+// OnBehalfNotice is the direct message a user gets when an admin asked to
+// change their email: who, to what, and where it stands.
+func (r Result) OnBehalfNotice(admin string) string {
+	ch := r.Change
+	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
+	var where string
+	switch ch.State {
+	case StateDone:
+		where = fmt.Sprintf("Your email is now %s (it was %s).", newA, oldA)
+	case StatePendingVerification:
+		where = fmt.Sprintf("Mattermost sent a confirmation link to %s; your email stays %s until it is opened.", newA, oldA)
+	case StateWaitingForZulip, StateMattermostChanged:
+		where = "Zulip could not take it yet; Account Sync keeps trying and tells you when it is done."
+	default:
+		where = fmt.Sprintf("It did not go through: your email stays %s.", oldA)
+	}
+	return fmt.Sprintf("%s, a system administrator, asked to change your email to %s in Mattermost and Zulip. %s If you did not expect this, contact your administrator. (Reference: %s)",
+		code(admin), newA, where, code(ch.ID))
 }

@@ -86,12 +86,25 @@ func NewService(mm Mattermost, zc Zulip, opts Options) *Service {
 	return &Service{mm: mm, zc: zc, opts: opts}
 }
 
-// Request asks to change the caller's own email.
+// Request asks to change a user's email: the caller's own, or, for a
+// system admin, another user's.
 type Request struct {
-	UserID    string
-	SessionID string // the caller's Mattermost session
+	UserID    string // whose email changes
+	ActorID   string // who asks, when not the user: a system admin
+	SessionID string // the asker's Mattermost session
 	NewEmail  string // as typed; the flow normalises it
 }
+
+// actor is who asks.
+func (r Request) actor() string {
+	if r.ActorID != "" {
+		return r.ActorID
+	}
+	return r.UserID
+}
+
+// onBehalf tells a change an admin asks for another user.
+func (r Request) onBehalf() bool { return r.ActorID != "" && r.ActorID != r.UserID }
 
 // Result is what happened. Change is always set; it is stored only once the
 // flow is about to change something (refusals before that are only
@@ -119,13 +132,16 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	now := s.opts.Now()
 	res := Result{
 		Input: strings.TrimSpace(req.NewEmail),
-		Change: Change{ID: newChangeID(), UserID: req.UserID, RequestedBy: req.UserID, State: StateNew, Mattermost: StatusUntouched,
+		Change: Change{ID: newChangeID(), UserID: req.UserID, RequestedBy: req.actor(), State: StateNew, Mattermost: StatusUntouched,
 			Zulip: s.initialZulipStatus(), CreatedAt: now, UpdatedAt: now},
 	}
 	ch := &res.Change
 
-	if f := s.checkSession(req); f != nil {
+	if f := s.gate(req.actor(), req.SessionID); f != nil {
 		return s.refuse(&res, StepValidate, f)
+	}
+	if req.onBehalf() && !s.mm.IsSystemAdmin(req.ActorID) {
+		return s.refuse(&res, StepValidate, newFailure(CodeAdminOnly, nil))
 	}
 	addr, err := NormalizeAddress(req.NewEmail, s.mm.ValidEmail)
 	if err != nil {
@@ -161,11 +177,33 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(&res, StepValidate, f)
 	}
 	lim, f := s.checkLimits(user.ID)
+	if req.onBehalf() {
+		lim, f = &limiter{userID: user.ID, off: true}, nil // an admin's change for someone
+	}
 	if f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
 	ch.step(s.opts.Now(), StepValidate, "")
-	return s.attempt(ctx, &res, user, lim)
+	out := s.attempt(ctx, &res, user, lim)
+	if req.onBehalf() && out.Change.State != StateRefused {
+		s.notifyOnBehalf(out)
+	}
+	return out
+}
+
+// notifyOnBehalf tells a user that an admin changed, or started to change,
+// their email.
+func (s *Service) notifyOnBehalf(res Result) {
+	if s.opts.Notifier == nil {
+		return
+	}
+	admin := res.Change.RequestedBy
+	if u, err := s.mm.GetUser(admin); err == nil && u.Username != "" {
+		admin = "@" + u.Username
+	}
+	if err := s.opts.Notifier.Notify(res.Change.UserID, res.OnBehalfNotice(admin)); err != nil {
+		s.opts.Logger.Warn("account sync: could not tell the user about an admin's change", "change_id", res.Change.ID, "user_id", res.Change.UserID, "error", err.Error())
+	}
 }
 
 // attempt checks both systems and then makes the change. The command runs

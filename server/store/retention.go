@@ -2,10 +2,13 @@ package store
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
 // DefaultRetention is how long change records are kept.
@@ -72,4 +75,33 @@ func (s *Store) PruneChanges(retention time.Duration) (PruneResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// ListChanges returns one page of the change records, newest first, only
+// those in state when it is not empty. It reads every record: for admins'
+// occasional use.
+func (s *Store) ListChanges(state account.State, page, perPage int) ([]account.Change, error) {
+	var all []account.Change
+	for p := 0; ; p++ {
+		keys, err := s.kv.ListKeys(p, listPage, pluginapi.WithPrefix(keyChangePrefix))
+		if err != nil {
+			return nil, fmt.Errorf("store: listing change records: %w", err)
+		}
+		for _, k := range keys {
+			c, ok, err := s.GetChange(strings.TrimPrefix(k, keyChangePrefix))
+			if err != nil {
+				return nil, err
+			}
+			if ok && (state == "" || c.State == state) {
+				all = append(all, c)
+			}
+		}
+		if len(keys) < listPage {
+			break
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
+	start := min(page*perPage, len(all))
+	end := min(start+perPage, len(all))
+	return all[start:end], nil
 }
