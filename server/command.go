@@ -24,13 +24,16 @@ func newCommand() *model.Command {
 	linkAll := model.NewAutocompleteData("link-all", "[unverified]", "Link every user whose verified email is the same in both systems (system admins)")
 	linkAll.RoleID = model.SystemAdminRoleId
 	ac.AddCommand(linkAll)
+	zulipCheck := model.NewAutocompleteData("zulip", "check", "Check the connection to Zulip and say what to fix (system admins)")
+	zulipCheck.RoleID = model.SystemAdminRoleId
+	ac.AddCommand(zulipCheck)
 	ac.AddCommand(model.NewAutocompleteData("help", "", "Show how to use /account"))
 	return &model.Command{
 		Trigger:          commandTrigger,
 		DisplayName:      "Account Sync",
 		Description:      "Change your email in Mattermost and Zulip at once.",
 		AutoComplete:     true,
-		AutoCompleteDesc: "Available commands: email, status, cancel, link, unlink, link-all, help",
+		AutoCompleteDesc: "Available commands: email, status, cancel, link, unlink, link-all, zulip check, help",
 		AutoCompleteHint: "[command]",
 		AutocompleteData: ac,
 	}
@@ -46,6 +49,12 @@ func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*mo
 	switch {
 	case sub == "email" && len(rest) == 1:
 		return ephemeral(p.commandEmail(args.UserId, sessionID(c), rest[0])), nil
+	case sub == "email" && len(rest) == 2 && strings.HasPrefix(rest[0], "@"):
+		return ephemeral(p.commandEmailFor(args.UserId, sessionID(c), rest[0], rest[1])), nil
+	case sub == "status" && len(rest) == 1 && strings.HasPrefix(rest[0], "@"):
+		return ephemeral(p.commandStatusFor(args.UserId, rest[0])), nil
+	case sub == "zulip" && len(rest) == 1 && strings.EqualFold(rest[0], "check"):
+		return ephemeral(p.commandZulipCheck(args.UserId, sessionID(c))), nil
 	case sub == "email":
 		return ephemeral(emailUsageText + "\n\n" + helpText), nil
 	case sub == "link" && len(rest) == 1:

@@ -9,7 +9,8 @@ const helpText = "#### Account Sync\n" +
 	"Needed once, unless your verified Mattermost email already is your Zulip email.\n" +
 	"* `/account unlink` — remove the link to your Zulip account.\n" +
 	"* `/account link-all [unverified]` — (system admins) link every user whose verified email is the same in both systems; `unverified` trusts unverified emails too (only where a directory sets them).\n" +
-	"* `/account help` — show this help.\n\n" +
+	"* `/account help` — show this help.\n" +
+	"* System admins: `/account email @user <new-address>` changes another user's email (they get a direct message), `/account status @user` shows theirs, `/account zulip check` checks the connection to Zulip.\n\n" +
 	"Only the Zulip account linked to yours is ever changed. Both systems are checked before anything changes. " +
 	"If Zulip cannot be reached, the change is saved and made later in both systems or not at all, and the Account Sync bot sends you a direct message. " +
 	"If Zulip refuses the change, your Mattermost email is put back, so the two never end up different."

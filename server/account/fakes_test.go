@@ -140,6 +140,7 @@ type fakeZulip struct {
 	dms        []sentDM
 	calls      int    // requests of any kind
 	onPatch    func() // called at each ChangeEmailByID, before it answers
+	botRole    int    // the bot's role for Me (0: administrator)
 }
 
 type sentDM struct {
@@ -237,6 +238,14 @@ func (z *fakeZulip) ChangeEmailByID(_ context.Context, id int, newEmail string) 
 	if z.onPatch != nil {
 		z.onPatch()
 	}
+	if id == 1 { // the bot itself: only the permission probe uses it
+		if len(z.patchErrs) > 0 {
+			err := z.patchErrs[0]
+			z.patchErrs = z.patchErrs[1:]
+			return err
+		}
+		return nil
+	}
 	a, ok := z.accounts[id]
 	if !ok {
 		return errNoSuchUser
@@ -278,6 +287,21 @@ func (z *fakeZulip) SendDirectMessage(_ context.Context, userID int, content str
 }
 
 // has reports whether the account with id has addr.
+// Me is the owner bot (id 1), with role z.botRole (administrator when 0).
+func (z *fakeZulip) Me(context.Context) (zulip.User, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	z.calls++
+	if err := z.errs["me"]; err != nil {
+		return zulip.User{}, err
+	}
+	role := z.botRole
+	if role == 0 {
+		role = zulip.RoleAdmin
+	}
+	return zulip.User{ID: 1, Email: "bot@zulip.example.org", DeliveryEmail: "bot@zulip.example.org", Role: role, IsActive: true, IsBot: true}, nil
+}
+
 func (z *fakeZulip) addrOf(id int) string {
 	z.mu.Lock()
 	defer z.mu.Unlock()

@@ -75,6 +75,7 @@ type Zulip interface {
 	Users(ctx context.Context) ([]zulip.User, error)
 	ChangeEmailByID(ctx context.Context, id int, newEmail string) error
 	SendDirectMessage(ctx context.Context, userID int, content string) (int, error)
+	Me(ctx context.Context) (zulip.User, error)
 }
 
 // Recorder keeps the record of every change and an index of the open ones.

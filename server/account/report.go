@@ -480,3 +480,24 @@ func (r Result) OnBehalfNotice(admin string) string {
 	return fmt.Sprintf("%s, a system administrator, asked to change your email to %s in Mattermost and Zulip. %s If you did not expect this, contact your administrator. (Reference: %s)",
 		code(admin), newA, where, code(ch.ID))
 }
+
+// AdminReport renders the result of an admin's change of another user's
+// email, for the admin.
+func (r Result) AdminReport(username string) string {
+	ch := r.Change
+	u, oldA, newA := code("@"+username), code(ch.OldEmail), code(ch.NewEmail)
+	var text string
+	switch ch.State {
+	case StateDone:
+		text = fmt.Sprintf("The email of %s is now %s in Mattermost and in Zulip (it was %s). They got a direct message about it.", u, newA, oldA)
+	case StatePendingVerification:
+		text = fmt.Sprintf("Mattermost sent a confirmation link to %s. The email of %s stays %s until the link is opened; then Zulip follows.", newA, u, oldA)
+	case StateWaitingForZulip:
+		text = fmt.Sprintf("Zulip cannot be reached right now, so nothing was changed yet. The change of %s to %s is saved and will be made in both systems or not at all (`/account status %s`).", u, newA, "@"+username)
+	case StateMattermostChanged:
+		text = fmt.Sprintf("The Mattermost email of %s is now %s, but Zulip did not take it yet; Account Sync keeps trying, and puts Mattermost back if Zulip refuses (`/account status %s`).", u, newA, "@"+username)
+	default:
+		return fmt.Sprintf("The email of %s was not changed as asked: %s", u, strings.TrimSpace(r.Report())) // Report adds the reference
+	}
+	return text + fmt.Sprintf(" (Reference: %s)", code(ch.ID))
+}

@@ -1,0 +1,70 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestCheckZulip(t *testing.T) {
+	admin := User{ID: "boss", Username: "boss", Email: "boss@example.org"}
+	for _, tc := range []struct {
+		name    string
+		setup   func(h *harness)
+		noZulip bool
+		wantOK  int    // lines passed before the first failure
+		want    string // in the last line
+		allOK   bool
+	}{
+		{name: "healthy", wantOK: 5, want: "may change users' emails", allOK: true},
+		{name: "sync off", setup: func(h *harness) { h.opts.SyncZulip = false }, want: "Zulip sync is turned off"},
+		{name: "settings incomplete", noZulip: true, want: "the bot API key is empty"},
+		{name: "down", setup: func(h *harness) { h.z.errs["settings"] = errDown }, wantOK: 1, want: "could not be reached"},
+		{name: "redirect", setup: func(h *harness) { h.z.errs["settings"] = errMoved }, wantOK: 1, want: "redirect to `http://zulip.example.org`"},
+		{name: "too old", setup: func(h *harness) { h.z.level = 312 }, wantOK: 1, want: "feature level 312) is too old"},
+		{name: "wrong key", setup: func(h *harness) { h.z.errs["me"] = errUnauth }, wantOK: 2, want: "did not accept the bot email and API key"},
+		{name: "bot only a member", setup: func(h *harness) { h.z.botRole = 400 }, wantOK: 3, want: "role is Member"},
+		{name: "no permission", setup: func(h *harness) { h.z.patchErrs = []error{errNoPerm} }, wantOK: 4, want: "`./manage.py change_user_role bot@zulip.example.org can_change_user_emails -r <realm>`"},
+		{name: "not an administrator after all", setup: func(h *harness) { h.z.patchErrs = []error{errInsuff} }, wantOK: 4, want: "may not administer users"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness([]User{annUser(), admin}, ann)
+			h.mm.admins["boss"] = true
+			if tc.setup != nil {
+				tc.setup(h)
+			}
+			svc := h.service()
+			if tc.noZulip {
+				o := h.opts
+				o.Recorder, o.Locker, o.Bindings, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.log, h.clock.now
+				svc = NewService(h.mm, nil, o)
+			}
+			c := svc.CheckZulip(context.Background(), "boss", "s-boss", "bot@zulip.example.org", "the bot API key is empty")
+			if c.Failure != nil || len(c.Lines) == 0 {
+				t.Fatalf("check: %+v", c)
+			}
+			passed := 0
+			for _, l := range c.Lines {
+				if l.OK {
+					passed++
+				}
+			}
+			last := c.Lines[len(c.Lines)-1]
+			if passed != tc.wantOK || last.OK != tc.allOK || !strings.Contains(last.Text, tc.want) {
+				t.Errorf("lines %+v; want %d passed and the last with %q", c.Lines, tc.wantOK, tc.want)
+			}
+			if report := c.Report(); strings.Contains(report, "Everything needed") != tc.allOK {
+				t.Errorf("report:\n%s", report)
+			}
+			if ann := h.z.addrOf(10); ann != "ann@example.org" {
+				t.Errorf("the check changed a user: %s", ann)
+			}
+		})
+	}
+	t.Run("admins only", func(t *testing.T) {
+		h := newHarness([]User{annUser()}, ann)
+		if c := h.service().CheckZulip(context.Background(), "u1", "s-u1", "", ""); c.Failure == nil || c.Failure.Code != CodeAdminOnly || h.z.calls != 0 {
+			t.Errorf("non-admin: %+v, %d Zulip calls", c, h.z.calls)
+		}
+	})
+}
