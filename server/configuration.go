@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
@@ -23,6 +24,7 @@ type configuration struct {
 	MaxChangesPerUserPerDay string
 	RecordRetentionDays     string
 	RetryForHours           string
+	AllowedDomains          string
 
 	// Not in the System Console: for the end-to-end suite, which cannot
 	// wait minutes. Empty means the defaults.
@@ -53,6 +55,23 @@ func (c *configuration) normalize() {
 	c.MaxChangesPerUserPerDay = strings.TrimSpace(c.MaxChangesPerUserPerDay)
 	c.RecordRetentionDays = strings.TrimSpace(c.RecordRetentionDays)
 	c.RetryForHours = strings.TrimSpace(c.RetryForHours)
+	c.AllowedDomains = strings.TrimSpace(c.AllowedDomains)
+}
+
+// allowedDomains is the AllowedDomains setting as lower-case domains, and
+// the entries that are not domains.
+func (c *configuration) allowedDomains() (domains, bad []string) {
+	for _, d := range strings.Split(c.AllowedDomains, ",") {
+		d = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(d), "@")))
+		switch {
+		case d == "":
+		case account.ValidDomain(d):
+			domains = append(domains, d)
+		default:
+			bad = append(bad, d)
+		}
+	}
+	return domains, bad
 }
 
 // retryFor is how long a change is retried in the background.
@@ -116,6 +135,9 @@ func (c *configuration) problems() []string {
 	}
 	if n, err := strconv.Atoi(c.RecordRetentionDays); c.RecordRetentionDays != "" && (err != nil || n < 1 || n > 3650) {
 		out = append(out, fmt.Sprintf("the record retention must be a number of days from 1 to 3650 (using %d)", defaultRetentionDays))
+	}
+	if _, bad := c.allowedDomains(); len(bad) > 0 {
+		out = append(out, fmt.Sprintf("the allowed domains must be a comma-separated list of domains such as example.org; these are not: %s", strings.Join(bad, ", ")))
 	}
 	if n, err := strconv.Atoi(c.RetryForHours); c.RetryForHours != "" && (err != nil || n < 1 || n > 168) {
 		out = append(out, fmt.Sprintf("the retry time must be a number of hours from 1 to 168 (using %d)", defaultRetryForHours))

@@ -27,6 +27,7 @@ type Plugin struct {
 	retention io.Closer // the daily clean-up job
 	sync      io.Closer // carries open changes on
 	botID     string
+	auditor   *auditor
 
 	// configurationLock guards configuration and zulipClient.
 	configurationLock sync.RWMutex
@@ -39,6 +40,7 @@ func (p *Plugin) OnActivate() error {
 	p.client = pluginapi.NewClient(p.API, p.Driver)
 	p.store = store.New(&p.client.KV)
 	p.router = p.newRouter()
+	p.auditor = newAuditor(&p.client.Log, p.API.GetServerVersion(), p.API.LogAuditRec)
 	if err := p.OnConfigurationChange(); err != nil {
 		return err
 	}
@@ -76,6 +78,7 @@ func (p *Plugin) OnDeactivate() error {
 // service returns the email-change flow for the current configuration.
 func (p *Plugin) service() *account.Service {
 	cfg := p.getConfiguration()
+	domains, _ := cfg.allowedDomains()
 	var zc account.Zulip
 	if client := p.getZulip(); client != nil {
 		zc = client
@@ -89,12 +92,22 @@ func (p *Plugin) service() *account.Service {
 		Jitter:           account.RandomJitter,
 		Recorder:         p.store,
 		Notifier:         p.notifier(),
+		Auditor:          p.auditorOrNil(),
+		AllowedDomains:   domains,
 		Locker:           p.store,
 		Bindings:         p.store,
 		LinkCodes:        p.store,
 		Usage:            p.store,
 		Logger:           &p.client.Log,
 	})
+}
+
+// auditorOrNil keeps a nil *auditor from becoming a non-nil interface.
+func (p *Plugin) auditorOrNil() account.Auditor {
+	if p.auditor == nil {
+		return nil
+	}
+	return p.auditor
 }
 
 // notifier returns the bot's direct messages, or nil before activation.

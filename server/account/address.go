@@ -56,6 +56,16 @@ func zulipSyntax(addr string) bool {
 	if !ok || !dotAtom(local) {
 		return false
 	}
+	return ValidDomain(domain)
+}
+
+// ValidDomain tells a domain Zulip accepts in an address: at least two
+// labels of letters, digits and inner hyphens, and a top-level domain of at
+// least two letters (or "xn--").
+func ValidDomain(domain string) bool {
+	if strings.IndexFunc(domain, func(r rune) bool { return unicode.Is(unicode.Cf, r) }) >= 0 {
+		return false
+	}
 	labels := strings.Split(domain, ".")
 	if len(labels) < 2 {
 		return false

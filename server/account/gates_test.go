@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,33 @@ func TestChangeOnBehalf(t *testing.T) {
 	}
 	if len(h.notes.sent) != 1 || h.notes.sent[0].userID != "u1" || !strings.Contains(h.notes.sent[0].text, "`@boss`, a system administrator, asked to change your email to `ann@new.example.org`") {
 		t.Errorf("notice %+v", h.notes.sent)
+	}
+}
+
+type memAuditor struct{ events []AuditEvent }
+
+func (a *memAuditor) Audit(e AuditEvent) { a.events = append(a.events, e) }
+
+// The plugin's allowed domains refuse other addresses before anything; every
+// request and its outcome is audited.
+func TestAllowedDomainsAndAudit(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.opts.AllowedDomains = []string{"example.org"}
+	aud := &memAuditor{}
+	h.opts.Auditor = aud
+	res := h.service().ChangeEmail(context.Background(), req(annNew)) // ann@new.example.org: a subdomain is another domain
+	if res.Failure == nil || res.Failure.Code != CodeDomainNotAllowed || h.mm.gets != 0 || len(h.rec.saved) != 0 {
+		t.Fatalf("outside the allowed domains: %v", res.Failure)
+	}
+	res = h.service().ChangeEmail(context.Background(), req("Ann.New@Example.org"))
+	if res.Change.State != StateDone {
+		t.Fatalf("inside: %s %v", res.Change.State, res.Failure)
+	}
+	want := []AuditEvent{
+		{ChangeID: aud.events[0].ChangeID, ActorID: "u1", UserID: "u1", NewEmail: annNew, Outcome: "refused", Code: CodeDomainNotAllowed},
+		{ChangeID: res.Change.ID, ActorID: "u1", UserID: "u1", OldEmail: ann, NewEmail: "ann.new@example.org", Outcome: "done", Success: true},
+	}
+	if !reflect.DeepEqual(aud.events, want) {
+		t.Errorf("audit events:\n%+v\nwant\n%+v", aud.events, want)
 	}
 }

@@ -158,6 +158,24 @@ type UserUsage struct {
 	Attempts []time.Time `json:"attempts,omitempty"`
 }
 
+// Auditor records every request to change an email and its outcome.
+type Auditor interface {
+	Audit(e AuditEvent)
+}
+
+// AuditEvent is one audited request or outcome. It holds addresses and
+// ids, never credentials.
+type AuditEvent struct {
+	ChangeID string
+	ActorID  string // who asked
+	UserID   string // whose email
+	OldEmail string
+	NewEmail string
+	Outcome  string // the change's state ("refused" for refusals)
+	Code     Code   // why it stopped or waits, if it did
+	Success  bool   // done, or on its way (waiting, pending)
+}
+
 // Logger is the server log. Key-value pairs follow the message.
 type Logger interface {
 	Info(msg string, keyValuePairs ...any)

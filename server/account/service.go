@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,13 +38,17 @@ type Options struct {
 	RetryMax   time.Duration
 	Jitter     func(span time.Duration) time.Duration
 
-	Recorder  Recorder
-	Notifier  Notifier // nil: no direct messages
-	Locker    Locker
-	Bindings  Bindings
-	LinkCodes LinkCodes
-	Usage     Usage // nil: no limits
-	Logger    Logger
+	Recorder Recorder
+	Notifier Notifier // nil: no direct messages
+	Auditor  Auditor  // nil: no audit records
+	// AllowedDomains, when not empty, are the only domains a new address
+	// may have (lower case), on top of the server's own restriction.
+	AllowedDomains []string
+	Locker         Locker
+	Bindings       Bindings
+	LinkCodes      LinkCodes
+	Usage          Usage // nil: no limits
+	Logger         Logger
 	// Now, FlowTimeout and SettleTimeout are for tests; defaults are
 	// time.Now, DefaultFlowTimeout and DefaultSettleTimeout.
 	Now           func() time.Time
@@ -148,6 +153,9 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(&res, StepValidate, asFailure(err, CodeAddressInvalid))
 	}
 	ch.NewEmail = addr
+	if !s.domainAllowed(addr) {
+		return s.refuse(&res, StepValidate, newFailure(CodeDomainNotAllowed, errors.New("not in the plugin's allowed domains")))
+	}
 	if s.opts.SyncZulip && s.zc == nil {
 		return s.refuse(&res, StepValidate, newFailure(CodeZulipNotConfigured, nil))
 	}
@@ -367,6 +375,7 @@ func (s *Service) refuse(res *Result, step string, f *Failure) Result {
 	res.Change.Code = f.Code
 	res.Change.step(s.opts.Now(), step, f.Code)
 	s.logFailure("account sync: email change refused", res.Change, f)
+	s.audit(res)
 	return *res
 }
 
@@ -381,9 +390,10 @@ func (s *Service) finish(ctx context.Context, res *Result) Result {
 	return *res
 }
 
-// logChange writes one line about where the change stands.
+// logChange writes one line about where the change stands, and audits it.
 func (s *Service) logChange(res *Result) {
 	ch := &res.Change
+	s.audit(res)
 	kv := []any{"change_id", ch.ID, "user_id", ch.UserID, "old_email", ch.OldEmail, "new_email", ch.NewEmail,
 		"state", string(ch.State), "mattermost", string(ch.Mattermost), "zulip", string(ch.Zulip)}
 	if ch.NextAttemptAt != nil {
@@ -425,6 +435,35 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 		return
 	}
 	s.opts.Logger.Info(msg, kv...)
+}
+
+// domainAllowed applies the plugin's AllowedDomains setting.
+func (s *Service) domainAllowed(addr string) bool {
+	if len(s.opts.AllowedDomains) == 0 {
+		return true
+	}
+	domain := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
+	return slices.Contains(s.opts.AllowedDomains, domain)
+}
+
+// audit records a request's outcome.
+func (s *Service) audit(res *Result) {
+	if s.opts.Auditor == nil {
+		return
+	}
+	ch := res.Change
+	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State)}
+	if res.Failure != nil {
+		e.Code = res.Failure.Code
+	}
+	switch ch.State {
+	case StateDone, StateWaitingForZulip, StatePendingVerification, StateMattermostChanged, StateStarted:
+		e.Success = true
+	}
+	if e.NewEmail == "" {
+		e.NewEmail = res.Input // refused before the address was valid
+	}
+	s.opts.Auditor.Audit(e)
 }
 
 func (s *Service) save(ctx context.Context, ch *Change) bool {
