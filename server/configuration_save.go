@@ -13,7 +13,7 @@ import (
 // message the System Console shows, instead of failing later for users
 // (Mattermost 8.0+). Problems that fall back to a default are refused too,
 // so what an admin saves is what runs.
-func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) {
+func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, error) { //nolint:unparam // the hook's signature: nil keeps the config as saved
 	if newCfg == nil {
 		return nil, nil
 	}
@@ -44,7 +44,7 @@ func (p *Plugin) ConfigurationWillBeSaved(newCfg *model.Config) (*model.Config, 
 func checkSavedSettings(raw map[string]any) error {
 	b, err := json.Marshal(raw)
 	if err != nil {
-		return errors.New("Account Sync: the settings could not be read")
+		return errors.New("account sync: the settings could not be read")
 	}
 	c := new(configuration)
 	// Settings of the wrong JSON type (a number for a text) are left to the
@@ -57,7 +57,7 @@ func checkSavedSettings(raw map[string]any) error {
 	}
 	problems = append(problems, c.problems()...)
 	if len(problems) > 0 {
-		return errors.New("Account Sync settings not saved: " + strings.Join(problems, "; "))
+		return errors.New("Account Sync settings not saved: " + strings.Join(problems, "; ")) //nolint:staticcheck // shown as a sentence in the System Console
 	}
 	return nil
 }
