@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/e2e/testbed"
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
@@ -52,7 +53,10 @@ func (s *Stack) setup(ctx context.Context, log io.Writer) error {
 	if err := s.Bed.InstallPlugin(ctx, bundle, PluginID); err != nil {
 		return fmt.Errorf("installing the plugin: %w", err)
 	}
-	s.Zulip = zuliptest.NewServer(zuliptest.WithHost(ZulipHost))
+	// The suite makes hundreds of changes a minute, far more than Zulip's
+	// 200 requests a minute per bot allow; rate limits are tested with
+	// faults (e2e) and the emulator's own limiter (its unit tests).
+	s.Zulip = zuliptest.NewServer(zuliptest.WithHost(ZulipHost), zuliptest.WithRateLimit(1_000_000, time.Minute))
 	s.Zulip.AddBot(BotEmail, s.BotKey, zuliptest.RoleOwner, true)
 	if err := s.Configure(ctx, nil); err != nil {
 		return fmt.Errorf("configuring the plugin: %w", err)
