@@ -609,6 +609,7 @@ func TestGiveUpAfterALostAnswerReadsZulipFirst(t *testing.T) {
 		{"Zulip took it late: done", true, nil, StateDone, annNew},
 		{"Zulip kept the old address: put back", false, nil, StateRolledBack, ann},
 		{"Zulip cannot be read: left for an admin", true, errDown, StateNeedsAttention, annNew},
+		{"Zulip hides the address: left for an admin", false, nil, StateNeedsAttention, annNew},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness([]User{annUser()}, ann)
@@ -623,6 +624,7 @@ func TestGiveUpAfterALostAnswerReadsZulipFirst(t *testing.T) {
 				h.z.settleLate()
 			}
 			h.z.errs["getid"] = tc.readErr
+			h.z.accounts[10].hidden = strings.HasPrefix(tc.name, "Zulip hides")
 			h.clock.advance(DefaultRetryFor)
 			runJob(t, h)
 			got := stored(t, h, res.Change.ID)

@@ -37,3 +37,23 @@ func TestCutEchoLeavesNoPartOfTheCredentials(t *testing.T) {
 		}
 	}
 }
+
+// The bare key straddling the 200-character cut leaves no part behind either.
+func TestCutEchoOfTheBareKey(t *testing.T) {
+	const bot = "bot@zulip.example.com"
+	const key = "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, strings.Repeat("-", 190)+key+strings.Repeat("-", 50))
+	}))
+	defer srv.Close()
+	c, err := NewClient(Config{SiteURL: srv.URL, BotEmail: bot, APIKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetUser(context.Background(), "ann@example.org")
+	if err == nil || strings.Contains(err.Error(), key[:8]) {
+		t.Errorf("part of the key is in the error (or no error): %v", err != nil && strings.Contains(err.Error(), key[:8]))
+	}
+}
