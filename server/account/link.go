@@ -77,16 +77,11 @@ func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkR
 	if f := s.linkable(); f != nil {
 		return failedLink(res, f)
 	}
-	if s.opts.Locker != nil {
-		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
-		if err != nil {
-			return failedLink(res, newFailure(CodeInternal, err))
-		}
-		if !ok {
-			return failedLink(res, newFailure(CodeBusy, nil))
-		}
-		defer unlock()
+	unlock, f := s.lockUser(ctx, userID)
+	if f != nil {
+		return failedLink(res, f)
 	}
+	defer unlock()
 	if b, bound, err := s.opts.Bindings.Binding(userID); err != nil {
 		return failedLink(res, newFailure(CodeInternal, err))
 	} else if bound {
@@ -245,16 +240,11 @@ func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResu
 	if s.opts.Bindings == nil {
 		return failedLink(res, newFailure(CodeZulipNotConfigured, nil))
 	}
-	if s.opts.Locker != nil {
-		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
-		if err != nil {
-			return failedLink(res, newFailure(CodeInternal, err))
-		}
-		if !ok {
-			return failedLink(res, newFailure(CodeBusy, nil))
-		}
-		defer unlock()
+	unlock, f := s.lockUser(ctx, userID)
+	if f != nil {
+		return failedLink(res, f)
 	}
+	defer unlock()
 	var open Result
 	if f := s.checkOpenChange(userID, &open); f != nil {
 		res.Open = open.Open

@@ -160,16 +160,11 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(&res, StepValidate, newFailure(CodeZulipNotConfigured, nil))
 	}
 
-	if s.opts.Locker != nil {
-		unlock, ok, err := s.opts.Locker.TryLock(ctx, req.UserID)
-		if err != nil {
-			return s.refuse(&res, StepValidate, newFailure(CodeInternal, err))
-		}
-		if !ok {
-			return s.refuse(&res, StepValidate, newFailure(CodeBusy, nil))
-		}
-		defer unlock()
+	unlock, f := s.lockUser(ctx, req.UserID)
+	if f != nil {
+		return s.refuse(&res, StepValidate, f)
 	}
+	defer unlock()
 
 	// Read the user under the lock, so no other change of theirs runs
 	// between this read and the write.
@@ -316,6 +311,23 @@ func (s *Service) wait(ctx context.Context, res *Result, f *Failure) Result {
 		return *res
 	}
 	return s.finish(ctx, res)
+}
+
+// lockUser takes the user's lock: CodeBusy when another change, link or
+// job run holds it. The returned unlock is never nil.
+func (s *Service) lockUser(ctx context.Context, userID string) (func(), *Failure) {
+	if s.opts.Locker == nil {
+		return func() {}, nil
+	}
+	unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
+	switch {
+	case err != nil:
+		return nil, newFailure(CodeInternal, err)
+	case !ok:
+		return nil, newFailure(CodeBusy, nil)
+	default:
+		return unlock, nil
+	}
 }
 
 // checkOpenChange refuses a new change while another one of the user's is

@@ -44,17 +44,15 @@ func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelRe
 	if s.opts.Recorder == nil {
 		return CancelResult{Outcome: CancelOutcomeNothingOpen}
 	}
-	if s.opts.Locker != nil {
-		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
-		if err != nil {
-			s.opts.Logger.Error("account sync: cancel could not take the user's lock", "user_id", userID, "error", err.Error())
-			return CancelResult{Outcome: CancelOutcomeFailed}
-		}
-		if !ok {
-			return CancelResult{Outcome: CancelOutcomeBusy}
-		}
-		defer unlock()
+	unlock, f := s.lockUser(ctx, userID)
+	switch {
+	case f != nil && f.Code == CodeBusy:
+		return CancelResult{Outcome: CancelOutcomeBusy}
+	case f != nil:
+		s.opts.Logger.Error("account sync: cancel could not take the user's lock", "user_id", userID, "error", errString(f))
+		return CancelResult{Outcome: CancelOutcomeFailed}
 	}
+	defer unlock()
 	ch, ok, err := s.opts.Recorder.LatestChange(userID)
 	if err != nil {
 		s.opts.Logger.Error("account sync: cancel could not read the user's latest change", "user_id", userID, "error", err.Error())
