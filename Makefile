@@ -65,9 +65,12 @@ demo:
 	cd e2e && $(GO) build -o $(GOBIN_DIR)/demo ./cmd/demo
 	$(GOBIN_DIR)/demo || [ $$? -eq 130 ] # 130: stopped with Ctrl-C
 
-## bench: benchmarks
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: go micro-benchmarks, then the plugin against the server's own path on the test bed (not part of test); results in build/bench/
+bench: dist
+	@mkdir -p build/bench
+	cp $(BUNDLE) build/bench/bundle.tar.gz
+	$(GO) test -run '^$$' -bench . -benchmem ./... | tee build/bench/micro.txt
+	cd e2e && $(GO) run ./cmd/bench -bundle ../build/bench/bundle.tar.gz -out ../build/bench
 
 ## check-style: gofmt, go vet and golangci-lint (installed at a pinned version)
 check-style: $(GOBIN_DIR)/golangci-lint

@@ -189,12 +189,12 @@ func (p *Plugin) getConfiguration() *configuration {
 	return p.configuration
 }
 
-// getZulip returns the Zulip client for the active configuration, or nil
-// when sync is off or not set up.
-func (p *Plugin) getZulip() *zulip.Client {
+// getZulip returns the Zulip client for the active configuration (nil when
+// sync is off or not set up) and what is remembered about that Zulip.
+func (p *Plugin) getZulip() (*zulip.Client, *account.ZulipFacts) {
 	p.configurationLock.RLock()
 	defer p.configurationLock.RUnlock()
-	return p.zulipClient
+	return p.zulipClient, p.zulipFacts
 }
 
 // setConfiguration replaces the snapshot and the client built from it.
@@ -203,6 +203,8 @@ func (p *Plugin) setConfiguration(c *configuration, zc *zulip.Client) {
 	defer p.configurationLock.Unlock()
 	p.configuration = c
 	p.zulipClient = zc
+	// What Zulip said about itself and the bot belongs to this connection.
+	p.zulipFacts = account.NewZulipFacts(account.ZulipFactsTTL)
 }
 
 // OnConfigurationChange loads the settings and rebuilds the Zulip client.

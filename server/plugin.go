@@ -33,6 +33,7 @@ type Plugin struct {
 	configurationLock sync.RWMutex
 	configuration     *configuration
 	zulipClient       *zulip.Client
+	zulipFacts        *account.ZulipFacts
 }
 
 // OnActivate wires the parts and registers the slash command.
@@ -80,7 +81,8 @@ func (p *Plugin) service() *account.Service {
 	cfg := p.getConfiguration()
 	domains, _ := cfg.allowedDomains()
 	var zc account.Zulip
-	if client := p.getZulip(); client != nil {
+	client, facts := p.getZulip()
+	if client != nil {
 		zc = client
 	}
 	return account.NewService(newMattermostAdapter(p.client), zc, account.Options{
@@ -98,6 +100,7 @@ func (p *Plugin) service() *account.Service {
 		Bindings:         p.store,
 		LinkCodes:        p.store,
 		Usage:            p.store,
+		Facts:            facts,
 		Logger:           &p.client.Log,
 	})
 }

@@ -48,8 +48,8 @@ func TestOnConfigurationChange(t *testing.T) {
 			if err := p.OnConfigurationChange(); err != nil {
 				t.Fatal(err)
 			}
-			if got := p.getZulip() != nil; got != tc.wantClient {
-				t.Errorf("client built = %v, want %v", got, tc.wantClient)
+			if zc, facts := p.getZulip(); (zc != nil) != tc.wantClient || facts == nil {
+				t.Errorf("client built = %v, want %v; facts %v", zc != nil, tc.wantClient, facts)
 			}
 			if p.getConfiguration().ZulipURL != strings.TrimSpace(tc.cfg.ZulipURL) {
 				t.Errorf("settings not normalised: %q", p.getConfiguration().ZulipURL)

@@ -30,22 +30,33 @@ type Stack struct {
 	BotKey string // the emulator bot's API key (a throwaway value)
 }
 
+// Options adjust a stack; the zero value is the end-to-end suite's.
+type Options struct {
+	// Zulip are extra options for the emulator, applied after the stack's.
+	Zulip []zuliptest.Option
+}
+
 // Start builds and installs the plugin bundle on a new test bed and points
 // it at a new Zulip emulator. On failure everything started is stopped.
 func Start(ctx context.Context, log io.Writer) (*Stack, error) {
+	return StartWith(ctx, log, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, log io.Writer, opts Options) (*Stack, error) {
 	bed, err := testbed.Start(ctx, testbed.Options{Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("starting the test bed: %w", err)
 	}
 	s := &Stack{Bed: bed, BotKey: randomHex(16)}
-	if err := s.setup(ctx, log); err != nil {
+	if err := s.setup(ctx, log, opts); err != nil {
 		s.Stop()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Stack) setup(ctx context.Context, log io.Writer) error {
+func (s *Stack) setup(ctx context.Context, log io.Writer, opts Options) error {
 	bundle, err := testbed.BuildPluginBundle(ctx, s.Bed.RepoRoot, log)
 	if err != nil {
 		return fmt.Errorf("building the plugin bundle: %w", err)
@@ -56,7 +67,8 @@ func (s *Stack) setup(ctx context.Context, log io.Writer) error {
 	// The suite makes hundreds of changes a minute, far more than Zulip's
 	// 200 requests a minute per bot allow; rate limits are tested with
 	// faults (e2e) and the emulator's own limiter (its unit tests).
-	s.Zulip = zuliptest.NewServer(zuliptest.WithHost(ZulipHost), zuliptest.WithRateLimit(1_000_000, time.Minute))
+	zopts := append([]zuliptest.Option{zuliptest.WithHost(ZulipHost), zuliptest.WithRateLimit(1_000_000, time.Minute)}, opts.Zulip...)
+	s.Zulip = zuliptest.NewServer(zopts...)
 	s.Zulip.AddBot(BotEmail, s.BotKey, zuliptest.RoleOwner, true)
 	if err := s.Configure(ctx, nil); err != nil {
 		return fmt.Errorf("configuring the plugin: %w", err)

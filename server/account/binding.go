@@ -31,14 +31,16 @@ type Binding struct {
 	Method      LinkMethod `json:"method"`
 	LinkedBy    string     `json:"linked_by,omitempty"` // the admin, for LinkAdmin
 	LinkedAt    time.Time  `json:"linked_at"`
+	// ZulipEmail is the Zulip account's address as Account Sync last saw
+	// or set it. While the user's Mattermost email is this address, the
+	// Mattermost email cannot point at another Zulip account, so a change
+	// need not look the account up.
+	ZulipEmail string `json:"zulip_email,omitempty"`
 }
 
 // zulipTarget is the Zulip account a change applies to.
 type zulipTarget struct {
 	userID int
-	// address is the account's real address as Zulip stores it (exact
-	// case), empty when Zulip hides it from the bot.
-	address string
 	// alreadyChanged is true when Zulip already has the new address for
 	// this very account (a change finished there earlier).
 	alreadyChanged bool
@@ -47,26 +49,37 @@ type zulipTarget struct {
 // zulipAccount finds the caller's Zulip account: the bound one, or, for a
 // user without a binding, one proven by a verified matching email (which
 // binds it). Nothing else is ever taken as the caller's.
-func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) (zulip.User, *Failure) {
+func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) (zulipTarget, *Failure) {
 	b, bound, err := s.opts.Bindings.Binding(user.ID)
 	if err != nil {
-		return zulip.User{}, newFailure(CodeInternal, err)
+		return zulipTarget{}, newFailure(CodeInternal, err)
 	}
 	if !bound {
-		return s.proveByVerifiedEmail(ctx, user)
+		zu, f := s.proveByVerifiedEmail(ctx, user)
+		if f != nil {
+			return zulipTarget{}, f
+		}
+		return zulipTarget{userID: zu.ID}, nil
+	}
+	if b.ZulipEmail != "" && strings.EqualFold(b.ZulipEmail, user.Email) {
+		// The email is the one last seen on the linked account, so it
+		// cannot point at another Zulip account (addresses are unique
+		// there): the change goes to the linked account by id.
+		return zulipTarget{userID: b.ZulipUserID}, nil
 	}
 	zu, err := s.zc.GetUserByID(ctx, b.ZulipUserID)
 	switch {
 	case isNoSuchUser(err):
-		return zulip.User{}, newFailure(CodeZulipAccountInactive, err)
+		return zulipTarget{}, newFailure(CodeZulipAccountInactive, err)
 	case err != nil:
-		return zulip.User{}, zulipFailure(err, CodeZulipRejected)
+		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
 	}
 	if !zu.IsActive || zu.IsBot {
-		return zulip.User{}, newFailure(CodeZulipAccountInactive, nil)
+		return zulipTarget{}, newFailure(CodeZulipAccountInactive, nil)
 	}
+	target := zulipTarget{userID: zu.ID}
 	if strings.EqualFold(zu.RealAddress(), user.Email) {
-		return zu, nil // the email points at the bound account itself
+		return target, nil // the email points at the bound account itself
 	}
 	// The bound account has another address: make sure the Mattermost email
 	// does not point at someone else's Zulip account.
@@ -75,11 +88,26 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 	case err == nil && other.ID != zu.ID:
 		s.opts.Logger.Warn("account sync: the user's Mattermost email belongs to another Zulip account than the linked one; refusing",
 			"user_id", user.ID, "change_id", changeID, "linked_zulip_user_id", zu.ID, "email_zulip_user_id", other.ID)
-		return zulip.User{}, newFailure(CodeZulipAccountMismatch, nil)
+		return zulipTarget{}, newFailure(CodeZulipAccountMismatch, nil)
 	case err == nil, isNoSuchUser(err):
-		return zu, nil
+		return target, nil
 	default:
-		return zulip.User{}, zulipFailure(err, CodeZulipRejected)
+		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
+	}
+}
+
+// rememberZulipAddress notes on the user's binding the address Zulip now
+// has for the linked account, so the next change can skip looking it up.
+// It changes the binding only if it is still the one to that account.
+func (s *Service) rememberZulipAddress(userID string, zulipUserID int, addr string) {
+	b, bound, err := s.opts.Bindings.Binding(userID)
+	if err != nil || !bound || b.ZulipUserID != zulipUserID || b.ZulipEmail == addr {
+		return
+	}
+	updated := b
+	updated.ZulipEmail = addr
+	if _, err := s.opts.Bindings.UpdateBinding(b, updated); err != nil {
+		s.opts.Logger.Warn("account sync: could not note the Zulip address on the link", "user_id", userID, "error", err.Error())
 	}
 }
 
@@ -103,7 +131,7 @@ func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.Us
 	case !zu.IsActive || zu.IsBot:
 		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Zulip account is deactivated or a bot"))
 	}
-	err = s.opts.Bindings.Bind(Binding{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC()})
+	err = s.opts.Bindings.Bind(Binding{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC(), ZulipEmail: zu.RealAddress()})
 	switch {
 	case errors.Is(err, ErrAlreadyBound):
 		return zulip.User{}, newFailure(CodeZulipLinkedElsewhere, err)

@@ -288,7 +288,7 @@ func TestJobBringsZulipAlong(t *testing.T) {
 		if got.State != StateDone || got.Zulip != StatusChanged || h.z.addrOf(10) != annNew || h.mm.users["u1"].Email != annNew {
 			t.Errorf("record %+v; Zulip %s", got, h.z.addrOf(10))
 		}
-		if want := []string{"10->" + ann, "10->" + annNew, "10->" + annNew}; !reflect.DeepEqual(h.z.patches, want) {
+		if want := []string{probe, "10->" + annNew, "10->" + annNew}; !reflect.DeepEqual(h.z.patches, want) {
 			t.Errorf("patches %v, want %v", h.z.patches, want)
 		}
 		assertNotes(t, h, "complete")

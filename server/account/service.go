@@ -48,7 +48,10 @@ type Options struct {
 	Bindings       Bindings
 	LinkCodes      LinkCodes
 	Usage          Usage // nil: no limits
-	Logger         Logger
+	// Facts remembers what is the same for every change (Zulip's version,
+	// the bot's permission); nil: every change asks Zulip again.
+	Facts  *ZulipFacts
+	Logger Logger
 	// Now, FlowTimeout and SettleTimeout are for tests; defaults are
 	// time.Now, DefaultFlowTimeout and DefaultSettleTimeout.
 	Now           func() time.Time
@@ -87,6 +90,9 @@ func NewService(mm Mattermost, zc Zulip, opts Options) *Service {
 	}
 	if opts.RetryMax <= 0 {
 		opts.RetryMax = DefaultRetryMax
+	}
+	if opts.Facts == nil {
+		opts.Facts = NewZulipFacts(0)
 	}
 	return &Service{mm: mm, zc: zc, opts: opts}
 }

@@ -14,6 +14,8 @@ import (
 const (
 	ann    = "ann@example.org"
 	annNew = "ann@new.example.org"
+	// probe is the permission check: the bot changes its own address to itself.
+	probe = "1->bot@zulip.example.org"
 )
 
 func annUser() User { return User{ID: "u1", Username: "ann", Email: ann, EmailVerified: true} }
@@ -98,7 +100,7 @@ func TestChangeEmail(t *testing.T) {
 			name: "happy path changes both and binds by verified email", sync: true, input: "  Ann@New.Example.org ",
 			zulip:     []string{ann},
 			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged,
-			wantReport: []string{"`ann@new.example.org` in Mattermost and in Zulip", "it was `ann@example.org`"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
+			wantReport: []string{"`ann@new.example.org` in Mattermost and in Zulip", "it was `ann@example.org`"}, wantPatches: []string{probe, "10->" + annNew},
 		},
 		{
 			name: "sync off changes Mattermost only", sync: false, input: annNew, noZulip: true,
@@ -151,7 +153,7 @@ func TestChangeEmail(t *testing.T) {
 		},
 		{
 			name: "taken in Zulip", sync: true, input: annNew, zulip: []string{ann, annNew},
-			wantState: StateRefused, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"Another Zulip account"}, wantPatches: []string{}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"Another Zulip account"}, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "sync on but not configured", sync: true, input: annNew, noZulip: true,
@@ -172,31 +174,31 @@ func TestChangeEmail(t *testing.T) {
 		},
 		{
 			name: "wrong api key", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["get"] = errUnauth },
-			wantState: StateRefused, wantCode: CodeZulipUnauthorized, wantMMEmail: ann, wantReport: []string{"credentials", "ask your system administrator"}, wantPatches: []string{}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeZulipUnauthorized, wantMMEmail: ann, wantReport: []string{"credentials", "ask your system administrator"}, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "no Zulip account under the email: not linked, told how to link", sync: true, input: annNew, zulip: []string{"bob@example.org"},
-			wantState: StateRefused, wantCode: CodeNotLinked, wantMMEmail: ann, wantReport: []string{"not linked to a Zulip account yet", "`/account link ann@example.org`", "Nothing was changed"}, wantPatches: []string{}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeNotLinked, wantMMEmail: ann, wantReport: []string{"not linked to a Zulip account yet", "`/account link ann@example.org`", "Nothing was changed"}, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "localised no such user still maps by context", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["get:"+ann] = errLocal },
-			wantState: StateRefused, wantCode: CodeNotLinked, wantMMEmail: ann, wantPatches: []string{}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeNotLinked, wantMMEmail: ann, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "bot lacks permission (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errNoPerm} },
-			wantState: StateRefused, wantCode: CodeZulipNoPermission, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"lacks Zulip's permission"}, wantPatches: []string{"10->" + ann}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeZulipNoPermission, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"lacks Zulip's permission"}, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "bot not admin (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errInsuff} },
-			wantState: StateRefused, wantCode: CodeZulipBotNotAdmin, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeZulipBotNotAdmin, wantMMEmail: ann, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "method not allowed (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{err405} },
-			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "new_email ignored (probe)", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{zulip.ErrEmailIgnored} },
-			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{"10->" + ann}, noRecord: true,
+			wantState: StateRefused, wantCode: CodeZulipTooOld, wantMMEmail: ann, wantPatches: []string{probe}, noRecord: true,
 		},
 		{
 			name: "redirect at the probe is a configuration problem", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errMoved} },
@@ -205,7 +207,7 @@ func TestChangeEmail(t *testing.T) {
 		{
 			name: "rate limited before anything", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{errRate} },
 			wantState: StateWaitingForZulip, wantCode: CodeZulipRateLimited, wantMMEmail: ann, wantZulip: ann, wantMM: StatusUntouched, wantZ: StatusUntouched, wantNext: 30 * time.Second,
-			wantReport: []string{"Zulip is busy right now, so nothing was changed yet", "is saved"}, wantPatches: []string{"10->" + ann},
+			wantReport: []string{"Zulip is busy right now, so nothing was changed yet", "is saved"}, wantPatches: []string{probe},
 		},
 		{
 			name: "a long Retry-After is honoured", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.errs["settings"] = errRateLong },
@@ -213,44 +215,44 @@ func TestChangeEmail(t *testing.T) {
 		},
 		{
 			name: "domain not allowed by Mattermost", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.allowDomains = []string{"example.org"} },
-			wantState: StateFailed, wantCode: CodeDomainNotAllowed, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"certain domains", "Nothing was changed"}, wantPatches: []string{"10->" + ann},
+			wantState: StateFailed, wantCode: CodeDomainNotAllowed, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"certain domains", "Nothing was changed"}, wantPatches: []string{probe},
 		},
 		{
 			name: "verification required holds everything", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.verify = true },
 			wantState: StatePendingVerification, wantMMEmail: ann, wantZulip: ann, wantMM: StatusPending, wantZ: StatusUntouched,
-			wantReport: []string{"confirmation link to `ann@new.example.org`", "Once you open it, Account Sync changes Zulip too and sends you a direct message"}, wantPatches: []string{"10->" + ann},
+			wantReport: []string{"confirmation link to `ann@new.example.org`", "Once you open it, Account Sync changes Zulip too and sends you a direct message"}, wantPatches: []string{probe},
 		},
 		{
 			name: "update accepted but email kept", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.keepEmail = true },
-			wantState: StateFailed, wantCode: CodeMattermostUnchanged, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"did not change"}, wantPatches: []string{"10->" + ann},
+			wantState: StateFailed, wantCode: CodeMattermostUnchanged, wantMMEmail: ann, wantZulip: ann, wantReport: []string{"did not change"}, wantPatches: []string{probe},
 		},
 		{
 			name: "mattermost update fails", sync: true, input: annNew, zulip: []string{ann}, setupMM: func(m *fakeMattermost) { m.updateErr = errors.New("db") },
-			wantState: StateFailed, wantCode: CodeMattermostFailed, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{"10->" + ann},
+			wantState: StateFailed, wantCode: CodeMattermostFailed, wantMMEmail: ann, wantZulip: ann, wantPatches: []string{probe},
 		},
 		{
 			name: "zulip refuses the real patch: Mattermost rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTaken} },
 			wantState: StateRolledBack, wantCode: CodeTakenInZulip, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched,
-			wantReport: []string{"put back to `ann@example.org`", "Another Zulip account"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
+			wantReport: []string{"put back to `ann@example.org`", "Another Zulip account"}, wantPatches: []string{probe, "10->" + annNew},
 		},
 		{
 			name: "rate limited at the real patch: Mattermost kept, Zulip retried later", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errRate} },
 			wantState: StateMattermostChanged, wantCode: CodeZulipRateLimited, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusChanged, wantZ: StatusUntouched, wantNext: 30 * time.Second,
 			wantReport: []string{"Your Mattermost email is now `ann@new.example.org`", "tries Zulip again", "direct message"}, wantAbsent: []string{"put back to", "Nothing was changed"},
-			wantPatches: []string{"10->" + ann, "10->" + annNew},
+			wantPatches: []string{probe, "10->" + annNew},
 		},
 		{
 			name: "redirect at the real patch: a clear answer, rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errMoved} },
-			wantState: StateRolledBack, wantCode: CodeZulipRedirect, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched, wantPatches: []string{"10->" + ann, "10->" + annNew},
+			wantState: StateRolledBack, wantCode: CodeZulipRedirect, wantMMEmail: ann, wantZulip: ann, wantMM: StatusRolledBack, wantZ: StatusUntouched, wantPatches: []string{probe, "10->" + annNew},
 		},
 		{
 			name: "zulip 500 at the patch: the repeat makes the change", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, err500} },
-			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{"10->" + ann, "10->" + annNew, "10->" + annNew},
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{probe, "10->" + annNew, "10->" + annNew},
 		},
 		{
 			name: "answer lost, Zulip commits late: the repeat settles it as done", sync: true, input: annNew, zulip: []string{ann},
 			setupZ:    func(z *fakeZulip) { z.patchErrs = []error{nil, errTimeout}; z.applyLost = true },
-			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{"10->" + ann, "10->" + annNew, "10->" + annNew},
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{probe, "10->" + annNew, "10->" + annNew},
 		},
 		{
 			name: "answer lost, the repeat is clearly refused: rolled back", sync: true, input: annNew, zulip: []string{ann}, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTimeout, errTaken} },
@@ -266,11 +268,11 @@ func TestChangeEmail(t *testing.T) {
 			name: "rollback fails: flagged loudly", sync: true, input: annNew, zulip: []string{ann},
 			setupMM: func(m *fakeMattermost) { m.failRollback = true }, setupZ: func(z *fakeZulip) { z.patchErrs = []error{nil, errTaken} },
 			wantState: StateNeedsAttention, wantCode: CodeTakenInZulip, wantMMEmail: annNew, wantZulip: ann, wantMM: StatusRollbackFailed,
-			wantReport: []string{"Your accounts now differ", "Mattermost has `ann@new.example.org` but Zulip still has `ann@example.org`"}, wantPatches: []string{"10->" + ann, "10->" + annNew},
+			wantReport: []string{"Your accounts now differ", "Mattermost has `ann@new.example.org` but Zulip still has `ann@example.org`"}, wantPatches: []string{probe, "10->" + annNew},
 		},
 		{
 			name: "zulip already has the new address for the bound account", sync: true, input: annNew, zulip: []string{annNew}, bound: true,
-			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{},
+			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{probe},
 		},
 	}
 	for _, tc := range tests {

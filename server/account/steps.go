@@ -26,49 +26,29 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 }
 
 // checkZulip makes sure Zulip can take the change before Mattermost is
-// touched: the server is new enough, the caller's own Zulip account is known
-// (bound, or proven now), the new address is free, and the bot may change
-// this account's email (a PATCH setting the account's exact current
-// address, which Zulip checks for permissions and then leaves alone).
+// touched: the server is new enough and the bot may change emails (both
+// remembered for a while, see ZulipFacts), the caller's own Zulip account
+// is known (bound, or proven now), and the new address is free. For a
+// linked user whose email is the one last seen on the linked account, that
+// is one request.
 func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
-	settings, err := s.zc.ServerSettings(ctx)
-	if err != nil {
-		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
-	}
-	if settings.FeatureLevel < zulip.MinEmailChangeFeatureLevel {
-		f := newFailure(CodeZulipTooOld, nil)
-		f.Detail = settings.Version
+	if f := s.zulipReady(ctx); f != nil {
 		return zulipTarget{}, f
 	}
-
-	account, f := s.zulipAccount(ctx, user, ch.ID)
+	target, f := s.zulipAccount(ctx, user, ch.ID)
 	if f != nil {
 		return zulipTarget{}, f
 	}
-	target := zulipTarget{userID: account.ID, address: account.RealAddress()}
-
 	taken, err := s.zc.GetUser(ctx, ch.NewEmail)
 	switch {
-	case err == nil && taken.ID == account.ID:
+	case err == nil && taken.ID == target.userID:
 		target.alreadyChanged = true
-		return target, nil
 	case err == nil:
 		return zulipTarget{}, newFailure(CodeTakenInZulip, nil)
 	case isNoSuchUser(err):
 		// Free, as far as the bot can see.
 	default:
 		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
-	}
-
-	// Probe the permission checks with a no-op change. Zulip compares the
-	// address case-sensitively, so use exactly the one it stores; if it
-	// hides it, skip the probe rather than risk a real change.
-	if target.address == "" {
-		s.opts.Logger.Warn("account sync: Zulip does not show the user's address; skipping the permission probe", "zulip_user_id", account.ID)
-		return target, nil
-	}
-	if err := s.zc.ChangeEmailByID(ctx, account.ID, target.address); err != nil {
-		return zulipTarget{}, zulipFailure(err, CodeZulipNoPermission)
 	}
 	return target, nil
 }
@@ -188,6 +168,7 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 		ch.NextAttemptAt = nil
 		s.move(ch, StateDone)
 		ch.step(s.opts.Now(), StepSyncZulip, "")
+		s.rememberZulipAddress(ch.UserID, ch.ZulipUserID, ch.NewEmail)
 	case answerLost(err) || errors.As(err, &rl):
 		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
 		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
@@ -209,6 +190,7 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 			f = zulipFailure(err, CodeZulipRefusedAddress)
 		}
 		res.Failure = f
+		s.forgetFactsOn(f)
 		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
 		ch.NextAttemptAt = nil
 		s.noteError(ch, res.Failure)

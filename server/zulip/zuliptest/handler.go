@@ -62,8 +62,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		BodyWasJSON: in.bodyWasJSON,
 		AuthEmail:   authEmail,
 		UserAgent:   r.UserAgent(),
+		At:          s.clock(),
 	}
 	defer func() {
+		rec.Done = s.clock()
 		rec.Status = sw.status
 		rec.Target = in.target
 		s.record(rec)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Request is one request the emulator received.
@@ -17,8 +18,10 @@ type Request struct {
 	BodyWasJSON bool
 	AuthEmail   string // basic-auth username; the key is never recorded
 	UserAgent   string
-	Status      int    // what the emulator answered; 0 when it answered nothing
-	Target      string // the decoded {email} or {id} of /users/{...}, if any
+	Status      int       // what the emulator answered; 0 when it answered nothing
+	Target      string    // the decoded {email} or {id} of /users/{...}, if any
+	At          time.Time // when the emulator received it
+	Done        time.Time // when the emulator finished answering it
 }
 
 // Requests returns a copy of the requests received so far, oldest first.

@@ -72,6 +72,21 @@ func WithRateLimit(n int, window time.Duration) Option {
 	return func(s *Server) { s.userLimit.set(n, window) }
 }
 
+// ResetRateLimits forgets the requests the rate limits counted so far.
+func (s *Server) ResetRateLimits() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userLimit.hits = nil
+	s.ipLimit.hits = nil
+}
+
+// clock reads the server's clock.
+func (s *Server) clock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.now()
+}
+
 // WithIPRateLimit sets the per-IP limit of unauthenticated requests (default
 // 100 per 60 s).
 func WithIPRateLimit(n int, window time.Duration) Option {
