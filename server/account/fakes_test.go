@@ -138,9 +138,10 @@ type fakeZulip struct {
 	// next call arrives (Zulip finishing after the client gave up).
 	lateCommit func()
 	dms        []sentDM
-	calls      int    // requests of any kind
-	onPatch    func() // called at each ChangeEmailByID, before it answers
-	botRole    int    // the bot's role for Me (0: administrator)
+	calls      int      // requests of any kind
+	reqs       []string // each request: "settings", "me", "get:<addr>", "getid:<id>", "users", "patch:<id>-><addr>", "dm"
+	onPatch    func()   // called at each ChangeEmailByID, before it answers
+	botRole    int      // the bot's role for Me (0: administrator)
 }
 
 type sentDM struct {
@@ -158,6 +159,7 @@ func newFakeZulip(addrs ...string) *fakeZulip {
 
 func (z *fakeZulip) ServerSettings(context.Context) (zulip.ServerSettings, error) {
 	z.calls++
+	z.reqs = append(z.reqs, "settings")
 	if err := z.errs["settings"]; err != nil {
 		return zulip.ServerSettings{}, err
 	}
@@ -185,6 +187,7 @@ func (z *fakeZulip) GetUser(_ context.Context, email string) (zulip.User, error)
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	z.calls++
+	z.reqs = append(z.reqs, "get:"+email)
 	z.settleLate()
 	if err := z.errs["get:"+email]; err != nil {
 		return zulip.User{}, err
@@ -204,6 +207,7 @@ func (z *fakeZulip) GetUserByID(_ context.Context, id int) (zulip.User, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	z.calls++
+	z.reqs = append(z.reqs, "getid:"+strconv.Itoa(id))
 	z.settleLate()
 	if err := z.errs["getid"]; err != nil {
 		return zulip.User{}, err
@@ -219,6 +223,7 @@ func (z *fakeZulip) Users(context.Context) ([]zulip.User, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	z.calls++
+	z.reqs = append(z.reqs, "users")
 	if err := z.errs["users"]; err != nil {
 		return nil, err
 	}
@@ -233,6 +238,7 @@ func (z *fakeZulip) ChangeEmailByID(_ context.Context, id int, newEmail string) 
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	z.calls++
+	z.reqs = append(z.reqs, "patch:"+strconv.Itoa(id)+"->"+newEmail)
 	z.settleLate()
 	z.patches = append(z.patches, strconv.Itoa(id)+"->"+newEmail)
 	if z.onPatch != nil {
@@ -279,6 +285,7 @@ func (z *fakeZulip) SendDirectMessage(_ context.Context, userID int, content str
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	z.calls++
+	z.reqs = append(z.reqs, "dm")
 	if err := z.errs["dm"]; err != nil {
 		return 0, err
 	}
@@ -292,6 +299,7 @@ func (z *fakeZulip) Me(context.Context) (zulip.User, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	z.calls++
+	z.reqs = append(z.reqs, "me")
 	if err := z.errs["me"]; err != nil {
 		return zulip.User{}, err
 	}
