@@ -231,6 +231,7 @@ func (p *Plugin) OnConfigurationChange() error {
 		if err != nil {
 			p.client.Log.Error("Account Sync: the Zulip settings do not work", "error", err.Error())
 		} else {
+			p.shareRateLimit(client)
 			zc = client
 		}
 	}

@@ -72,8 +72,8 @@ func TestZulipUnreachableChangeIsMadeLater(t *testing.T) {
 func TestZulipRateLimitAfterMattermostChanged(t *testing.T) {
 	p := newPerson(t)
 	newEmail := newAddress()
-	// The first PATCH is the permission probe; the second, the change, is limited.
-	withFault(t, zuliptest.Fault{Method: "PATCH", Path: "/api/v1/users/", Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Skip: 1, Times: 1})
+	// The change itself is limited, more often than the client waits out.
+	withFault(t, zuliptest.Fault{Method: "PATCH", Path: zulipPath(p), Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Times: 3})
 
 	reply := run(t, p.client, "/account email "+newEmail)
 
@@ -94,7 +94,7 @@ func TestZulipRateLimitAfterMattermostChanged(t *testing.T) {
 func TestPermanentRefusalAfterMattermostChanged(t *testing.T) {
 	p := newPerson(t)
 	newEmail := newAddress()
-	withFault(t, zuliptest.Fault{Method: "PATCH", Path: "/api/v1/users/", Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Skip: 1, Times: 1})
+	withFault(t, zuliptest.Fault{Method: "PATCH", Path: zulipPath(p), Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Times: 3})
 	reply := run(t, p.client, "/account email "+newEmail)
 	assertContains(t, reply, "Your Mattermost email is now `"+newEmail+"`")
 	// Meanwhile a Zulip-only user takes the address.

@@ -44,15 +44,20 @@ func TestHappyPath(t *testing.T) {
 	assertLinked(t, p.client, p.user.Id, p.zulipID, "verified_email", "")
 
 	// What Zulip saw: form-encoded PATCHes as the bot to the account's id,
-	// never a JSON body.
-	var patches int
+	// never a JSON body; the only other PATCH is the permission check on the
+	// bot's own account, at most once.
+	var changes, probes int
 	for _, r := range w.Zulip.Requests() {
 		if r.Method != "PATCH" {
 			continue
 		}
-		patches++
-		if want := "/api/v1/users/" + strconv.Itoa(p.zulipID); r.Path != want {
-			t.Errorf("PATCH %s, want %s (by id)", r.Path, want)
+		if r.Path == botPath() {
+			probes++
+		} else {
+			changes++
+			if want := zulipPath(p); r.Path != want {
+				t.Errorf("PATCH %s, want %s (by id)", r.Path, want)
+			}
 		}
 		if r.BodyWasJSON || !strings.HasPrefix(r.ContentType, "application/x-www-form-urlencoded") {
 			t.Errorf("PATCH sent %q (json=%v), want a form", r.ContentType, r.BodyWasJSON)
@@ -61,8 +66,22 @@ func TestHappyPath(t *testing.T) {
 			t.Errorf("PATCH as %q with agent %q", r.AuthEmail, r.UserAgent)
 		}
 	}
-	if patches != 2 {
-		t.Errorf("Zulip got %d PATCHes, want 2 (the permission probe and the change)", patches)
+	if changes != 1 || probes > 1 {
+		t.Errorf("Zulip got %d PATCHes of the account and %d of the bot, want 1 and at most 1 (the permission check)", changes, probes)
+	}
+
+	// A linked user's next change costs Zulip two requests: is the address
+	// free, and the change (what is the same for everyone is remembered).
+	w.Zulip.ResetRequests()
+	next := newAddress()
+	assertContains(t, run(t, p.client, "/account email "+next), "Your email is now `"+next+"` in Mattermost and in Zulip")
+	assertEmails(t, p, next, next)
+	var got []string
+	for _, r := range w.Zulip.Requests() {
+		got = append(got, r.Method+" "+r.Target)
+	}
+	if want := []string{"GET " + next, "PATCH " + strconv.Itoa(p.zulipID)}; strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("Zulip requests of the second change: %v, want %v", got, want)
 	}
 }
 

@@ -349,6 +349,17 @@ func redactUser(u zuliptest.User) zuliptest.User {
 }
 
 // zulipRequests returns what Zulip received with the given method.
+// zulipPath is the path of the person's Zulip account by id: where the
+// change goes.
+func zulipPath(p person) string { return "/api/v1/users/" + strconv.Itoa(p.zulipID) }
+
+// botPath is the path of the bot's own account: where the permission check
+// (a change of the bot's address to itself) goes.
+func botPath() string {
+	bot, _ := w.Zulip.UserByEmail(botEmail)
+	return "/api/v1/users/" + strconv.Itoa(bot.ID)
+}
+
 func zulipRequests(method string) []zuliptest.Request {
 	var out []zuliptest.Request
 	for _, r := range w.Zulip.Requests() {

@@ -61,6 +61,7 @@ type Client struct {
 	timeout   time.Duration
 	http      *http.Client
 	settings  *settingsCache
+	pacer     *Pacer
 }
 
 // NewClient checks cfg and returns a client.
@@ -101,8 +102,13 @@ func NewClient(cfg Config) (*Client, error) {
 		timeout:   timeout,
 		http:      hc,
 		settings:  &settingsCache{ttl: ttl},
+		pacer:     NewPacer(),
 	}, nil
 }
+
+// Pacer is the client's rate-limit pacing, for the plugin to share across
+// the cluster.
+func (c *Client) Pacer() *Pacer { return c.pacer }
 
 // ParseSiteURL checks that raw is an absolute https URL without query,
 // fragment or credentials and returns it with any trailing slash removed.
@@ -175,26 +181,65 @@ func (c *Client) do(req *http.Request, v any) error {
 	return c.doLimit(req, v, maxBodyBytes)
 }
 
-// doLimit is do with a bound of limit bytes on the answer.
+// doLimit is do with a bound of limit bytes on the answer. Requests are
+// paced by Zulip's rate-limit headers; a 429 whose wait fits is waited out
+// and the request sent again (Zulip refuses before doing anything).
 func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
+	op := opOf(req)
+	for tries := 1; ; tries++ {
+		err := c.send(req, op, v, limit)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || tries == maxRateLimitTries || !fits(req.Context(), rl.RetryAfter) || req.GetBody == nil && req.Body != nil {
+			return err
+		}
+		if req.GetBody != nil {
+			body, berr := req.GetBody()
+			if berr != nil {
+				return err
+			}
+			req = req.Clone(req.Context())
+			req.Body = body
+		}
+	}
+}
+
+// fits reports whether waiting d is short enough to wait within the call.
+func fits(ctx context.Context, d time.Duration) bool {
+	if d > MaxPaceWait {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Now().Add(d).Before(deadline)
+}
+
+// maxRateLimitTries bounds how often one request meets a 429.
+const maxRateLimitTries = 3
+
+// send makes one paced request.
+func (c *Client) send(req *http.Request, op string, v any, limit int64) error {
+	answered, err := c.pacer.wait(req.Context(), op)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(req.Context(), c.timeout)
 	defer cancel()
-	req = req.WithContext(ctx)
-
-	op := opOf(req)
-	resp, err := c.http.Do(req)
+	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
+		answered(0, nil, 0)
 		return &UnavailableError{Op: op, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		answered(resp.StatusCode, resp.Header, 0)
 		return redirectError(op, req.URL, resp)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
+		answered(resp.StatusCode, resp.Header, 0)
 		return &UnavailableError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("reading the answer: %w", stripURL(err))}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		answered(resp.StatusCode, resp.Header, 0)
 		if v == nil {
 			return nil
 		}
@@ -205,7 +250,14 @@ func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
 	}
 	// Redact before anything is cut to length: a proxy echoing the request
 	// must not leave part of the credentials behind a cut.
-	return c.scrub(errorFromResponse(op, resp, []byte(c.redactSecret(string(body)))))
+	err = c.scrub(errorFromResponse(op, resp, []byte(c.redactSecret(string(body)))))
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		answered(resp.StatusCode, resp.Header, rl.RetryAfter)
+	} else {
+		answered(resp.StatusCode, resp.Header, 0)
+	}
+	return err
 }
 
 // refuseRedirects is the http.Client's CheckRedirect: the 3xx answer itself

@@ -52,7 +52,7 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 			return `{"result":"error","msg":"Method Not Allowed ` + key + `","allowed_methods":["GET"]}`
 		}), 0},
 		{"429", echo(429, "application/json", func(_, key string) string {
-			return `{"result":"error","msg":"` + key + `","code":"RATE_LIMIT_HIT","retry-after":1.5}`
+			return `{"result":"error","msg":"` + key + `","code":"RATE_LIMIT_HIT","retry-after":0.05}`
 		}), 0},
 		{"500 echoing the key", echo(500, "application/json", func(_, key string) string {
 			return `{"result":"error","msg":"Internal server error ` + key + `"}`

@@ -1,0 +1,195 @@
+package zulip
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// MaxPaceWait is the longest a request waits for Zulip's rate-limit budget
+// to come back. A longer wait fails at once with a *RateLimitError, which
+// the flow turns into a change queued for later: nobody waits minutes for
+// a reply.
+const MaxPaceWait = 10 * time.Second
+
+// unlimitedFor is how long answers without X-RateLimit-* headers (a Zulip
+// without rate limits) let requests go without counting.
+const unlimitedFor = time.Minute
+
+// RateState is what Zulip's X-RateLimit-* headers said about the bot's
+// budget: how many requests are left until Reset.
+type RateState struct {
+	Remaining int       `json:"remaining"`
+	Reset     time.Time `json:"reset"`
+}
+
+// Pacer spaces the bot's requests by Zulip's rate-limit headers, so that a
+// burst of changes uses the budget and then waits for it, instead of
+// running into 429 answers. Zulip counts every request of the bot, from
+// every Mattermost node; when the budget runs out, OnExhausted is told so
+// the plugin can pass it to the other nodes (Observe).
+type Pacer struct {
+	// OnExhausted, when set, is called (without the lock) each time the
+	// budget is found empty: by the headers or by a 429.
+	OnExhausted func(RateState)
+
+	now func() time.Time
+
+	mu        sync.Mutex
+	known     bool      // remaining and reset come from Zulip
+	remaining int       // requests that may still start before reset
+	reset     time.Time // when the budget grows again
+	inflight  int       // requests sent and not answered
+	scouting  bool      // a request is out to learn the budget
+	told      time.Time // the reset last passed to OnExhausted
+	changed   chan struct{}
+}
+
+// NewPacer returns a pacer that knows nothing yet: it sends one request to
+// learn the budget, then as many as the budget allows.
+func NewPacer() *Pacer {
+	return &Pacer{now: time.Now, changed: make(chan struct{})}
+}
+
+// wait blocks until a request may start, or fails with a *RateLimitError
+// when the budget comes back only after MaxPaceWait or after ctx's
+// deadline. The returned func must be called with the answer.
+//
+// While the budget is unknown, or used up and due back (Zulip's reset is in
+// whole seconds, so it may be a little early), one request goes alone as a
+// scout: its answer tells the budget, or, as a 429, exactly when it comes
+// back.
+func (p *Pacer) wait(ctx context.Context, op string) (done func(status int, h http.Header, retryAfter time.Duration), err error) {
+	for {
+		p.mu.Lock()
+		now := p.now()
+		switch {
+		case p.known && p.remaining > 0:
+			p.remaining--
+			p.inflight++
+			p.mu.Unlock()
+			return p.answered(false), nil
+		case !p.scouting && (!p.known || !now.Before(p.reset)):
+			p.scouting = true
+			p.inflight++
+			p.mu.Unlock()
+			return p.answered(true), nil
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if p.known && now.Before(p.reset) {
+			d := p.reset.Sub(now)
+			deadline, hasDeadline := ctx.Deadline()
+			if d > MaxPaceWait || (hasDeadline && now.Add(d).After(deadline)) {
+				p.mu.Unlock()
+				return nil, &RateLimitError{Op: op, RetryAfter: d}
+			}
+			timer = time.NewTimer(d)
+			fire = timer.C
+		}
+		changed := p.changed
+		p.mu.Unlock()
+
+		select {
+		case <-ctx.Done():
+			stopTimer(timer)
+			return nil, &UnavailableError{Op: op, Err: ctx.Err()}
+		case <-changed:
+		case <-fire:
+		}
+		stopTimer(timer)
+	}
+}
+
+func stopTimer(t *time.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// answered returns the func that takes in what an answer said about the
+// budget.
+func (p *Pacer) answered(scout bool) func(status int, h http.Header, retryAfter time.Duration) {
+	return func(status int, h http.Header, retryAfter time.Duration) { p.answer(scout, status, h, retryAfter) }
+}
+
+func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Duration) {
+	p.mu.Lock()
+	p.inflight--
+	if scout {
+		p.scouting = false
+	}
+	now := p.now()
+	var exhausted *RateState
+	switch {
+	case status == http.StatusTooManyRequests:
+		p.known, p.remaining, p.reset = true, 0, now.Add(retryAfter)
+		exhausted = &RateState{Remaining: 0, Reset: p.reset}
+	case h.Get("X-RateLimit-Remaining") != "":
+		remaining, err1 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+		reset, err2 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+		if err1 != nil || err2 != nil {
+			break
+		}
+		// The requests still in flight will count too (some may be counted
+		// already: this errs on the careful side). Answers of requests sent
+		// together arrive in any order, so only a scout's (sent alone) may
+		// raise what is left; the others can only lower it.
+		remaining = max(remaining-p.inflight, 0)
+		if p.known && !scout {
+			remaining = min(remaining, p.remaining)
+		}
+		p.known, p.remaining = true, remaining
+		// Zulip gives whole seconds; the budget may come back a little
+		// later, which a scout's 429 then tells precisely: an answer never
+		// moves a known empty budget's return earlier.
+		at := time.Unix(reset, 0)
+		if p.remaining > 0 || at.After(p.reset) {
+			p.reset = at
+		}
+		if p.remaining == 0 {
+			exhausted = &RateState{Remaining: 0, Reset: p.reset}
+		}
+	case !p.known && status > 0 && status < 500:
+		// An answer without the headers: this Zulip does not limit.
+		p.known, p.remaining, p.reset = true, 1<<30, now.Add(unlimitedFor)
+	}
+	p.notifyLocked()
+	cb := p.OnExhausted
+	if exhausted != nil && exhausted.Reset.Equal(p.told) {
+		exhausted = nil // the cluster knows already
+	} else if exhausted != nil {
+		p.told = exhausted.Reset
+	}
+	p.mu.Unlock()
+	if exhausted != nil && cb != nil {
+		cb(*exhausted)
+	}
+}
+
+// Observe takes in the budget another node found: it only ever makes this
+// node more careful.
+func (p *Pacer) Observe(s RateState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !s.Reset.After(p.now()) {
+		return
+	}
+	if !p.known {
+		p.known, p.remaining, p.reset = true, max(s.Remaining, 0), s.Reset
+	} else {
+		p.remaining = min(p.remaining, max(s.Remaining, 0))
+		if s.Reset.After(p.reset) {
+			p.reset = s.Reset
+		}
+	}
+	p.notifyLocked()
+}
+
+// notifyLocked wakes every waiter to look again.
+func (p *Pacer) notifyLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
