@@ -25,9 +25,9 @@ import (
 
 // Config is what a run measures and where it writes.
 type Config struct {
-	Out        string        // directory for CSV and the chart
-	Bundle     string        // the all-platform bundle, for its sizes ("" skips)
-	Changes    int           // timed changes per path and Zulip latency (>= 500)
+	Out        string // directory for CSV and the chart
+	Bundle     string // the all-platform bundle, for its sizes ("" skips)
+	Changes    int    // timed changes per path and Zulip latency (>= 500)
 	Latencies  []time.Duration
 	Crowds     []int // users changing at once
 	RateLimit  int   // the emulator's budget in the burst: requests per RateWindow

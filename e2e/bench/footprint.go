@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mattermost/mattermost/server/public/model"
+
 	"github.com/account-sync/mattermost-plugin-account-sync/e2e/stack"
 )
 
@@ -173,7 +175,7 @@ func pluginRunning(ctx context.Context, st *stack.Stack) (bool, error) {
 	}
 	for _, s := range statuses {
 		if s.PluginId == stack.PluginID {
-			return s.State == 2, nil // model.PluginStateRunning
+			return s.State == model.PluginStateRunning, nil
 		}
 	}
 	return false, nil
