@@ -1,7 +1,10 @@
 // Package store keeps Account Sync's records in the plugin's KV store.
 package store
 
-import "strconv"
+import (
+	"hash/fnv"
+	"strconv"
+)
 
 // Every KV key the plugin uses is built here. The leading version lets a
 // later release change a record's shape and migrate old keys.
@@ -14,7 +17,8 @@ const (
 	keyZulipOwner   = keyVersion + "zbind_"    // + Zulip user ID -> Mattermost user ID (the reverse of keyBinding)
 	keyLinkCode     = keyVersion + "linkcode_" // + user ID -> account.LinkCode (hash only)
 	keyUsage        = keyVersion + "usage_"    // + user ID -> account.UserUsage
-	keyOpenIndex    = keyVersion + "open"      // -> map of change ID -> account.OpenChange: the changes the job carries on
+	keyOpenIndex    = keyVersion + "open"      // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
+	keyOpenShard    = keyVersion + "open_"     // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
 	keyRetentionJob = "retention"              // cluster job name (pluginapi/cluster adds its own prefix)
 	keySyncJob      = "sync"                   // cluster job name of the job that carries open changes on
 )
@@ -26,6 +30,19 @@ func bindingKey(userID string) string    { return keyBinding + userID }
 func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(zulipID) }
 func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }
+
+// openShards is how many keys the index of open changes is spread over, so
+// that changes made at the same moment rarely update the same key.
+const openShards = 16
+
+func openShardKey(n int) string { return keyOpenShard + strconv.Itoa(n) }
+
+// openShardOf is the shard of a change ID.
+func openShardOf(id string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return int(h.Sum32() % openShards)
+}
 
 // Cluster job names.
 const (

@@ -8,30 +8,54 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
-// The index of open changes is one KV value (a map by change ID), changed
-// with compare-and-set and retries, so the job reads one key instead of
-// every record.
+// The index of open changes is a few KV values (maps by change ID, spread
+// by a hash of the ID), each changed with compare-and-set and retries, so
+// the job reads a few keys instead of every record and changes made at the
+// same moment rarely wait on one another.
 
-// OpenChanges lists the index, oldest first.
+// OpenChanges lists the index, oldest first. Entries still under the
+// single key of earlier versions are moved to their shards first.
 func (s *Store) OpenChanges() ([]account.OpenChange, error) {
-	m, err := s.readIndex()
-	if err != nil {
+	if err := s.moveLegacyIndex(); err != nil {
 		return nil, err
 	}
-	out := make([]account.OpenChange, 0, len(m))
-	for _, e := range m {
-		out = append(out, e)
+	var out []account.OpenChange
+	for n := range openShards {
+		var m map[string]account.OpenChange
+		if err := s.kv.Get(openShardKey(n), &m); err != nil {
+			return nil, fmt.Errorf("store: reading the open changes: %w", err)
+		}
+		for _, e := range m {
+			out = append(out, e)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UpdatedAt.Before(out[j].UpdatedAt) })
 	return out, nil
 }
 
-func (s *Store) readIndex() (map[string]account.OpenChange, error) {
+// moveLegacyIndex moves the entries of the index kept under one key (before
+// it was sharded) to their shards, then removes that key.
+func (s *Store) moveLegacyIndex() error {
 	var m map[string]account.OpenChange
 	if err := s.kv.Get(keyOpenIndex, &m); err != nil {
-		return nil, fmt.Errorf("store: reading the open changes: %w", err)
+		return fmt.Errorf("store: reading the open changes: %w", err)
 	}
-	return m, nil
+	if m == nil {
+		return nil
+	}
+	for id, e := range m {
+		if err := s.updateShard(id, func(shard map[string]account.OpenChange) {
+			if _, ok := shard[id]; !ok {
+				shard[id] = e
+			}
+		}); err != nil {
+			return err
+		}
+	}
+	if err := s.kv.Delete(keyOpenIndex); err != nil {
+		return fmt.Errorf("store: removing the old index of open changes: %w", err)
+	}
+	return nil
 }
 
 // DropOpen removes an index entry whose record does not exist.
@@ -40,15 +64,7 @@ func (s *Store) DropOpen(id string) error { return s.unindex(id) }
 // index adds or updates c's entry.
 func (s *Store) index(c account.Change) error {
 	e := account.OpenChange{ID: c.ID, UserID: c.UserID, State: c.State, NextAttemptAt: c.NextAttemptAt, UpdatedAt: c.UpdatedAt}
-	err := s.kv.SetAtomicWithRetries(keyOpenIndex, func(old []byte) (any, error) {
-		m, err := decodeIndex(old)
-		if err != nil {
-			return nil, err
-		}
-		m[c.ID] = e
-		return m, nil
-	})
-	if err != nil {
+	if err := s.updateShard(c.ID, func(m map[string]account.OpenChange) { m[c.ID] = e }); err != nil {
 		return fmt.Errorf("store: adding change %s to the open changes: %w", c.ID, err)
 	}
 	return nil
@@ -56,18 +72,22 @@ func (s *Store) index(c account.Change) error {
 
 // unindex removes a change's entry.
 func (s *Store) unindex(id string) error {
-	err := s.kv.SetAtomicWithRetries(keyOpenIndex, func(old []byte) (any, error) {
+	if err := s.updateShard(id, func(m map[string]account.OpenChange) { delete(m, id) }); err != nil {
+		return fmt.Errorf("store: removing change %s from the open changes: %w", id, err)
+	}
+	return nil
+}
+
+// updateShard changes the shard of id with compare-and-set and retries.
+func (s *Store) updateShard(id string, change func(map[string]account.OpenChange)) error {
+	return s.kv.SetAtomicWithRetries(openShardKey(openShardOf(id)), func(old []byte) (any, error) {
 		m, err := decodeIndex(old)
 		if err != nil {
 			return nil, err
 		}
-		delete(m, id)
+		change(m)
 		return m, nil
 	})
-	if err != nil {
-		return fmt.Errorf("store: removing change %s from the open changes: %w", id, err)
-	}
-	return nil
 }
 
 func decodeIndex(b []byte) (map[string]account.OpenChange, error) {
