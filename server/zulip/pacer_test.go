@@ -226,3 +226,27 @@ func TestClientBurstIsPacedByTheHeaders(t *testing.T) {
 		t.Fatalf("Zulip answered 429 %d times to %d requests: the burst was not paced", refused, n)
 	}
 }
+
+// Requests without credentials (server_settings) have their own budget at
+// Zulip (by address): their headers must not hold the bot's requests back.
+func TestUnauthenticatedBudgetIsNotTheBots(t *testing.T) {
+	srv := zuliptest.NewServer(zuliptest.WithRateLimit(1000, time.Minute), zuliptest.WithIPRateLimit(2, time.Minute))
+	defer srv.Close()
+	bot := srv.AddBot("bot@zulip.example.com", testKey, zuliptest.RoleOwner, true)
+	c, err := NewClient(Config{SiteURL: srv.URL, BotEmail: "bot@zulip.example.com", APIKey: testKey, SettingsTTL: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 2 {
+		if _, err := c.ServerSettings(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // past the settings cache
+	}
+	for i := range 5 {
+		if _, err := c.GetUserByID(ctx, bot.ID); err != nil {
+			t.Fatalf("bot request %d after the address budget ran out: %v", i, err)
+		}
+	}
+}
