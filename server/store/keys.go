@@ -33,7 +33,7 @@ func usageKey(userID string) string      { return keyUsage + userID }
 
 // openShards is how many keys the index of open changes is spread over, so
 // that changes made at the same moment rarely update the same key.
-const openShards = 16
+const openShards = 32
 
 func openShardKey(n int) string { return keyOpenShard + strconv.Itoa(n) }
 

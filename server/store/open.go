@@ -3,7 +3,11 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"sort"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
@@ -78,17 +82,39 @@ func (s *Store) unindex(id string) error {
 	return nil
 }
 
-// updateShard changes the shard of id with compare-and-set and retries.
+// updateShard changes the shard of id with compare-and-set, retried with a
+// short random pause: many changes made at the same moment may meet on one
+// shard, and each must get its turn.
 func (s *Store) updateShard(id string, change func(map[string]account.OpenChange)) error {
-	return s.kv.SetAtomicWithRetries(openShardKey(openShardOf(id)), func(old []byte) (any, error) {
+	key := openShardKey(openShardOf(id))
+	for range shardTries {
+		var old []byte
+		if err := s.kv.Get(key, &old); err != nil {
+			return err
+		}
 		m, err := decodeIndex(old)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		change(m)
-		return m, nil
-	})
+		var value any = m
+		if len(m) == 0 {
+			value = nil // an empty shard is removed
+		}
+		ok, err := s.kv.Set(key, value, pluginapi.SetAtomic(old))
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		time.Sleep(time.Millisecond + rand.N(4*time.Millisecond))
+	}
+	return fmt.Errorf("the index key %s stayed busy for %d tries", key, shardTries)
 }
+
+// shardTries bounds the compare-and-set tries of one index update.
+const shardTries = 50
 
 func decodeIndex(b []byte) (map[string]account.OpenChange, error) {
 	m := map[string]account.OpenChange{}

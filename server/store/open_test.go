@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,8 +99,52 @@ func TestOpenRecordIsIndexedFirst(t *testing.T) {
 
 type failingIndexKV struct{ pluginapi.MemoryStore }
 
-func (k *failingIndexKV) SetAtomicWithRetries(string, func([]byte) (any, error)) error {
-	return errors.New("db down")
+func (k *failingIndexKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
+	if strings.HasPrefix(key, keyOpenShard) {
+		return false, errors.New("db down")
+	}
+	return k.MemoryStore.Set(key, value, options...)
+}
+
+// Many changes saved at the same moment all get into the index, and out of
+// it, though they meet on the same keys.
+func TestOpenIndexUnderConcurrentChanges(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	const n = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := account.Change{ID: fmt.Sprintf("c%03d", i), UserID: fmt.Sprintf("u%d", i), State: account.StateStarted}
+			if err := s.SaveChange(context.Background(), &c); err != nil {
+				errs <- err
+				return
+			}
+			if i%2 == 0 {
+				c.State = account.StateDone
+				if err := s.SaveChange(context.Background(), &c); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	open, err := s.OpenChanges()
+	if err != nil || len(open) != n/2 {
+		t.Fatalf("open = %d entries (%v), want %d", len(open), err, n/2)
+	}
+	for _, e := range open {
+		var i int
+		if _, err := fmt.Sscanf(e.ID, "c%03d", &i); err != nil || i%2 == 0 {
+			t.Fatalf("entry %s should not be open", e.ID)
+		}
+	}
 }
 
 // An index entry whose record was never written can be dropped.
