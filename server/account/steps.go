@@ -26,17 +26,17 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 }
 
 // checkZulip makes sure Zulip can take the change before Mattermost is
-// touched: the server is new enough and the bot may change emails (both
-// remembered for a while, see ZulipFacts), the caller's own Zulip account
-// is known (bound, or proven now), and the new address is free. For a
+// touched: the caller's own Zulip account is known (bound, or proven now),
+// the server is new enough and the bot may change emails (both remembered
+// for a while, see ZulipFacts), and the new address is free. For a
 // linked user whose email is the one last seen on the linked account, that
 // is one request.
 func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
-	if f := s.zulipReady(ctx); f != nil {
-		return zulipTarget{}, f
-	}
 	target, f := s.zulipAccount(ctx, user, ch.ID)
 	if f != nil {
+		return zulipTarget{}, f
+	}
+	if f := s.zulipReady(ctx); f != nil {
 		return zulipTarget{}, f
 	}
 	taken, err := s.zc.GetUser(ctx, ch.NewEmail)
