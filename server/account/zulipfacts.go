@@ -21,6 +21,10 @@ const ZulipFactsTTL = 5 * time.Minute
 type ZulipFacts struct {
 	ttl time.Duration
 
+	// checking lets one change at a time ask Zulip; the others wait for
+	// its answer instead of asking too.
+	checking sync.Mutex
+
 	mu        sync.Mutex
 	checkedAt time.Time // when both facts were last confirmed; zero: never
 }
@@ -55,6 +59,11 @@ func (f *ZulipFacts) Forget() {
 func (s *Service) zulipReady(ctx context.Context) *Failure {
 	if s.opts.Facts.fresh(s.opts.Now()) {
 		return nil
+	}
+	s.opts.Facts.checking.Lock()
+	defer s.opts.Facts.checking.Unlock()
+	if s.opts.Facts.fresh(s.opts.Now()) {
+		return nil // another change just checked
 	}
 	settings, err := s.zc.ServerSettings(ctx)
 	if err != nil {

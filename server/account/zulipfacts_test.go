@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 )
@@ -182,5 +183,30 @@ func TestBindingByVerifiedEmailNotesTheAddress(t *testing.T) {
 	b, ok := h.bindings.byUser["u1"]
 	if !ok || b.ZulipUserID != 10 || b.Method != LinkVerifiedEmail || b.ZulipEmail != ann {
 		t.Fatalf("binding = %+v (linked %v), want account 10 by verified email with %s noted", b, ok, ann)
+	}
+}
+
+// Changes arriving together while the facts are unknown ask Zulip once:
+// the others wait for that answer (a burst must not spend the bot's rate
+// limit on the same question).
+func TestZulipFactsAskedOnceByConcurrentChanges(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.opts.Facts = NewZulipFacts(ZulipFactsTTL)
+	svc := h.service()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f := svc.zulipReady(context.Background()); f != nil {
+				t.Error(f)
+			}
+		}()
+	}
+	wg.Wait()
+	h.z.mu.Lock()
+	defer h.z.mu.Unlock()
+	if want := []string{"settings", "me", "patch:" + probe}; !reflect.DeepEqual(h.z.reqs, want) {
+		t.Fatalf("requests %v, want %v once", h.z.reqs, want)
 	}
 }
