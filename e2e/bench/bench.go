@@ -56,7 +56,7 @@ type run struct {
 // itself failed (not when a target is missed).
 func Run(ctx context.Context, cfg Config) error {
 	r := &run{cfg: cfg}
-	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.Out, 0o750); err != nil {
 		return err
 	}
 	r.logf("starting the test bed (PostgreSQL, Mattermost, the Zulip emulator)...")
@@ -430,7 +430,7 @@ func (r *run) write() error {
 			}
 		}
 	}
-	if err := os.WriteFile(filepath.Join(r.cfg.Out, "results.md"), []byte(out.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(r.cfg.Out, "results.md"), []byte(out.String()), 0o600); err != nil {
 		return err
 	}
 	if err := writeSamples(r.cfg.Out, r.samples); err != nil {

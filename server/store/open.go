@@ -108,7 +108,7 @@ func (s *Store) updateShard(id string, change func(map[string]account.OpenChange
 		if ok {
 			return nil
 		}
-		time.Sleep(time.Millisecond + rand.N(4*time.Millisecond))
+		time.Sleep(time.Millisecond + rand.N(4*time.Millisecond)) //nolint:gosec // a pause, not a secret
 	}
 	return fmt.Errorf("the index key %s stayed busy for %d tries", key, shardTries)
 }

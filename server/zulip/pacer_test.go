@@ -95,7 +95,7 @@ func TestPacerUsesTheBudgetThenWaitsForTheReset(t *testing.T) {
 		t.Fatalf("request after the reset: started %v, err %v", ok, err)
 	}
 	if time.Now().Before(reset) {
-		t.Fatalf("a request started %s before the reset", reset.Sub(time.Now()))
+		t.Fatalf("a request started %s before the reset", time.Until(reset))
 	}
 	d(200, rateHeaders(19, time.Now().Add(2*time.Second)), 0)
 	if len(exhausted) != 0 {
