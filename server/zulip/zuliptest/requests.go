@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"time"
 )
 
@@ -24,7 +25,9 @@ type Request struct {
 	Done        time.Time // when the emulator finished answering it
 }
 
-// Requests returns a copy of the requests received so far, oldest first.
+// Requests returns a copy of the requests answered so far, in the order
+// they arrived (a request is recorded once answered, and answers may finish
+// out of order).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -33,6 +36,7 @@ func (s *Server) Requests() []Request {
 		r.Form = cloneValues(r.Form)
 		out[i] = r
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out
 }
 
