@@ -73,7 +73,7 @@ func TestZulipRateLimitAfterMattermostChanged(t *testing.T) {
 	p := newPerson(t)
 	newEmail := newAddress()
 	// The change itself is limited, more often than the client waits out.
-	withFault(t, zuliptest.Fault{Method: "PATCH", Path: zulipPath(p), Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Times: 3})
+	withFault(t, zuliptest.Fault{Method: "PATCH", Path: zulipPath(p), Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Times: 5})
 
 	reply := run(t, p.client, "/account email "+newEmail)
 
@@ -94,7 +94,7 @@ func TestZulipRateLimitAfterMattermostChanged(t *testing.T) {
 func TestPermanentRefusalAfterMattermostChanged(t *testing.T) {
 	p := newPerson(t)
 	newEmail := newAddress()
-	withFault(t, zuliptest.Fault{Method: "PATCH", Path: zulipPath(p), Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Times: 3})
+	withFault(t, zuliptest.Fault{Method: "PATCH", Path: zulipPath(p), Kind: zuliptest.FaultStatus, Status: 429, Delay: 1500 * time.Millisecond, Times: 5})
 	reply := run(t, p.client, "/account email "+newEmail)
 	assertContains(t, reply, "Your Mattermost email is now `"+newEmail+"`")
 	// Meanwhile a Zulip-only user takes the address.

@@ -14,7 +14,7 @@ func BenchmarkChangeEmail(b *testing.B) {
 	h := newHarness([]User{annUser()}, ann)
 	h.opts.Facts = NewZulipFacts(ZulipFactsTTL)
 	h.opts.MaxChangesPerDay = 0
-	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod, ZulipEmail: ann})
+	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	o := h.opts
 	o.Recorder, o.Locker, o.Bindings, o.LinkCodes, o.Logger, o.Now, o.Notifier = h.rec, h.locker, h.bindings, h.codes, h.log, h.clock.now, h.notes
 	svc := NewService(h.mm, h.z, o) // no Usage: the per-hour limit would stop a long run

@@ -31,11 +31,6 @@ type Binding struct {
 	Method      LinkMethod `json:"method"`
 	LinkedBy    string     `json:"linked_by,omitempty"` // the admin, for LinkAdmin
 	LinkedAt    time.Time  `json:"linked_at"`
-	// ZulipEmail is the Zulip account's address as Account Sync last saw
-	// or set it. While the user's Mattermost email is this address, the
-	// Mattermost email cannot point at another Zulip account, so a change
-	// need not look the account up.
-	ZulipEmail string `json:"zulip_email,omitempty"`
 }
 
 // zulipTarget is the Zulip account a change applies to.
@@ -60,12 +55,6 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 			return zulipTarget{}, f
 		}
 		return zulipTarget{userID: zu.ID}, nil
-	}
-	if b.ZulipEmail != "" && strings.EqualFold(b.ZulipEmail, user.Email) {
-		// The email is the one last seen on the linked account, so it
-		// cannot point at another Zulip account (addresses are unique
-		// there): the change goes to the linked account by id.
-		return zulipTarget{userID: b.ZulipUserID}, nil
 	}
 	zu, err := s.zc.GetUserByID(ctx, b.ZulipUserID)
 	switch {
@@ -96,21 +85,6 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 	}
 }
 
-// rememberZulipAddress notes on the user's binding the address Zulip now
-// has for the linked account, so the next change can skip looking it up.
-// It changes the binding only if it is still the one to that account.
-func (s *Service) rememberZulipAddress(userID string, zulipUserID int, addr string) {
-	b, bound, err := s.opts.Bindings.Binding(userID)
-	if err != nil || !bound || b.ZulipUserID != zulipUserID || b.ZulipEmail == addr {
-		return
-	}
-	updated := b
-	updated.ZulipEmail = addr
-	if _, err := s.opts.Bindings.UpdateBinding(b, updated); err != nil {
-		s.opts.Logger.Warn("account sync: could not note the Zulip address on the link", "user_id", userID, "error", err.Error())
-	}
-}
-
 // proveByVerifiedEmail binds the user to the Zulip account whose real
 // address equals the user's verified Mattermost email, if it is an active
 // human account that nobody else is bound to.
@@ -131,7 +105,7 @@ func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.Us
 	case !zu.IsActive || zu.IsBot:
 		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Zulip account is deactivated or a bot"))
 	}
-	err = s.opts.Bindings.Bind(Binding{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC(), ZulipEmail: zu.RealAddress()})
+	err = s.opts.Bindings.Bind(Binding{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC()})
 	switch {
 	case errors.Is(err, ErrAlreadyBound):
 		return zulip.User{}, newFailure(CodeZulipLinkedElsewhere, err)

@@ -447,17 +447,6 @@ func (m *memBindings) Unbind(userID string) (Binding, bool, error) {
 	return b, ok, nil
 }
 
-func (m *memBindings) UpdateBinding(old, updated Binding) (bool, error) {
-	if m.err != nil {
-		return false, m.err
-	}
-	if cur, ok := m.byUser[old.UserID]; !ok || cur != old {
-		return false, nil
-	}
-	m.byUser[old.UserID] = updated
-	return true, nil
-}
-
 type memLinkCodes struct{ codes map[string]LinkCode }
 
 func (m *memLinkCodes) LinkCode(userID string) (LinkCode, bool, error) {

@@ -215,7 +215,7 @@ func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res 
 		res.Outcome = LinkOutcomeNoZulipUser
 		return res
 	}
-	err = s.opts.Bindings.Bind(Binding{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC(), ZulipEmail: zu.RealAddress()})
+	err = s.opts.Bindings.Bind(Binding{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC()})
 	switch {
 	case errors.Is(err, ErrAlreadyBound):
 		return failedLink(res, newFailure(CodeZulipLinkedElsewhere, err))

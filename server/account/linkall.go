@@ -130,7 +130,7 @@ func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.Use
 		skip(SkipZulipInactive)
 		return
 	}
-	err := s.opts.Bindings.Bind(Binding{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC(), ZulipEmail: zu.RealAddress()})
+	err := s.opts.Bindings.Bind(Binding{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC()})
 	switch {
 	case errors.Is(err, ErrAlreadyBound):
 		skip(SkipLinkedElsewhere)

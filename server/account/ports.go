@@ -133,9 +133,6 @@ type Bindings interface {
 	// Unbind removes the user's binding and returns it; ok is false when
 	// there was none.
 	Unbind(userID string) (b Binding, ok bool, err error)
-	// UpdateBinding replaces the user's binding old with updated, only if
-	// it is still exactly old; ok is false when it was not.
-	UpdateBinding(old, updated Binding) (ok bool, err error)
 }
 
 // LinkCodes keeps the one-time codes of /account link, one per user.

@@ -168,7 +168,6 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 		ch.NextAttemptAt = nil
 		s.move(ch, StateDone)
 		ch.step(s.opts.Now(), StepSyncZulip, "")
-		s.rememberZulipAddress(ch.UserID, ch.ZulipUserID, ch.NewEmail)
 	case answerLost(err) || errors.As(err, &rl):
 		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
 		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)

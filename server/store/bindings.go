@@ -113,16 +113,3 @@ func (s *Store) Unbind(userID string) (account.Binding, bool, error) {
 	return b, true, nil
 }
 
-// UpdateBinding replaces the user's binding old with updated, only if the
-// stored one is still exactly old (compare-and-set), so an unlink or a new
-// link meanwhile is never undone.
-func (s *Store) UpdateBinding(old, updated account.Binding) (bool, error) {
-	if old.UserID != updated.UserID || old.ZulipUserID != updated.ZulipUserID {
-		return false, errors.New("store: an update keeps the binding's user and Zulip account")
-	}
-	ok, err := s.kv.Set(bindingKey(old.UserID), updated, pluginapi.SetAtomic(old))
-	if err != nil {
-		return false, fmt.Errorf("store: updating the binding of %s: %w", old.UserID, err)
-	}
-	return ok, nil
-}

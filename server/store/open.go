@@ -38,28 +38,40 @@ func (s *Store) OpenChanges() ([]account.OpenChange, error) {
 }
 
 // moveLegacyIndex moves the entries of the index kept under one key (before
-// it was sharded) to their shards, then removes that key.
+// it was sharded) to their shards, then removes that key only if nobody
+// added to it meanwhile (a node still on the old version, during an
+// upgrade); otherwise it goes round again.
 func (s *Store) moveLegacyIndex() error {
-	var m map[string]account.OpenChange
-	if err := s.kv.Get(keyOpenIndex, &m); err != nil {
-		return fmt.Errorf("store: reading the open changes: %w", err)
-	}
-	if m == nil {
-		return nil
-	}
-	for id, e := range m {
-		if err := s.updateShard(id, func(shard map[string]account.OpenChange) {
-			if _, ok := shard[id]; !ok {
-				shard[id] = e
-			}
-		}); err != nil {
+	for range shardTries {
+		var raw []byte
+		if err := s.kv.Get(keyOpenIndex, &raw); err != nil {
+			return fmt.Errorf("store: reading the open changes: %w", err)
+		}
+		if len(raw) == 0 {
+			return nil
+		}
+		m, err := decodeIndex(raw)
+		if err != nil {
 			return err
 		}
+		for id, e := range m {
+			if err := s.updateShard(id, func(shard map[string]account.OpenChange) {
+				if _, ok := shard[id]; !ok {
+					shard[id] = e
+				}
+			}); err != nil {
+				return err
+			}
+		}
+		ok, err := s.kv.Set(keyOpenIndex, nil, pluginapi.SetAtomic(raw))
+		if err != nil {
+			return fmt.Errorf("store: removing the old index of open changes: %w", err)
+		}
+		if ok {
+			return nil
+		}
 	}
-	if err := s.kv.Delete(keyOpenIndex); err != nil {
-		return fmt.Errorf("store: removing the old index of open changes: %w", err)
-	}
-	return nil
+	return fmt.Errorf("store: the old index of open changes kept changing for %d tries", shardTries)
 }
 
 // DropOpen removes an index entry whose record does not exist.

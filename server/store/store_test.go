@@ -159,48 +159,6 @@ func TestBindings(t *testing.T) {
 	}
 }
 
-func TestUpdateBindingIsCompareAndSet(t *testing.T) {
-	s := New(&pluginapi.MemoryStore{})
-	ann := account.Binding{UserID: "u1", ZulipUserID: 10, Method: account.LinkAdmin, LinkedBy: "admin", LinkedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), ZulipEmail: "ann@example.org"}
-	if err := s.Bind(ann); err != nil {
-		t.Fatal(err)
-	}
-	stored, _, _ := s.Binding("u1") // as read back: the form callers hold
-	noted := stored
-	noted.ZulipEmail = "ann@new.example.org"
-	if ok, err := s.UpdateBinding(stored, noted); err != nil || !ok {
-		t.Fatalf("update = %v %v", ok, err)
-	}
-	if got, _, _ := s.Binding("u1"); got != noted {
-		t.Fatalf("binding = %+v, want %+v", got, noted)
-	}
-	// A stale old value changes nothing.
-	again := stored
-	again.ZulipEmail = "other@example.org"
-	if ok, err := s.UpdateBinding(stored, again); err != nil || ok {
-		t.Fatalf("stale update = %v %v, want refused", ok, err)
-	}
-	if got, _, _ := s.Binding("u1"); got != noted {
-		t.Fatalf("binding after a stale update = %+v", got)
-	}
-	// An update never creates a removed binding again.
-	if _, _, err := s.Unbind("u1"); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := s.UpdateBinding(noted, again); ok {
-		t.Fatal("an update revived a removed binding")
-	}
-	if _, ok, _ := s.Binding("u1"); ok {
-		t.Fatal("binding back after unbind")
-	}
-	// The user and the Zulip account cannot change through an update.
-	moved := noted
-	moved.ZulipUserID = 11
-	if ok, err := s.UpdateBinding(noted, moved); err == nil || ok {
-		t.Fatalf("update moved the link to another account: %v %v", ok, err)
-	}
-}
-
 func TestBindTakesOverAStaleReverseKey(t *testing.T) {
 	kv := &pluginapi.MemoryStore{}
 	s := New(kv)

@@ -192,6 +192,16 @@ func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
 		if !errors.As(err, &rl) || tries == maxRateLimitTries || !fits(req.Context(), rl.RetryAfter) || req.GetBody == nil && req.Body != nil {
 			return err
 		}
+		if req.Header.Get("Authorization") == "" {
+			// Not paced (see send): wait here.
+			t := time.NewTimer(rl.RetryAfter)
+			select {
+			case <-req.Context().Done():
+				t.Stop()
+				return err
+			case <-t.C:
+			}
+		}
 		if req.GetBody != nil {
 			body, berr := req.GetBody()
 			if berr != nil {
@@ -213,7 +223,7 @@ func fits(ctx context.Context, d time.Duration) bool {
 }
 
 // maxRateLimitTries bounds how often one request meets a 429.
-const maxRateLimitTries = 3
+const maxRateLimitTries = 5
 
 // send makes one request, paced when it is the bot's: Zulip limits the
 // bot's requests and, apart, those without credentials by address, with the
