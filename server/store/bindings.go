@@ -112,4 +112,3 @@ func (s *Store) Unbind(userID string) (account.Binding, bool, error) {
 	_, _ = s.kv.Set(zulipOwnerKey(b.ZulipUserID), nil, pluginapi.SetAtomic(userID))
 	return b, true, nil
 }
-
