@@ -50,7 +50,7 @@ func profileSteps(ctx context.Context, st *stack.Stack) ([]string, map[string]fl
 		"check_mattermost -> check_zulip (link, Zulip lookup)",
 		"check_zulip -> apply_mattermost (write-ahead record, UpdateUser, read back)",
 		"apply_mattermost -> sync_zulip (Zulip PATCH)",
-		"sync_zulip -> saved (link note, final record)",
+		"sync_zulip -> saved (final record; stamped before the save)",
 	}
 	samples := make([][]float64, len(order))
 	for _, c := range body.Changes {

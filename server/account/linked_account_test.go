@@ -8,7 +8,7 @@ import (
 // A linked Zulip account deactivated in Zulip is refused before Mattermost is
 // touched, even when its address is the user's Mattermost email (Zulip
 // itself would accept the change). Found in review of a shortcut that
-// skipped reading the linked account.
+// skipped reading the linked account; kept so it does not come back.
 func TestLinkedAccountDeactivatedInZulipIsRefused(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.z.accounts[10].inactive = true
@@ -29,6 +29,6 @@ func TestLinkedAccountMovedInZulipAndEmailTakenIsRefused(t *testing.T) {
 	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	res := h.service().ChangeEmail(context.Background(), req(annNew))
 	if res.Failure == nil || res.Failure.Code != CodeZulipAccountMismatch {
-		t.Errorf("failure = %v (state %s), want %s as without a noted address", res.Failure, res.Change.State, CodeZulipAccountMismatch)
+		t.Errorf("failure = %v (state %s), want %s", res.Failure, res.Change.State, CodeZulipAccountMismatch)
 	}
 }

@@ -28,9 +28,8 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 // checkZulip makes sure Zulip can take the change before Mattermost is
 // touched: the caller's own Zulip account is known (bound, or proven now),
 // the server is new enough and the bot may change emails (both remembered
-// for a while, see ZulipFacts), and the new address is free. For a
-// linked user whose email is the one last seen on the linked account, that
-// is one request.
+// for a while, see ZulipFacts), and the new address is free. For a linked
+// user whose Zulip address is their Mattermost email, that is two requests.
 func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
 	target, f := s.zulipAccount(ctx, user, ch.ID)
 	if f != nil {
