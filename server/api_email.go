@@ -101,6 +101,10 @@ func writeFailureText(w http.ResponseWriter, f *account.Failure, text, changeID 
 // statusFor maps a failure code to an HTTP status.
 func statusFor(c account.Code) int {
 	switch c {
+	case account.CodeZulipDummyAddress:
+		return http.StatusBadRequest
+	case account.CodeUserDeactivated:
+		return http.StatusForbidden
 	case account.CodeAddressMissing, account.CodeAddressTooLong, account.CodeAddressInvalid, account.CodeSameAddress,
 		account.CodeDomainNotAllowed, account.CodeZulipRefusedAddress:
 		return http.StatusBadRequest

@@ -59,7 +59,11 @@ func (c *configuration) normalize() {
 }
 
 // allowedDomains is the AllowedDomains setting as lower-case domains, and
-// the entries that are not domains.
+// the entries that are not domains. A setting that names no domain at all
+// (",,") is itself the bad entry: it must not read as "any domain". Any bad
+// entry makes the service refuse every change (fail closed): a setting
+// written to config.json or the database, or saved before this check,
+// bypasses the System Console's check.
 func (c *configuration) allowedDomains() (domains, bad []string) {
 	for _, d := range strings.Split(c.AllowedDomains, ",") {
 		d = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(d), "@")))
@@ -70,6 +74,9 @@ func (c *configuration) allowedDomains() (domains, bad []string) {
 		default:
 			bad = append(bad, d)
 		}
+	}
+	if setting := strings.TrimSpace(c.AllowedDomains); setting != "" && len(domains) == 0 && len(bad) == 0 {
+		bad = []string{setting}
 	}
 	return domains, bad
 }
@@ -137,7 +144,7 @@ func (c *configuration) problems() []string {
 		out = append(out, fmt.Sprintf("the record retention must be a number of days from 1 to 3650 (using %d)", defaultRetentionDays))
 	}
 	if _, bad := c.allowedDomains(); len(bad) > 0 {
-		out = append(out, fmt.Sprintf("the allowed domains must be a comma-separated list of domains such as example.org; these are not: %s", strings.Join(bad, ", ")))
+		out = append(out, fmt.Sprintf("the allowed email domains must be a comma-separated list of domains such as example.org, or empty for any (until this is fixed, every email change is refused); these are not domains: %s", strings.Join(bad, ", ")))
 	}
 	if n, err := strconv.Atoi(c.RetryForHours); c.RetryForHours != "" && (err != nil || n < 1 || n > 168) {
 		out = append(out, fmt.Sprintf("the retry time must be a number of hours from 1 to 168 (using %d)", defaultRetryForHours))
@@ -237,4 +244,14 @@ func (p *Plugin) OnConfigurationChange() error {
 	}
 	p.setConfiguration(c, zc)
 	return nil
+}
+
+// zulipHost is the Zulip site's host name, lower case: the realm host of
+// Zulip's id-based addresses user{ID}@{host}. Empty when the URL is unusable.
+func (c *configuration) zulipHost() string {
+	u, err := zulip.ParseSiteURL(c.ZulipURL, true)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
 }

@@ -79,7 +79,7 @@ func (p *Plugin) OnDeactivate() error {
 // service returns the email-change flow for the current configuration.
 func (p *Plugin) service() *account.Service {
 	cfg := p.getConfiguration()
-	domains, _ := cfg.allowedDomains()
+	domains, badDomains := cfg.allowedDomains()
 	var zc account.Zulip
 	client, facts := p.getZulip()
 	if client != nil {
@@ -102,6 +102,9 @@ func (p *Plugin) service() *account.Service {
 		Usage:            p.store,
 		Facts:            facts,
 		Logger:           &p.client.Log,
+		ZulipHost:        cfg.zulipHost(),
+		// An allowed-domains setting that cannot be used refuses every change.
+		AllowedDomainsInvalid: badDomains,
 	})
 }
 

@@ -11,9 +11,12 @@ const MaxAddressLength = 128
 
 // NormalizeAddress trims and lower-cases raw and accepts only a bare address
 // ("ann@example.org"): no display name, angle brackets, comments, quoting,
-// spaces or control characters. On top come Zulip's own rules (zulipSyntax)
-// and valid, the server's rules, so an address either system would refuse is
-// caught before anything changes.
+// spaces or control characters. On top come Zulip's own rules (zulipSyntax),
+// no "/" (CodeAddressSlash: Zulip routes on the decoded path, so
+// /users/a%2Fb@x.org is /users/a/b@x.org, which matches no route, and such
+// an address can be neither checked nor found), and valid, the server's
+// rules, so an address either system would refuse is caught before anything
+// changes.
 func NormalizeAddress(raw string, valid func(string) bool) (string, error) {
 	addr := strings.ToLower(strings.TrimSpace(raw))
 	if addr == "" {
@@ -35,6 +38,9 @@ func NormalizeAddress(raw string, valid func(string) bool) (string, error) {
 	}
 	if !zulipSyntax(addr) {
 		return "", newFailure(CodeAddressInvalid, nil)
+	}
+	if strings.Contains(addr, "/") {
+		return "", newFailure(CodeAddressSlash, nil)
 	}
 	if valid != nil && !valid(addr) {
 		return "", newFailure(CodeAddressInvalid, nil)

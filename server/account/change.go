@@ -18,12 +18,16 @@ const (
 	StateWaitingForZulip     State = "waiting_for_zulip"    // nothing changed yet; the whole change is retried
 	StatePendingVerification State = "pending_verification" // Mattermost mailed a link; Zulip follows once it is opened
 	StateMattermostChanged   State = "mattermost_changed"   // Mattermost has the new address; Zulip is retried
-	StateDone                State = "done"                 // changed everywhere it should be
-	StateRolledBack          State = "rolled_back"          // Zulip refused, Mattermost put back
-	StateFailed              State = "failed"               // stopped for good; nothing was changed
-	StateExpired             State = "expired"              // the confirmation link was not opened in time
-	StateCancelled           State = "cancelled"            // dropped by the user before anything changed
-	StateNeedsAttention      State = "needs_attention"      // the systems may differ: an admin must look
+	// StateRollbackPendingVerification: Zulip refused after Mattermost
+	// changed, and Mattermost holds the way back for a link mailed to the
+	// old address (Require Email Verification is on).
+	StateRollbackPendingVerification State = "rollback_pending_verification"
+	StateDone                        State = "done"            // changed everywhere it should be
+	StateRolledBack                  State = "rolled_back"     // Zulip refused, Mattermost put back
+	StateFailed                      State = "failed"          // stopped for good; nothing was changed
+	StateExpired                     State = "expired"         // the confirmation link was not opened in time
+	StateCancelled                   State = "cancelled"       // dropped by the user before anything changed
+	StateNeedsAttention              State = "needs_attention" // the systems may differ: an admin must look
 )
 
 // SystemStatus is what happened to one system.
@@ -36,8 +40,10 @@ const (
 	StatusPending        SystemStatus = "pending_verification"
 	StatusRolledBack     SystemStatus = "rolled_back"
 	StatusRollbackFailed SystemStatus = "rollback_failed"
-	StatusDisabled       SystemStatus = "sync_disabled"
-	StatusUnknown        SystemStatus = "unknown"
+	// StatusRollbackPending: the old address waits for its confirmation link.
+	StatusRollbackPending SystemStatus = "rollback_pending_verification"
+	StatusDisabled        SystemStatus = "sync_disabled"
+	StatusUnknown         SystemStatus = "unknown"
 )
 
 // Step names, in the order the flow runs them.
@@ -88,9 +94,12 @@ type Change struct {
 // LastError is the latest failure of a change: a code and its safe text,
 // never the underlying error.
 type LastError struct {
-	Code Code      `json:"code"`
-	Text string    `json:"text"`
-	At   time.Time `json:"at"`
+	Code Code   `json:"code"`
+	Text string `json:"text"`
+	// Detail is the failure's safe fact (an address Mattermost has now, an
+	// auth service name), for texts rendered later.
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 func (c *Change) step(now time.Time, name string, code Code) {

@@ -50,6 +50,10 @@ const (
 	CodeZulipRedirect        Code = "zulip_redirect"
 	CodeAdminOnly            Code = "admin_only"
 
+	// An address Zulip's API cannot handle; a plugin setting that cannot work.
+	CodeAddressSlash         Code = "address_has_slash"       // Zulip's API cannot look up an address holding "/"
+	CodeDomainsMisconfigured Code = "allowed_domains_invalid" // the plugin's allowed-domains setting cannot be used
+
 	// Changes carried on in the background.
 	CodeChangeOpen       Code = "change_open"       // another change of the user's is still open
 	CodeChangedMeanwhile Code = "changed_meanwhile" // the Mattermost email changed by other means
@@ -57,21 +61,31 @@ const (
 	CodeGaveUp           Code = "retries_exhausted" // Zulip could not be reached for the whole retry time
 	CodeCancelled        Code = "cancelled"         // dropped by the user
 	CodeLinkChanged      Code = "link_changed"      // the link to Zulip changed while the change was open
+	// CodeRollbackLinkExpired: Zulip refused, and the link that puts the old
+	// address back in Mattermost was not opened in time.
+	CodeRollbackLinkExpired Code = "rollback_link_expired"
+	CodeUserDeactivated     Code = "user_deactivated"    // the Mattermost account is deactivated
+	CodeUserUnreadable      Code = "user_unreadable"     // the Mattermost account could not be read until the give-up time
+	CodeZulipDummyAddress   Code = "zulip_dummy_address" // Zulip's own id-based address form user{ID}@{realm host}
 )
 
 // AdminCodes are the failures only an administrator can fix; users are told
 // to ask their admin and the cause goes to the server log.
 var adminCodes = map[Code]bool{
-	CodeZulipNotConfigured: true,
-	CodeZulipTooOld:        true,
-	CodeZulipUnauthorized:  true,
-	CodeZulipBotNotAdmin:   true,
-	CodeZulipNoPermission:  true,
-	CodeZulipRejected:      true,
-	CodeMattermostFailed:   true,
-	CodeInternal:           true,
-	CodeSessionUnknown:     true,
-	CodeZulipRedirect:      true,
+	CodeZulipNotConfigured:  true,
+	CodeZulipTooOld:         true,
+	CodeZulipUnauthorized:   true,
+	CodeZulipBotNotAdmin:    true,
+	CodeZulipNoPermission:   true,
+	CodeZulipRejected:       true,
+	CodeMattermostFailed:    true,
+	CodeInternal:            true,
+	CodeSessionUnknown:      true,
+	CodeZulipRedirect:       true,
+	CodeUserUnreadable:      true,
+	CodeRollbackLinkExpired: true,
+
+	CodeDomainsMisconfigured: true,
 }
 
 // ForAdmin reports whether only an administrator can fix c.

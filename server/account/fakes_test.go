@@ -447,7 +447,11 @@ func (m *memBindings) Unbind(userID string) (Binding, bool, error) {
 	return b, ok, nil
 }
 
-type memLinkCodes struct{ codes map[string]LinkCode }
+type memLinkCodes struct {
+	codes     map[string]LinkCode
+	sent      map[string][]time.Time // per user; see link_limits_test.go
+	zulipSent map[int][]time.Time    // per Zulip account
+}
 
 func (m *memLinkCodes) LinkCode(userID string) (LinkCode, bool, error) {
 	c, ok := m.codes[userID]

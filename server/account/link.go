@@ -20,17 +20,23 @@ const (
 	LinkCodeTries      = 5
 	MaxLinkCodesPerDay = 5               // codes sent per user in 24 hours
 	LinkCodeResend     = 1 * time.Minute // between two codes
+	// MaxZulipCodesPerDay bounds the codes sent to one Zulip account in 24
+	// hours, whoever asks, so that many Mattermost accounts together can
+	// neither flood its owner with messages nor multiply the guesses.
+	MaxZulipCodesPerDay = 5
 )
 
 // LinkCode is a pending /account link: a code the bot sent to a Zulip
 // account. Only its hash is stored.
 type LinkCode struct {
-	ZulipUserID  int         `json:"zulip_user_id"`
-	ZulipAddress string      `json:"zulip_address"` // as the user gave it
-	Hash         string      `json:"hash,omitempty"`
-	ExpiresAt    time.Time   `json:"expires_at"`
-	TriesLeft    int         `json:"tries_left"`
-	Sent         []time.Time `json:"sent,omitempty"` // codes sent in the last 24 hours
+	ZulipUserID  int       `json:"zulip_user_id"`
+	ZulipAddress string    `json:"zulip_address"` // as the user gave it
+	Hash         string    `json:"hash,omitempty"`
+	ExpiresAt    time.Time `json:"expires_at"`
+	TriesLeft    int       `json:"tries_left"`
+	// Sent is read only from records saved before the count got its own
+	// record (LinkCodes.CodesSent), which linking does not clear.
+	Sent []time.Time `json:"sent,omitempty"`
 }
 
 // LinkOutcome is what a link command did.
@@ -45,10 +51,13 @@ const (
 	LinkOutcomeCodeExpired   LinkOutcome = "code_expired"
 	LinkOutcomeNoCode        LinkOutcome = "no_code"
 	LinkOutcomeTooManyCodes  LinkOutcome = "too_many_codes"
-	LinkOutcomeNoZulipUser   LinkOutcome = "no_zulip_user"
-	LinkOutcomeUnlinked      LinkOutcome = "unlinked"
-	LinkOutcomeNotLinked     LinkOutcome = "not_linked"
-	LinkOutcomeFailed        LinkOutcome = "failed" // see Failure
+	// LinkOutcomeZulipCodeLimit: the Zulip account was sent
+	// MaxZulipCodesPerDay codes in 24 hours, whoever asked for them.
+	LinkOutcomeZulipCodeLimit LinkOutcome = "zulip_account_code_limit"
+	LinkOutcomeNoZulipUser    LinkOutcome = "no_zulip_user"
+	LinkOutcomeUnlinked       LinkOutcome = "unlinked"
+	LinkOutcomeNotLinked      LinkOutcome = "not_linked"
+	LinkOutcomeFailed         LinkOutcome = "failed" // see Failure
 )
 
 // LinkResult is what /account link or unlink did, for the reply.
@@ -115,12 +124,12 @@ func (s *Service) sendLinkCode(ctx context.Context, userID, raw string, res Link
 		return failedLink(res, asFailure(err, CodeAddressInvalid))
 	}
 	res.Address = addr
-	pending, _, err := s.opts.LinkCodes.LinkCode(userID)
+	counted, err := s.opts.LinkCodes.CodesSent(userID)
 	if err != nil {
 		return failedLink(res, newFailure(CodeInternal, err))
 	}
 	now := s.opts.Now()
-	sent := since(pending.Sent, now.Add(-changeWindow))
+	sent := since(counted, now.Add(-changeWindow))
 	if len(sent) >= MaxLinkCodesPerDay {
 		res.Outcome, res.Until = LinkOutcomeTooManyCodes, sent[len(sent)-MaxLinkCodesPerDay].Add(changeWindow)
 		return res
@@ -149,15 +158,26 @@ func (s *Service) sendLinkCode(ctx context.Context, userID, raw string, res Link
 		return failedLink(res, newFailure(CodeMattermostFailed, err))
 	}
 
+	if until, f := s.countZulipCode(zu.ID, now); f != nil {
+		return failedLink(res, f)
+	} else if !until.IsZero() {
+		s.opts.Logger.Warn("account sync: refused a link code: the Zulip account was sent the most codes a day", "user_id", userID, "zulip_user_id", zu.ID)
+		res.Outcome, res.Until = LinkOutcomeZulipCodeLimit, until
+		return res
+	}
+
 	code, err := newLinkCode()
 	if err != nil {
 		return failedLink(res, newFailure(CodeInternal, err))
 	}
-	// Save before sending, and count the code even if sending fails: every
-	// code that may have reached Zulip can be checked, and nobody can make
-	// the bot send unlimited messages.
-	lc := LinkCode{ZulipUserID: zu.ID, ZulipAddress: addr, Hash: hashLinkCode(userID, code), ExpiresAt: now.Add(LinkCodeTTL),
-		TriesLeft: LinkCodeTries, Sent: append(sent, now)}
+	// Count and save before sending, and count the code even if sending
+	// fails: every code that may have reached Zulip can be checked, and
+	// nobody can make the bot send unlimited messages. The count has its
+	// own record: linking deletes the code, never the count.
+	if err := s.opts.LinkCodes.SaveCodesSent(userID, append(sent, now)); err != nil {
+		return failedLink(res, newFailure(CodeInternal, err))
+	}
+	lc := LinkCode{ZulipUserID: zu.ID, ZulipAddress: addr, Hash: hashLinkCode(userID, code), ExpiresAt: now.Add(LinkCodeTTL), TriesLeft: LinkCodeTries}
 	if err := s.opts.LinkCodes.SaveLinkCode(userID, lc); err != nil {
 		return failedLink(res, newFailure(CodeInternal, err))
 	}
@@ -169,6 +189,26 @@ func (s *Service) sendLinkCode(ctx context.Context, userID, raw string, res Link
 	s.opts.Logger.Info("account sync: sent a link code in Zulip", "user_id", userID, "zulip_user_id", zu.ID)
 	res.Outcome = LinkOutcomeCodeSent
 	return res
+}
+
+// countZulipCode counts a code about to be sent to the Zulip account,
+// atomically across users; until is set instead when the account was sent
+// MaxZulipCodesPerDay codes in the last 24 hours, and says when the oldest
+// of them stops counting.
+func (s *Service) countZulipCode(zulipID int, now time.Time) (until time.Time, f *Failure) {
+	err := s.opts.LinkCodes.UpdateZulipCodesSent(zulipID, func(stored []time.Time) ([]time.Time, bool) {
+		sent := since(stored, now.Add(-changeWindow))
+		if len(sent) >= MaxZulipCodesPerDay {
+			until = sent[len(sent)-MaxZulipCodesPerDay].Add(changeWindow)
+			return nil, false
+		}
+		until = time.Time{} // an earlier try of the compare-and-set may have set it
+		return append(sent, now), true
+	})
+	if err != nil {
+		return time.Time{}, newFailure(CodeInternal, err)
+	}
+	return until, nil
 }
 
 // confirmLinkCode checks code against the user's pending one and binds the

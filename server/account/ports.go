@@ -135,11 +135,21 @@ type Bindings interface {
 	Unbind(userID string) (b Binding, ok bool, err error)
 }
 
-// LinkCodes keeps the one-time codes of /account link, one per user.
+// LinkCodes keeps the one-time codes of /account link, one per user, and
+// counts the codes sent, apart from the codes so that linking never resets
+// the count.
 type LinkCodes interface {
 	LinkCode(userID string) (c LinkCode, ok bool, err error)
 	SaveLinkCode(userID string, c LinkCode) error
 	DeleteLinkCode(userID string) error
+	// CodesSent returns when codes were sent for the user (read and
+	// written under the user's lock).
+	CodesSent(userID string) ([]time.Time, error)
+	SaveCodesSent(userID string, sent []time.Time) error
+	// UpdateZulipCodesSent changes, atomically (compare-and-set), when
+	// codes were sent to the Zulip account, whoever asked: update gets the
+	// stored times and returns the new ones, or save=false to store nothing.
+	UpdateZulipCodesSent(zulipUserID int, update func(sent []time.Time) (next []time.Time, save bool)) error
 }
 
 // Usage counts what a user did, for the limits. It is read and written under

@@ -52,12 +52,20 @@ var failureTexts = map[Code]string{
 	CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
 	CodeAdminOnly:            "Only system administrators can run this: linking everyone, or changing or reading another user's email.",
 
+	CodeAddressSlash:         "%s contains a `/`, and Zulip cannot find or check an account by such an address (its API cannot look it up). Choose an address without `/`.",
+	CodeDomainsMisconfigured: "The administrator's **Allowed email domains** setting for Account Sync is invalid, so no email can be changed until it is corrected. " + askAdmin,
+
 	CodeChangeOpen:       "You already have an email change in progress (to %s). Type `/account status` to see where it stands; `/account cancel` drops it if it has not changed anything yet.",
 	CodeChangedMeanwhile: "Your Mattermost email was changed in another way meanwhile (it is now %s), so Account Sync stopped this change.",
 	CodeLinkExpired:      "The confirmation link Mattermost mailed to %s was not opened within 24 hours, so the change expired.",
 	CodeCancelled:        "You cancelled this change.",
 	CodeLinkChanged:      "The link between your Mattermost and Zulip accounts changed while this change waited, so Account Sync did not change Zulip.",
 	CodeGaveUp:           "Zulip could not be reached for too long, so Account Sync stopped trying. Try again later; if it keeps happening, tell your administrator.",
+
+	CodeRollbackLinkExpired: "The confirmation link that puts your old address back in Mattermost was not opened within 24 hours. " + askAdmin,
+	CodeUserDeactivated:     "This Mattermost account is deactivated, so its email is not changed. A system administrator can reactivate it first (System Console > Users).",
+	CodeUserUnreadable:      "Account Sync could not read your Mattermost account. " + askAdmin,
+	CodeZulipDummyAddress:   "%s has the form Zulip uses for an account's number (`user<number>@<Zulip host>`), not a real address: Zulip would take it for that account. Give your real email address.",
 }
 
 // Report renders the result as the ephemeral reply to the user.
@@ -87,6 +95,11 @@ func (r Result) Report() string {
 		fmt.Fprintf(&b, "%s, so nothing was changed yet. Your change to %s is saved: Account Sync tries again %s, makes it in both systems or not at all, and sends you a direct message when it is done. "+
 			"`/account status` shows where it stands; `/account cancel` drops it.", why, newA, r.nextText())
 	case StateMattermostChanged:
+		if ch.Zulip == StatusUnknown {
+			fmt.Fprintf(&b, "Your Mattermost email is now %s (it was %s). Zulip did not answer in time, so Account Sync is checking whether Zulip took the change too; "+
+				"a direct message tells you how it ended, usually within a minute. `/account status` shows where it stands.", newA, oldA)
+			break
+		}
 		fmt.Fprintf(&b, "Your Mattermost email is now %s (it was %s), but Zulip did not take it yet. Account Sync tries Zulip again %s and sends you a direct message when Zulip has it too; "+
 			"if Zulip refuses it, your Mattermost email is put back. `/account status` shows where it stands.", newA, oldA, r.nextText())
 	case StateRefused:
@@ -101,6 +114,8 @@ func (r Result) Report() string {
 		fmt.Fprintf(&b, "Zulip did not take the change, so your Mattermost email was put back to %s. Nothing was changed. %s", oldA, r.failureText(r.Failure))
 	case StateNeedsAttention:
 		b.WriteString(r.attentionText())
+	case StateRollbackPendingVerification:
+		b.WriteString(r.rollbackLinkText())
 	default:
 		b.WriteString(failureTexts[CodeInternal])
 	}
@@ -123,10 +138,34 @@ func (r Result) showsReference() bool {
 	}
 }
 
+// rollbackLinkText says which link puts the old address back, and why.
+func (r Result) rollbackLinkText() string {
+	ch := r.Change
+	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
+	until := "within 24 hours"
+	if ch.GiveUpAt != nil {
+		until = "before " + ch.GiveUpAt.Add(-verificationMargin).UTC().Format("2006-01-02 15:04") + " UTC"
+	}
+	return fmt.Sprintf("Zulip did not take your email change to %s (%s), so Account Sync is putting your Mattermost email back to %s. "+
+		"This server confirms every email change by a link, so Mattermost has mailed a confirmation link to your old address %s: "+
+		"**open that link %s** to get %s back. Until you do, Mattermost has %s and Zulip still has %s. If the link is not opened in time, your administrator is told.",
+		newA, strings.TrimSuffix(r.lastErrorText(), "."), oldA, oldA, until, oldA, newA, oldA)
+}
+
 func (r Result) attentionText() string {
 	ch := r.Change
 	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
 	switch {
+	case ch.Code == CodeRollbackLinkExpired || (r.Failure != nil && r.Failure.Code == CodeRollbackLinkExpired):
+		return fmt.Sprintf("**Your accounts now differ:** Mattermost has %s but Zulip still has %s. Zulip did not take the change, and the confirmation link that puts %s back in Mattermost was not opened within 24 hours. "+askAdmin,
+			newA, oldA, oldA)
+	case r.code() == CodeChangedMeanwhile && ch.Zulip == StatusChanged:
+		return fmt.Sprintf("**Your accounts now differ:** your Mattermost email was changed in another way meanwhile (it is now %s), while Zulip took %s from this change. "+askAdmin,
+			code(r.detail()), newA)
+	case ch.Mattermost == StatusUnknown && ch.Zulip == StatusChanged:
+		return fmt.Sprintf("Zulip has %s, but Account Sync could not read your Mattermost account to tell whether it has it too. "+askAdmin, newA)
+	case ch.Mattermost == StatusUnknown && r.code() == CodeUserUnreadable:
+		return fmt.Sprintf("Account Sync could not read your Mattermost account, so it cannot tell whether your email change to %s was made there. "+askAdmin, newA)
 	case ch.Mattermost == StatusRollbackFailed:
 		return fmt.Sprintf("**Your accounts now differ:** Mattermost has %s but Zulip still has %s. Zulip did not take the change (%s) and putting Mattermost back failed. "+askAdmin,
 			newA, oldA, strings.TrimSuffix(r.failureText(r.Failure), "."))
@@ -154,7 +193,7 @@ func (r Result) failureText(f *Failure) string {
 	}
 	var arg string
 	switch f.Code {
-	case CodeAddressInvalid:
+	case CodeAddressInvalid, CodeAddressSlash:
 		arg = code(r.Input)
 	case CodeNotLinked:
 		arg = code("/account link " + r.Change.OldEmail)
@@ -286,6 +325,9 @@ func (r LinkResult) Report() string {
 		return "There is no code waiting for you. First type `/account link <your-zulip-address>`; the sync bot then sends you a code in Zulip."
 	case LinkOutcomeTooManyCodes:
 		return fmt.Sprintf("A code was sent a short while ago, or too many codes were asked for today. You can ask for a new code %s.", whenText(r.Until, time.Now()))
+	case LinkOutcomeZulipCodeLimit:
+		return fmt.Sprintf("The Zulip account %s was already sent %d codes in the last 24 hours, the most Account Sync sends to one Zulip account whoever asks. "+
+			"You can ask for a new code %s. If that Zulip account is yours and you did not ask for the earlier codes, tell your administrator: someone else may be trying to link it.", addr, MaxZulipCodesPerDay, whenText(r.Until, time.Now()))
 	case LinkOutcomeNoZulipUser:
 		return fmt.Sprintf("Zulip has no active account under %s that the sync bot can see. Check the address you use in Zulip; if Zulip hides your email from everyone, give the address shown in your Zulip profile instead.", addr)
 	case LinkOutcomeUnlinked:
@@ -293,6 +335,9 @@ func (r LinkResult) Report() string {
 	case LinkOutcomeNotLinked:
 		return "Your Mattermost account is not linked to a Zulip account."
 	default:
+		if r.Failure != nil && r.Failure.Code == CodeAddressSlash {
+			return fmt.Sprintf("Zulip cannot look up an account by an address containing `/`, such as %s. Give your Zulip account's id-based address instead, `user<ID>@<zulip-host>` (your user ID is in your Zulip profile). Nothing was changed.", code(r.Input))
+		}
 		text := Result{Failure: r.Failure, Input: r.Input, Change: Change{OldEmail: r.Address}, Open: r.Open}.failureText(r.Failure)
 		return text + " Nothing was changed."
 	}
@@ -374,12 +419,17 @@ func (r Result) Notice() string {
 		if ch.Zulip == StatusChanged {
 			text = fmt.Sprintf("Your email change is complete: your email is now %s in Mattermost and in Zulip (it was %s).", newA, oldA)
 		} else {
-			text = fmt.Sprintf("Your email change is complete: your email is now %s in Mattermost (it was %s). Zulip sync is turned off, so Zulip was not changed.", newA, oldA)
+			text = fmt.Sprintf("Your email change is complete: your email is now %s in Mattermost (it was %s). Zulip sync was off for this change, so Zulip was not changed: if you use Zulip, change your email there too.", newA, oldA)
 		}
 	case StatePendingVerification:
 		text = fmt.Sprintf("Zulip can be reached again, so Account Sync went on with your email change: Mattermost sent a confirmation link to %s. "+
 			"Your email stays %s until you open it (it is valid for 24 hours); Zulip follows once you do.", newA, oldA)
 	case StateFailed:
+		if r.code() == CodeChangedMeanwhile {
+			text = fmt.Sprintf("Your email change to %s was stopped: your Mattermost email was changed in another way meanwhile (it is now %s), so Account Sync did not change Zulip (it keeps %s).",
+				newA, code(r.detail()), oldA)
+			break
+		}
 		text = fmt.Sprintf("Your email change to %s was not made, and nothing was changed: your email is still %s. %s", newA, oldA, r.lastErrorText())
 	case StateExpired:
 		text = fmt.Sprintf("Your email change to %s expired: the confirmation link was not opened within 24 hours. Nothing was changed; your email is still %s. "+
@@ -388,6 +438,8 @@ func (r Result) Notice() string {
 		text = fmt.Sprintf("Zulip did not take your email change to %s, so your Mattermost email was put back to %s. %s", newA, oldA, r.lastErrorText())
 	case StateNeedsAttention:
 		text = r.attentionText()
+	case StateRollbackPendingVerification:
+		text = r.rollbackLinkText()
 	default:
 		return ""
 	}
@@ -424,6 +476,8 @@ func StatusText(ch Change, found bool, now time.Time) string {
 		return fmt.Sprintf("Your email change to %s waits for you to open the confirmation link Mattermost mailed to that address (valid until %s UTC). "+
 			"Your email stays %s until then; Zulip follows once you open it. The change cannot be cancelled: the link expires by itself.%s",
 			newA, ch.CreatedAt.Add(VerificationLinkValidity).UTC().Format("2006-01-02 15:04"), oldA, ref)
+	case StateRollbackPendingVerification:
+		return r.rollbackLinkText() + ref
 	case StateMattermostChanged:
 		return fmt.Sprintf("Your Mattermost email is now %s (it was %s); Zulip still has to follow.%s Next try %s.%s If Zulip refuses the change or cannot be reached until then, your Mattermost email is put back.%s",
 			newA, oldA, reason, next, giveUp, ref)
@@ -454,6 +508,9 @@ func (r CancelResult) Report() string {
 			"To go back, wait until it is done (`/account status`) and then change your email again.", newA)
 	case CancelOutcomeBusy:
 		return "Your email change is being made right now. Look again with `/account status` in a minute."
+	case CancelOutcomeRollbackLink:
+		return "There is nothing left to cancel: Zulip did not take your change, and your old address comes back in Mattermost once you open the confirmation link mailed to " +
+			code(r.Change.OldEmail) + "."
 	case CancelOutcomeRefused:
 		return Result{Failure: r.Failure}.failureText(r.Failure) + " Nothing was changed."
 	default:
@@ -500,4 +557,29 @@ func (r Result) AdminReport(username string) string {
 		return fmt.Sprintf("The email of %s was not changed as asked: %s", u, strings.TrimSpace(r.Report())) // Report adds the reference
 	}
 	return text + fmt.Sprintf(" (Reference: %s)", code(ch.ID))
+}
+
+// code is why the change stopped: the result's failure, else the record's.
+func (r Result) code() Code {
+	switch {
+	case r.Failure != nil:
+		return r.Failure.Code
+	case r.Change.Code != "":
+		return r.Change.Code
+	case r.Change.LastError != nil:
+		return r.Change.LastError.Code
+	}
+	return ""
+}
+
+// detail is the failure's safe detail (the address Mattermost has now, for
+// CodeChangedMeanwhile), from the result or the record's last error text.
+func (r Result) detail() string {
+	if r.Failure != nil && r.Failure.Detail != "" {
+		return r.Failure.Detail
+	}
+	if r.Change.LastError != nil && r.Change.LastError.Detail != "" {
+		return r.Change.LastError.Detail
+	}
+	return "another address"
 }

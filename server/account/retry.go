@@ -52,16 +52,21 @@ func retryable(f *Failure) bool {
 	return f != nil && (f.Code == CodeZulipUnavailable || f.Code == CodeZulipRateLimited)
 }
 
-// schedule records a failed attempt and when to try again.
+// schedule records a failed attempt and when to try again: never after
+// the give-up time (a wait Zulip asked for may reach past it), so the job
+// looks at every open change by then at the latest, and ends it.
 func (s *Service) schedule(ch *Change, f *Failure) {
 	now := s.opts.Now()
 	ch.Attempts++
-	next := now.Add(backoff(ch.Attempts, s.opts.RetryFirst, s.opts.RetryMax, f.RetryAfter, s.opts.Jitter))
-	ch.NextAttemptAt = &next
 	if ch.GiveUpAt == nil {
 		giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
 		ch.GiveUpAt = &giveUp
 	}
+	next := now.Add(backoff(ch.Attempts, s.opts.RetryFirst, s.opts.RetryMax, f.RetryAfter, s.opts.Jitter))
+	if next.After(*ch.GiveUpAt) {
+		next = *ch.GiveUpAt
+	}
+	ch.NextAttemptAt = &next
 	s.noteError(ch, f)
 }
 
@@ -70,7 +75,7 @@ func (s *Service) noteError(ch *Change, f *Failure) {
 	if f == nil {
 		return
 	}
-	ch.LastError = &LastError{Code: f.Code, Text: Result{Change: *ch, Failure: f}.failureText(f), At: s.opts.Now()}
+	ch.LastError = &LastError{Code: f.Code, Text: Result{Change: *ch, Failure: f}.failureText(f), Detail: f.Detail, At: s.opts.Now()}
 }
 
 // timeUp tells whether a change has run out of retries.

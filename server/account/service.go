@@ -8,14 +8,13 @@ import (
 	"time"
 )
 
-// Time bounds of one change. The flow (checks, Mattermost, the final Zulip
-// PATCH) has DefaultFlowTimeout; settling a lost answer has its own
-// DefaultSettleTimeout after that. MaxDuration is the most a change can take;
-// the per-user lock must outlive it by a wide margin.
+// Time bounds of one change. The flow (checks, Mattermost, the Zulip
+// PATCH) has DefaultFlowTimeout; a lost answer is settled by the job, not
+// waited for. MaxDuration is the most a change can take; the per-user lock
+// must outlive it by a wide margin.
 const (
-	DefaultFlowTimeout   = 45 * time.Second
-	DefaultSettleTimeout = 30 * time.Second
-	MaxDuration          = DefaultFlowTimeout + DefaultSettleTimeout
+	DefaultFlowTimeout = 45 * time.Second
+	MaxDuration        = DefaultFlowTimeout
 )
 
 // Options configure a Service.
@@ -41,6 +40,11 @@ type Options struct {
 	Recorder Recorder
 	Notifier Notifier // nil: no direct messages
 	Auditor  Auditor  // nil: no audit records
+	// AllowedDomainsInvalid are the entries of the allowed-domains setting
+	// that are not domains (the whole setting when it names none). When
+	// there are any, every change is refused with CodeDomainsMisconfigured:
+	// guessing what the admin meant could let in any domain.
+	AllowedDomainsInvalid []string
 	// AllowedDomains, when not empty, are the only domains a new address
 	// may have (lower case), on top of the server's own restriction.
 	AllowedDomains []string
@@ -48,15 +52,17 @@ type Options struct {
 	Bindings       Bindings
 	LinkCodes      LinkCodes
 	Usage          Usage // nil: no limits
+	// ZulipHost is the Zulip site's host name: new addresses of Zulip's
+	// id-based form user{ID}@{ZulipHost} are refused.
+	ZulipHost string
 	// Facts remembers what is the same for every change (Zulip's version,
 	// the bot's permission); nil: every change asks Zulip again.
 	Facts  *ZulipFacts
 	Logger Logger
-	// Now, FlowTimeout and SettleTimeout are for tests; defaults are
-	// time.Now, DefaultFlowTimeout and DefaultSettleTimeout.
-	Now           func() time.Time
-	FlowTimeout   time.Duration
-	SettleTimeout time.Duration
+	// Now and FlowTimeout are for tests; defaults are time.Now and
+	// DefaultFlowTimeout.
+	Now         func() time.Time
+	FlowTimeout time.Duration
 }
 
 // Service owns the email-change flow and the account bindings. The slash
@@ -75,9 +81,6 @@ func NewService(mm Mattermost, zc Zulip, opts Options) *Service {
 	}
 	if opts.FlowTimeout <= 0 {
 		opts.FlowTimeout = DefaultFlowTimeout
-	}
-	if opts.SettleTimeout <= 0 {
-		opts.SettleTimeout = DefaultSettleTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = nopLogger{}
@@ -159,8 +162,11 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 		return s.refuse(&res, StepValidate, asFailure(err, CodeAddressInvalid))
 	}
 	ch.NewEmail = addr
-	if !s.domainAllowed(addr) {
-		return s.refuse(&res, StepValidate, newFailure(CodeDomainNotAllowed, errors.New("not in the plugin's allowed domains")))
+	if isZulipDummyAddress(addr, s.opts.ZulipHost) {
+		return s.refuse(&res, StepValidate, newFailure(CodeZulipDummyAddress, nil))
+	}
+	if f := s.domainAllowed(addr); f != nil {
+		return s.refuse(&res, StepValidate, f)
 	}
 	if s.opts.SyncZulip && s.zc == nil {
 		return s.refuse(&res, StepValidate, newFailure(CodeZulipNotConfigured, nil))
@@ -366,6 +372,9 @@ func (s *Service) validateUser(user User, addr string) *Failure {
 	if user.IsBot {
 		return newFailure(CodeBotAccount, nil)
 	}
+	if user.Deactivated {
+		return newFailure(CodeUserDeactivated, nil)
+	}
 	if user.AuthService != "" {
 		f := newFailure(CodeManagedBySSO, nil)
 		f.Detail = user.AuthService
@@ -455,13 +464,20 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 	s.opts.Logger.Info(msg, kv...)
 }
 
-// domainAllowed applies the plugin's AllowedDomains setting.
-func (s *Service) domainAllowed(addr string) bool {
+// domainAllowed applies the plugin's AllowedDomains setting; a setting that
+// cannot be used refuses every address.
+func (s *Service) domainAllowed(addr string) *Failure {
+	if bad := s.opts.AllowedDomainsInvalid; len(bad) > 0 {
+		return newFailure(CodeDomainsMisconfigured, errors.New("the allowed email domains setting has entries that are not domains: "+strings.Join(bad, ", ")))
+	}
 	if len(s.opts.AllowedDomains) == 0 {
-		return true
+		return nil
 	}
 	domain := strings.ToLower(addr[strings.LastIndexByte(addr, '@')+1:])
-	return slices.Contains(s.opts.AllowedDomains, domain)
+	if !slices.Contains(s.opts.AllowedDomains, domain) {
+		return newFailure(CodeDomainNotAllowed, errors.New("not in the plugin's allowed domains"))
+	}
+	return nil
 }
 
 // audit records a request's outcome.

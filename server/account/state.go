@@ -15,14 +15,18 @@ var transitions = map[State][]State{
 		StateWaitingForZulip, // interrupted before Mattermost changed: made again
 	},
 	StateWaitingForZulip:     {StateWaitingForZulip, StateStarted, StateFailed, StateCancelled},
-	StatePendingVerification: {StateMattermostChanged, StateExpired, StateFailed},
-	StateMattermostChanged:   {StateMattermostChanged, StateDone, StateRolledBack, StateNeedsAttention, StateFailed},
+	StatePendingVerification: {StateMattermostChanged, StateExpired, StateFailed, StateDone, StateNeedsAttention},
+	StateMattermostChanged: {
+		StateMattermostChanged, StateDone, StateRolledBack, StateNeedsAttention, StateFailed,
+		StateRollbackPendingVerification,
+	},
+	StateRollbackPendingVerification: {StateRolledBack, StateNeedsAttention},
 }
 
 // Open reports whether a change is still to be carried on.
 func (s State) Open() bool {
 	switch s {
-	case StateStarted, StateWaitingForZulip, StatePendingVerification, StateMattermostChanged:
+	case StateStarted, StateWaitingForZulip, StatePendingVerification, StateMattermostChanged, StateRollbackPendingVerification:
 		return true
 	default:
 		return false

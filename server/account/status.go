@@ -27,6 +27,7 @@ const (
 	CancelOutcomeAlreadyChanged                      // Mattermost changed already: Zulip follows
 	CancelOutcomeBusy                                // being made right now
 	CancelOutcomeRefused                             // the session may not ask
+	CancelOutcomeRollbackLink                        // Zulip refused; the old address waits for its link
 )
 
 // CancelResult is the outcome of Cancel and the change it looked at.
@@ -66,6 +67,8 @@ func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelRe
 		res.Outcome = CancelOutcomePendingLink
 	case ch.State == StateMattermostChanged:
 		res.Outcome = CancelOutcomeAlreadyChanged
+	case ch.State == StateRollbackPendingVerification:
+		res.Outcome = CancelOutcomeRollbackLink
 	case ch.State == StateStarted:
 		res.Outcome = CancelOutcomeBusy
 	case s.move(&ch, StateCancelled):

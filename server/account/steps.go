@@ -3,9 +3,7 @@ package account
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"time"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
@@ -40,7 +38,11 @@ func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipT
 	}
 	taken, err := s.zc.GetUser(ctx, ch.NewEmail)
 	switch {
-	case err == nil && taken.ID == target.userID:
+	case err == nil && !strings.EqualFold(taken.RealAddress(), ch.NewEmail) && isIDAddress(ch.NewEmail):
+		// Found by Zulip's id-based address, not by its own: an address
+		// Zulip keeps for an account's id, never a real one.
+		return zulipTarget{}, newFailure(CodeZulipDummyAddress, nil)
+	case err == nil && taken.ID == target.userID && strings.EqualFold(taken.RealAddress(), ch.NewEmail):
 		target.alreadyChanged = true
 	case err == nil:
 		return zulipTarget{}, newFailure(CodeTakenInZulip, nil)
@@ -140,8 +142,9 @@ func mattermostFailure(err error) *Failure {
 }
 
 // syncZulip forwards the change to Zulip by the bound account's id, and
-// puts Mattermost back when Zulip clearly did not take it. A lost answer is
-// settled by repeating the same PATCH; while the outcome stays unknown, or
+// puts Mattermost back when Zulip clearly did not take it. When Zulip's
+// answer is lost, nobody waits for it: the change is saved for the job,
+// which reads Zulip back at once and tells the user how it ended. While
 // Zulip asks to wait, Mattermost keeps the new address and the job tries
 // Zulip again later.
 func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget) {
@@ -149,10 +152,21 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 	var err error
 	if !target.alreadyChanged {
 		err = s.zc.ChangeEmailByID(ctx, target.userID, ch.NewEmail)
-		if answerLost(err) {
-			s.opts.Logger.Warn("account sync: Zulip's answer to the change was lost; repeating it to settle the outcome", "change_id", ch.ID, "error", err.Error())
-			err = s.settle(ctx, target.userID, ch.NewEmail)
+	}
+	if answerLost(err) && s.opts.Recorder != nil && !s.timeUp(ch) {
+		s.opts.Logger.Warn("account sync: Zulip's answer to the change was lost; the job reads Zulip back to settle it", "change_id", ch.ID, "error", err.Error())
+		now := s.opts.Now()
+		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
+		ch.Zulip = StatusUnknown
+		ch.step(now, StepSyncZulip, res.Failure.Code)
+		s.noteError(ch, res.Failure)
+		if ch.GiveUpAt == nil {
+			giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
+			ch.GiveUpAt = &giveUp
 		}
+		ch.NextAttemptAt = &now
+		s.move(ch, StateMattermostChanged)
+		return
 	}
 	s.afterZulip(ctx, res, err)
 }
@@ -236,56 +250,31 @@ func answerLost(err error) bool {
 	return errors.As(err, &ue)
 }
 
-// settle repeats the change until Zulip gives a clear answer or the settle
-// time runs out, with a deadline of its own (the flow's may be what ran
-// out). Zulip answers success and changes nothing when the account already
-// has the address, so a repeat is safe and tells the outcome.
-func (s *Service) settle(ctx context.Context, id int, newEmail string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.SettleTimeout)
-	defer cancel()
-	wait := settleFirstWait
-	for {
-		err := s.zc.ChangeEmailByID(ctx, id, newEmail)
-		var rl *zulip.RateLimitError
-		switch {
-		case err == nil || (!answerLost(err) && !errors.As(err, &rl)):
-			return err
-		case errors.As(err, &rl) && rl.RetryAfter > wait:
-			wait = rl.RetryAfter
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			if answerLost(err) {
-				return err
-			}
-			// Only rate limits since: the first answer is still unknown.
-			return &zulip.UnavailableError{Op: "PATCH /api/v1/users/{id}", Err: fmt.Errorf("no clear answer in time: %w", err)}
-		case <-t.C:
-		}
-		wait = min(2*wait, settleMaxWait)
-	}
-}
-
-// Waits between the repeats of a change whose answer was lost.
-const (
-	settleFirstWait = 500 * time.Millisecond
-	settleMaxWait   = 4 * time.Second
-)
-
 // rollbackMattermost puts the old email back after Zulip failed.
 func (s *Service) rollbackMattermost(res *Result) {
 	ch := &res.Change
 	err := s.mm.UpdateEmail(ch.UserID, ch.OldEmail)
+	held := false // Mattermost accepted, and still shows the new address
 	if err == nil {
 		after, gerr := s.mm.GetUser(ch.UserID)
 		switch {
 		case gerr != nil:
 			err = gerr
 		case !strings.EqualFold(after.Email, ch.OldEmail):
+			held = strings.EqualFold(after.Email, ch.NewEmail)
 			err = errors.New("account: the old email did not come back")
 		}
+	}
+	if err != nil && held && s.mm.RequiresEmailVerification() {
+		// Mattermost holds the way back too, for a link mailed to the old
+		// address: wait for it, as long as such a link lives.
+		now := s.opts.Now()
+		until := now.Add(VerificationLinkValidity + verificationMargin)
+		ch.Mattermost = StatusRollbackPending
+		ch.GiveUpAt, ch.NextAttemptAt = &until, nil
+		ch.step(now, StepRollbackMattermost, "")
+		s.move(ch, StateRollbackPendingVerification)
+		return
 	}
 	if err != nil {
 		res.RollbackFailure = mattermostFailure(err)

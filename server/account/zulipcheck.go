@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
@@ -39,6 +40,11 @@ func (s *Service) CheckZulip(ctx context.Context, adminID, sessionID, botEmail, 
 	bad := func(format string, a ...any) ZulipCheck {
 		c.Lines = append(c.Lines, CheckLine{false, fmt.Sprintf(format, a...)})
 		return c
+	}
+	if bad := s.opts.AllowedDomainsInvalid; len(bad) > 0 {
+		// Not about Zulip, but it stops every change: said first, and the
+		// Zulip checks still run.
+		c.Lines = append(c.Lines, CheckLine{false, domainsInvalidText(bad)})
 	}
 	switch {
 	case !s.opts.SyncZulip:
@@ -89,6 +95,17 @@ func (s *Service) CheckZulip(ctx context.Context, adminID, sessionID, botEmail, 
 		return bad("%s", reachText(err))
 	}
 	return c
+}
+
+// domainsInvalidText explains an unusable Allowed email domains setting.
+func domainsInvalidText(bad []string) string {
+	entries := make([]string, len(bad))
+	for i, b := range bad {
+		entries[i] = code(b)
+	}
+	return fmt.Sprintf("The **Allowed email domains** setting is invalid: %s %s not a domain, so every email change is refused. "+
+		"Correct it in System Console > Plugins > Account Sync: a comma-separated list of domains such as `example.org, example.com`, or empty to allow any domain.",
+		strings.Join(entries, ", "), plural(len(bad), "is", "are"))
 }
 
 // reachText explains a failed request for an admin.

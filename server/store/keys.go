@@ -23,6 +23,13 @@ const (
 	keySyncJob      = "sync"                   // cluster job name of the job that carries open changes on
 )
 
+// When link codes were sent, kept apart from the pending code so that
+// linking, unlinking and linking again never resets the count.
+const (
+	keyCodesSent = keyVersion + "linksent_"  // + user ID -> codesSent: codes sent for the user (before: account.LinkCode.Sent in keyLinkCode, read while this is absent)
+	keyZulipSent = keyVersion + "zlinksent_" // + Zulip user ID -> codesSent: codes sent to that Zulip account, whoever asked
+)
+
 func changeKey(id string) string         { return keyChangePrefix + id }
 func userLatestKey(userID string) string { return keyUserLatest + userID }
 func userLockKey(userID string) string   { return keyUserLock + userID }
@@ -30,6 +37,8 @@ func bindingKey(userID string) string    { return keyBinding + userID }
 func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(zulipID) }
 func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }
+func codesSentKey(userID string) string  { return keyCodesSent + userID }
+func zulipSentKey(zulipID int) string    { return keyZulipSent + strconv.Itoa(zulipID) }
 
 // openShards is how many keys the index of open changes is spread over, so
 // that changes made at the same moment rarely update the same key.

@@ -34,7 +34,7 @@ func newEmulated(tb testing.TB, opts ...zuliptest.Option) (*zuliptest.Server, *z
 func TestClientAgainstTheEmulator(t *testing.T) {
 	ctx := context.Background()
 	zs, c := newEmulated(t)
-	ann := zs.AddUser(zuliptest.User{Email: "ann+x/y@example.org", FullName: "Ann"})
+	ann := zs.AddUser(zuliptest.User{Email: "ann+x%y?z@example.org", FullName: "Ann"})
 	zs.AddUser(zuliptest.User{Email: "bob@example.org", FullName: "Bob"})
 
 	s, err := c.ServerSettings(ctx)
@@ -45,18 +45,24 @@ func TestClientAgainstTheEmulator(t *testing.T) {
 	if err != nil || me.Role != zulip.RoleOwner {
 		t.Fatalf("me %+v %v", me, err)
 	}
-	u, err := c.GetUser(ctx, "ANN+X/Y@example.org")
-	if err != nil || u.ID != ann.ID || u.Address() != "ann+x/y@example.org" {
+	u, err := c.GetUser(ctx, "ANN+X%Y?Z@example.org")
+	if err != nil || u.ID != ann.ID || u.Address() != "ann+x%y?z@example.org" {
 		t.Fatalf("get %+v %v", u, err)
 	}
+	// An address holding "/" cannot be addressed by email: Zulip routes on
+	// the decoded path (CONTRACT.md), so the lookup finds no route.
+	zs.AddUser(zuliptest.User{Email: "a/b@example.org", FullName: "Slash"})
+	if _, err := c.GetUser(ctx, "a/b@example.org"); zulip.ReasonOf(err) != zulip.ReasonNotFound {
+		t.Errorf("lookup of an address with a slash: %v", err)
+	}
 	// The probe: same address, changes nothing.
-	if err := c.ChangeEmail(ctx, "ann+x/y@example.org", "ann+x/y@example.org"); err != nil {
+	if err := c.ChangeEmail(ctx, "ann+x%y?z@example.org", "ann+x%y?z@example.org"); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
-	if err := c.ChangeEmail(ctx, "ann+x/y@example.org", "bob@example.org"); zulip.ReasonOf(err) != zulip.ReasonEmailInUse {
+	if err := c.ChangeEmail(ctx, "ann+x%y?z@example.org", "bob@example.org"); zulip.ReasonOf(err) != zulip.ReasonEmailInUse {
 		t.Errorf("taken: %v", err)
 	}
-	if err := c.ChangeEmail(ctx, "ann+x/y@example.org", "ann.new@example.org"); err != nil {
+	if err := c.ChangeEmail(ctx, "ann+x%y?z@example.org", "ann.new@example.org"); err != nil {
 		t.Fatalf("change: %v", err)
 	}
 	if got, _ := zs.User(ann.ID); got.Email != "ann.new@example.org" {

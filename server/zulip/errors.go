@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -185,15 +186,20 @@ func reasonFor(status int, code, msg string) Reason {
 	return ReasonBadRequest
 }
 
+// retryAfter is the wait a 429 asks for, from the JSON body or else the
+// Retry-After header (seconds), capped at MaxRateLimitWait.
 func retryAfter(fromBody *float64, header string) time.Duration {
 	secs := 0.0
 	if fromBody != nil {
 		secs = *fromBody
-	} else if f, err := strconv.ParseFloat(strings.TrimSpace(header), 64); err == nil {
+	} else if f, err := strconv.ParseFloat(strings.TrimSpace(header), 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		secs = f
 	}
-	if secs < 0 || secs > 24*3600 {
-		secs = 0
+	switch {
+	case secs <= 0 || math.IsNaN(secs):
+		return 0
+	case secs >= MaxRateLimitWait.Seconds(): // never believed longer (and no overflow)
+		return MaxRateLimitWait
 	}
 	return time.Duration(secs * float64(time.Second))
 }

@@ -14,6 +14,21 @@ import (
 // a reply.
 const MaxPaceWait = 10 * time.Second
 
+// MaxRateLimitWait is the longest any rate-limit answer is believed: a
+// Retry-After, an X-RateLimit-Reset or another node's report further ahead
+// (a proxy writing milliseconds, a Zulip whose clock runs ahead) counts as
+// this long. Then one request goes as a scout and asks Zulip again, so a
+// wrong reset never holds the bot's requests back for longer.
+const MaxRateLimitWait = 5 * time.Minute
+
+// capReset returns at, but no later than MaxRateLimitWait after now.
+func capReset(now, at time.Time) time.Time {
+	if limit := now.Add(MaxRateLimitWait); at.After(limit) {
+		return limit
+	}
+	return at
+}
+
 // unlimitedFor is how long answers without X-RateLimit-* headers (a Zulip
 // without rate limits) let requests go without counting.
 const unlimitedFor = time.Minute
@@ -125,7 +140,7 @@ func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Du
 	var exhausted *RateState
 	switch {
 	case status == http.StatusTooManyRequests:
-		p.known, p.remaining, p.reset = true, 0, now.Add(retryAfter)
+		p.known, p.remaining, p.reset = true, 0, now.Add(min(max(retryAfter, 0), MaxRateLimitWait))
 		exhausted = &RateState{Remaining: 0, Reset: p.reset}
 	case h.Get("X-RateLimit-Remaining") != "":
 		remaining, err1 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
@@ -144,8 +159,13 @@ func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Du
 		p.known, p.remaining = true, remaining
 		// Zulip gives whole seconds; the budget may come back a little
 		// later, which a scout's 429 then tells precisely: an answer never
-		// moves a known empty budget's return earlier.
-		at := time.Unix(reset, 0)
+		// moves a known empty budget's return earlier. A reset further
+		// ahead than MaxRateLimitWait is not believed (compared as a
+		// number: a huge one would overflow time.Unix).
+		at := now.Add(MaxRateLimitWait)
+		if reset <= at.Unix() {
+			at = time.Unix(reset, 0)
+		}
 		if p.remaining > 0 || at.After(p.reset) {
 			p.reset = at
 		}
@@ -170,13 +190,16 @@ func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Du
 }
 
 // Observe takes in the budget another node found: it only ever makes this
-// node more careful.
+// node more careful, for at most MaxRateLimitWait (the other node may run
+// an older version, or its clock may run ahead).
 func (p *Pacer) Observe(s RateState) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !s.Reset.After(p.now()) {
+	now := p.now()
+	if !s.Reset.After(now) {
 		return
 	}
+	s.Reset = capReset(now, s.Reset)
 	if !p.known {
 		p.known, p.remaining, p.reset = true, max(s.Remaining, 0), s.Reset
 	} else {

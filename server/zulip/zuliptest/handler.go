@@ -109,9 +109,11 @@ func readInput(r *http.Request) input {
 
 // route dispatches like Zulip's URL configuration: unknown paths get 404,
 // known paths with an unsupported method 405, then authentication, rate
-// limiting and the endpoint.
+// limiting and the endpoint. Like Django, it matches the percent-decoded
+// path (PATH_INFO): /users/a%2Fb@x.org is /users/a/b@x.org, which no route
+// matches, so an address holding "/" cannot be addressed by email (404).
 func (s *Server) route(w http.ResponseWriter, r *http.Request, in *input) {
-	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/api/v1/")
+	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
 	if !ok {
 		writeError(w, http.StatusNotFound, CodeBadRequest, MsgNotFound)
 		return
@@ -145,11 +147,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, in *input) {
 		writeError(w, http.StatusNotFound, CodeBadRequest, MsgNotFound)
 		return
 	}
-	target, err := url.PathUnescape(parts[1])
-	if err != nil {
-		writeError(w, http.StatusNotFound, CodeBadRequest, MsgNotFound)
-		return
-	}
+	target := parts[1]
 	in.target = target
 	level := s.FeatureLevel()
 	switch {

@@ -10,7 +10,7 @@ import (
 func TestRequestRecording(t *testing.T) {
 	f := newFixture(t)
 	call(t, f.srv, http.MethodGet, "/api/v1/server_settings", nil, creds{})
-	call(t, f.srv, http.MethodPatch, userPath("a+b/c@example.org")+"?x=1", newEmailForm("n@example.org"), f.as(f.owner))
+	call(t, f.srv, http.MethodPatch, userPath("a+b%c@example.org")+"?x=1", newEmailForm("n@example.org"), f.as(f.owner))
 	call(t, f.srv, http.MethodGet, "/api/v1/users/me", nil, creds{f.owner.Email, "WrongKey0123456789abcdefghijklmn"})
 	send(t, mustRequest(t, http.MethodPatch, f.srv.URL+userPath(f.ann.Email), "application/json", `{"new_email":"x@example.org"}`), f.as(f.admin))
 
@@ -19,7 +19,7 @@ func TestRequestRecording(t *testing.T) {
 		t.Fatalf("recorded %d requests", len(reqs))
 	}
 	r := reqs[1]
-	if r.Method != http.MethodPatch || r.Path != "/api/v1/users/a+b%2Fc@example.org" || r.Target != "a+b/c@example.org" ||
+	if r.Method != http.MethodPatch || r.Path != "/api/v1/users/a+b%25c@example.org" || r.Target != "a+b%c@example.org" ||
 		r.RawQuery != "x=1" || r.ContentType != "application/x-www-form-urlencoded" ||
 		r.Form.Get("new_email") != "n@example.org" || r.Form.Get("x") != "1" || r.AuthEmail != f.owner.Email ||
 		r.UserAgent != "zuliptest-suite/1.0" || r.Status != 400 || r.BodyWasJSON {
