@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 
 	"github.com/gorilla/mux"
-	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
 )
 
@@ -16,14 +15,15 @@ const maxBodyBytes = 4 << 10
 
 // newRouter serves the plugin's HTTP API under /plugins/{id}/api/v1. Every
 // route passes the chain: panic recovery, a Mattermost login, the session
-// gate (the same as the slash command's).
+// gate (the same as the slash command's); admin routes pass the admin
+// commands' gate instead.
 func (p *Plugin) newRouter() *mux.Router {
 	r := mux.NewRouter()
 	r.Use(p.recoverMiddleware)
 	// Routes sit on the root router, each behind the chain (a subrouter
 	// would answer a wrong method with 404 instead of 405).
 	user := func(h http.HandlerFunc) http.Handler { return requireUser(p.sessionGate(h)) }
-	admin := func(h http.HandlerFunc) http.Handler { return user(p.requireSystemAdmin(h).ServeHTTP) }
+	admin := func(h http.HandlerFunc) http.Handler { return requireUser(p.requireSystemAdmin(h)) }
 	const v1 = "/api/v1"
 	r.Handle(v1+"/email", user(p.handleChangeEmail)).Methods(http.MethodPost)
 	r.Handle(v1+"/status", user(p.handleStatus)).Methods(http.MethodGet)
@@ -82,11 +82,16 @@ func (p *Plugin) sessionGate(next http.Handler) http.Handler {
 	})
 }
 
-// requireSystemAdmin asks the server's permission API (manage_system).
+// requireSystemAdmin applies the admin commands' gate (AdminGate): the
+// caller's own session, a system admin by the server's permission API
+// (manage_system), and never an OAuth 2.0 app's session, whatever *Allow
+// OAuth 2.0 apps* says (403 oauth_refused_admin): Mattermost never lets an
+// OAuth app change another user's email. An admin's script uses a personal
+// access token, under that setting.
 func (p *Plugin) requireSystemAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !p.client.User.HasPermissionTo(userOf(r), model.PermissionManageSystem) {
-			writeJSONError(w, http.StatusForbidden, "admin_only", "Only system administrators can do this.")
+		if f := p.service().AdminGate(userOf(r), sessionOf(r)); f != nil {
+			writeFailure(w, f, "")
 			return
 		}
 		next.ServeHTTP(w, r)

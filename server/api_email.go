@@ -103,6 +103,8 @@ func statusFor(c account.Code) int {
 	switch c {
 	case account.CodeZulipDummyAddress:
 		return http.StatusBadRequest
+	case account.CodeAddressSlash:
+		return http.StatusBadRequest
 	case account.CodeUserDeactivated:
 		return http.StatusForbidden
 	case account.CodeAddressMissing, account.CodeAddressTooLong, account.CodeAddressInvalid, account.CodeSameAddress,
@@ -111,7 +113,7 @@ func statusFor(c account.Code) int {
 	case account.CodeSessionUnknown:
 		return http.StatusUnauthorized
 	case account.CodeOAuthRefused, account.CodeTokenRefused, account.CodeManagedBySSO, account.CodeBotAccount,
-		account.CodeNotLinked, account.CodeAdminOnly, account.CodeZulipAccountInactive:
+		account.CodeNotLinked, account.CodeAdminOnly, account.CodeOAuthRefusedAdmin, account.CodeZulipAccountInactive:
 		return http.StatusForbidden
 	case account.CodeTakenInMattermost, account.CodeTakenInZulip, account.CodeZulipAccountMismatch, account.CodeZulipLinkedElsewhere,
 		account.CodeChangeOpen, account.CodeBusy:

@@ -20,6 +20,7 @@ func TestStatusFor(t *testing.T) {
 		account.CodeZulipUnavailable: 503, account.CodeZulipRateLimited: 503,
 		account.CodeZulipUnauthorized: 502, account.CodeZulipRedirect: 502, account.CodeZulipTooOld: 502,
 		account.CodeInternal: 500, account.CodeMattermostFailed: 500,
+		account.CodeAddressSlash: 400, account.CodeDomainsMisconfigured: 500, // the admin's setting: a server-side fault
 	} {
 		if got := statusFor(code); got != want {
 			t.Errorf("%s -> %d, want %d", code, got, want)

@@ -52,7 +52,7 @@ func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*mo
 	case sub == "email" && len(rest) == 2 && strings.HasPrefix(rest[0], "@"):
 		return ephemeral(p.commandEmailFor(args.UserId, sessionID(c), rest[0], rest[1])), nil
 	case sub == "status" && len(rest) == 1 && strings.HasPrefix(rest[0], "@"):
-		return ephemeral(p.commandStatusFor(args.UserId, rest[0])), nil
+		return ephemeral(p.commandStatusFor(args.UserId, sessionID(c), rest[0])), nil
 	case sub == "zulip" && len(rest) == 1 && strings.EqualFold(rest[0], "check"):
 		return ephemeral(p.commandZulipCheck(args.UserId, sessionID(c))), nil
 	case sub == "email":

@@ -10,8 +10,12 @@ import (
 )
 
 // commandEmailFor runs `/account email @user <new-address>`: a system
-// admin changes another user's email; the service checks the permission.
+// admin changes another user's email. The admin gate refuses OAuth 2.0
+// apps whatever the settings; the service checks it again.
 func (p *Plugin) commandEmailFor(actorID, sessionID, mention, newEmail string) string {
+	if f := p.service().AdminGate(actorID, sessionID); f != nil {
+		return account.FailureText(f) + " Nothing was changed."
+	}
 	target, text := p.userByMention(mention)
 	if target == nil {
 		return text
@@ -20,10 +24,11 @@ func (p *Plugin) commandEmailFor(actorID, sessionID, mention, newEmail string) s
 	return res.AdminReport(target.Username)
 }
 
-// commandStatusFor runs `/account status @user` for a system admin.
-func (p *Plugin) commandStatusFor(actorID, mention string) string {
-	if !p.client.User.HasPermissionTo(actorID, model.PermissionManageSystem) {
-		return account.FailureText(&account.Failure{Code: account.CodeAdminOnly})
+// commandStatusFor runs `/account status @user` for a system admin,
+// through the admin gate (never for an OAuth 2.0 app).
+func (p *Plugin) commandStatusFor(actorID, sessionID, mention string) string {
+	if f := p.service().AdminGate(actorID, sessionID); f != nil {
+		return account.FailureText(f)
 	}
 	target, text := p.userByMention(mention)
 	if target == nil {

@@ -50,7 +50,12 @@ func TestNormalizeAddress(t *testing.T) {
 		{"ann@xn--80ak6aa92e.com", "ann@xn--80ak6aa92e.com", ""},            // punycode label
 		{"ann@example.xn--p1ai", "ann@example.xn--p1ai", ""},                // punycode top-level domain
 		{"ann@münchen.de", "ann@münchen.de", ""},                            // internationalised domain
-		{"o'brien+x/y=z@example.org", "o'brien+x/y=z@example.org", ""},
+		{"o'brien+x=z@example.org", "o'brien+x=z@example.org", ""},
+		// Zulip's API cannot look up an address holding "/" (404).
+		{"o'brien+x/y=z@example.org", "", CodeAddressSlash},
+		{"a/b@example.org", "", CodeAddressSlash},
+		{"A/B@Example.org ", "", CodeAddressSlash},
+		{"a/b@localhost", "", CodeAddressInvalid}, // invalid anyway
 		{"ann@a-b.example-1.org", "ann@a-b.example-1.org", ""},
 	}
 	valid := func(s string) bool { return !strings.HasPrefix(s, "blocked") }
@@ -94,7 +99,7 @@ func TestEveryCodeHasAText(t *testing.T) {
 		CodeBotAccount, CodeBusy, CodeTakenInMattermost, CodeDomainNotAllowed, CodeTakenInZulip, CodeZulipRefusedAddress,
 		CodeZulipUserNotFound, CodeZulipNotConfigured, CodeZulipTooOld, CodeZulipUnauthorized, CodeZulipBotNotAdmin,
 		CodeZulipNoPermission, CodeZulipRejected, CodeZulipUnavailable, CodeZulipRateLimited, CodeMattermostFailed,
-		CodeMattermostUnchanged, CodeInternal}
+		CodeMattermostUnchanged, CodeInternal, CodeAddressSlash, CodeDomainsMisconfigured}
 	for _, c := range codes {
 		if failureTexts[c] == "" {
 			t.Errorf("no text for %s", c)

@@ -49,6 +49,7 @@ const (
 	CodeZulipLinkedElsewhere Code = "zulip_linked_elsewhere"
 	CodeZulipRedirect        Code = "zulip_redirect"
 	CodeAdminOnly            Code = "admin_only"
+	CodeOAuthRefusedAdmin    Code = "oauth_refused_admin" // an OAuth 2.0 app's session asked for an admin-only action
 
 	// An address Zulip's API cannot handle; a plugin setting that cannot work.
 	CodeAddressSlash         Code = "address_has_slash"       // Zulip's API cannot look up an address holding "/"

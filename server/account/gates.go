@@ -22,15 +22,9 @@ const (
 // token's holder for the password. Every command that changes an email or
 // a link passes it.
 func (s *Service) checkSession(req Request) *Failure {
-	if req.SessionID == "" {
-		return newFailure(CodeSessionUnknown, errors.New("the request carries no session"))
-	}
-	sess, err := s.mm.GetSession(req.SessionID)
-	if err != nil {
-		return newFailure(CodeSessionUnknown, err)
-	}
-	if sess.UserID != req.UserID {
-		return newFailure(CodeSessionUnknown, fmt.Errorf("the session belongs to user %s, not %s", sess.UserID, req.UserID))
+	sess, f := s.ownSession(req.UserID, req.SessionID)
+	if f != nil {
+		return f
 	}
 	if sess.IsOAuth && !s.opts.AllowOAuth {
 		return newFailure(CodeOAuthRefused, nil)
@@ -39,6 +33,59 @@ func (s *Service) checkSession(req Request) *Failure {
 		return newFailure(CodeTokenRefused, nil)
 	}
 	return nil
+}
+
+// ownSession reads the session and makes sure it is userID's.
+func (s *Service) ownSession(userID, sessionID string) (Session, *Failure) {
+	if sessionID == "" {
+		return Session{}, newFailure(CodeSessionUnknown, errors.New("the request carries no session"))
+	}
+	sess, err := s.mm.GetSession(sessionID)
+	if err != nil {
+		return Session{}, newFailure(CodeSessionUnknown, err)
+	}
+	if sess.UserID != userID {
+		return Session{}, newFailure(CodeSessionUnknown, fmt.Errorf("the session belongs to user %s, not %s", sess.UserID, userID))
+	}
+	return sess, nil
+}
+
+// adminGate is the gate of what only system admins may do: another user's
+// email or status, link-all, the Zulip check. The session must be the
+// admin's own, the admin a system admin (by the server's permission
+// checks), and never an OAuth 2.0 app's, whatever Allow OAuth 2.0 apps
+// says: Mattermost never lets an OAuth app change another user's email, and
+// an app an admin authorized must not borrow the admin's powers. A personal
+// access token (an admin's script) passes when the setting allows tokens.
+func (s *Service) adminGate(adminID, sessionID string) *Failure {
+	sess, f := s.ownSession(adminID, sessionID)
+	if f != nil {
+		return f
+	}
+	if !s.mm.IsSystemAdmin(adminID) {
+		return newFailure(CodeAdminOnly, nil)
+	}
+	if sess.IsOAuth {
+		return newFailure(CodeOAuthRefusedAdmin, nil)
+	}
+	if sess.IsAccessToken && !s.opts.AllowOAuth {
+		return newFailure(CodeTokenRefused, nil)
+	}
+	return nil
+}
+
+// onBehalfGate is adminGate for a change an admin asks for another user.
+func (s *Service) onBehalfGate(req Request) *Failure {
+	if !req.onBehalf() {
+		return nil
+	}
+	return s.adminGate(req.ActorID, req.SessionID)
+}
+
+// AdminGate is adminGate for the HTTP API's admin routes and the admin
+// commands the plugin answers itself.
+func (s *Service) AdminGate(adminID, sessionID string) *Failure {
+	return s.adminGate(adminID, sessionID)
 }
 
 // gate is checkSession for commands other than /account email.

@@ -193,7 +193,11 @@ func TestEveryCommandPassesTheSessionGate(t *testing.T) {
 			if _, ok, _ := h.bindings.Binding("u1"); !ok {
 				t.Error("unlinked through a refused session")
 			}
-			if rep := svc.LinkAll(context.Background(), "u1", "x", true); rep.Failure == nil || rep.Failure.Code != sess.code {
+			adminCode := sess.code // an admin's command refuses OAuth apps whatever the setting (TestAdminActionsRefuseOAuth)
+			if sess.s.IsOAuth {
+				adminCode = CodeOAuthRefusedAdmin
+			}
+			if rep := svc.LinkAll(context.Background(), "u1", "x", true); rep.Failure == nil || rep.Failure.Code != adminCode {
 				t.Errorf("link-all: %+v", rep)
 			}
 			waitingChange(t, h)

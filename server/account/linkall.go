@@ -49,11 +49,8 @@ type SkippedUser struct {
 // address in their own profile when the server does not require
 // verification, and a link made from it would hand them that Zulip account.
 func (s *Service) LinkAll(ctx context.Context, adminID, sessionID string, trustUnverified bool) LinkAllReport {
-	if f := s.gate(adminID, sessionID); f != nil {
+	if f := s.adminGate(adminID, sessionID); f != nil {
 		return LinkAllReport{Failure: f}
-	}
-	if !s.mm.IsSystemAdmin(adminID) {
-		return LinkAllReport{Failure: newFailure(CodeAdminOnly, nil)}
 	}
 	if f := s.linkable(); f != nil {
 		return LinkAllReport{Failure: f}

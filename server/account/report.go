@@ -51,6 +51,7 @@ var failureTexts = map[Code]string{
 	CodeZulipLinkedElsewhere: "The Zulip account with the address %s is already linked to another Mattermost account. Ask your administrator to check your accounts.",
 	CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
 	CodeAdminOnly:            "Only system administrators can run this: linking everyone, or changing or reading another user's email.",
+	CodeOAuthRefusedAdmin:    "Administrator actions of Account Sync (another user's email or status, linking everyone, the Zulip check) are never accepted from OAuth 2.0 apps, whatever the plugin's settings. Use Mattermost itself (web, desktop or mobile app), or a script with a personal access token.",
 
 	CodeAddressSlash:         "%s contains a `/`, and Zulip cannot find or check an account by such an address (its API cannot look it up). Choose an address without `/`.",
 	CodeDomainsMisconfigured: "The administrator's **Allowed email domains** setting for Account Sync is invalid, so no email can be changed until it is corrected. " + askAdmin,

@@ -157,6 +157,9 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	if req.onBehalf() && !s.mm.IsSystemAdmin(req.ActorID) {
 		return s.refuse(&res, StepValidate, newFailure(CodeAdminOnly, nil))
 	}
+	if f := s.onBehalfGate(req); f != nil {
+		return s.refuse(&res, StepValidate, f)
+	}
 	addr, err := NormalizeAddress(req.NewEmail, s.mm.ValidEmail)
 	if err != nil {
 		return s.refuse(&res, StepValidate, asFailure(err, CodeAddressInvalid))

@@ -27,11 +27,8 @@ type ZulipCheck struct {
 // a PATCH of the bot's own address to itself) its permission to change
 // emails. configProblem is what the plugin found wrong in the settings.
 func (s *Service) CheckZulip(ctx context.Context, adminID, sessionID, botEmail, configProblem string) ZulipCheck {
-	if f := s.gate(adminID, sessionID); f != nil {
+	if f := s.adminGate(adminID, sessionID); f != nil {
 		return ZulipCheck{Failure: f}
-	}
-	if !s.mm.IsSystemAdmin(adminID) {
-		return ZulipCheck{Failure: newFailure(CodeAdminOnly, nil)}
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
@@ -41,10 +38,10 @@ func (s *Service) CheckZulip(ctx context.Context, adminID, sessionID, botEmail, 
 		c.Lines = append(c.Lines, CheckLine{false, fmt.Sprintf(format, a...)})
 		return c
 	}
-	if bad := s.opts.AllowedDomainsInvalid; len(bad) > 0 {
+	if invalid := s.opts.AllowedDomainsInvalid; len(invalid) > 0 {
 		// Not about Zulip, but it stops every change: said first, and the
 		// Zulip checks still run.
-		c.Lines = append(c.Lines, CheckLine{false, domainsInvalidText(bad)})
+		c.Lines = append(c.Lines, CheckLine{false, domainsInvalidText(invalid)})
 	}
 	switch {
 	case !s.opts.SyncZulip:
@@ -103,9 +100,9 @@ func domainsInvalidText(bad []string) string {
 	for i, b := range bad {
 		entries[i] = code(b)
 	}
-	return fmt.Sprintf("The **Allowed email domains** setting is invalid: %s %s not a domain, so every email change is refused. "+
+	return fmt.Sprintf("The **Allowed email domains** setting is invalid: %s %s, so every email change is refused. "+
 		"Correct it in System Console > Plugins > Account Sync: a comma-separated list of domains such as `example.org, example.com`, or empty to allow any domain.",
-		strings.Join(entries, ", "), plural(len(bad), "is", "are"))
+		strings.Join(entries, ", "), plural(len(bad), "is not a domain", "are not domains"))
 }
 
 // reachText explains a failed request for an admin.

@@ -4,23 +4,27 @@ package store
 import (
 	"hash/fnv"
 	"strconv"
+	"time"
 )
 
 // Every KV key the plugin uses is built here. The leading version lets a
 // later release change a record's shape and migrate old keys.
 const (
 	keyVersion      = "v1_"
-	keyChangePrefix = keyVersion + "change_"   // + change ID -> account.Change
-	keyUserLatest   = keyVersion + "userlast_" // + user ID -> latest change ID
-	keyUserLock     = keyVersion + "lock_"     // + user ID -> random token, held while a change runs
-	keyBinding      = keyVersion + "bind_"     // + Mattermost user ID -> account.Binding
-	keyZulipOwner   = keyVersion + "zbind_"    // + Zulip user ID -> Mattermost user ID (the reverse of keyBinding)
-	keyLinkCode     = keyVersion + "linkcode_" // + user ID -> account.LinkCode (hash only)
-	keyUsage        = keyVersion + "usage_"    // + user ID -> account.UserUsage
-	keyOpenIndex    = keyVersion + "open"      // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
-	keyOpenShard    = keyVersion + "open_"     // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
-	keyRetentionJob = "retention"              // cluster job name (pluginapi/cluster adds its own prefix)
-	keySyncJob      = "sync"                   // cluster job name of the job that carries open changes on
+	keyChangePrefix = keyVersion + "change_"    // + change ID -> account.Change
+	keyUserLatest   = keyVersion + "userlast_"  // + user ID -> latest change ID
+	keyUserLock     = keyVersion + "lock_"      // + user ID -> random token, held while a change runs
+	keyBinding      = keyVersion + "bind_"      // + Mattermost user ID -> account.Binding
+	keyZulipOwner   = keyVersion + "zbind_"     // + Zulip user ID -> Mattermost user ID (the reverse of keyBinding)
+	keyLinkCode     = keyVersion + "linkcode_"  // + user ID -> account.LinkCode (hash only)
+	keyUsage        = keyVersion + "usage_"     // + user ID -> account.UserUsage
+	keyOpenIndex    = keyVersion + "open"       // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
+	keyOpenShard    = keyVersion + "open_"      // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
+	keyDayShard     = keyVersion + "byday_"     // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
+	keyDays         = keyVersion + "days"       // -> the days that have changes in keyDayShard, oldest first
+	keyDaysBuilt    = keyVersion + "days_built" // -> when the index by day was built from the records saved before it existed
+	keyRetentionJob = "retention"               // cluster job name (pluginapi/cluster adds its own prefix)
+	keySyncJob      = "sync"                    // cluster job name of the job that carries open changes on
 )
 
 // When link codes were sent, kept apart from the pending code so that
@@ -47,10 +51,24 @@ const openShards = 32
 func openShardKey(n int) string { return keyOpenShard + strconv.Itoa(n) }
 
 // openShardOf is the shard of a change ID.
-func openShardOf(id string) int {
+func openShardOf(id string) int { return int(hashOf(id) % openShards) }
+
+// dayShards is how many keys each day of the index by day is spread over,
+// for the same reason; a listing reads all of a day's.
+const dayShards = 16
+
+func dayShardKey(day string, n int) string { return keyDayShard + day + "_" + strconv.Itoa(n) }
+
+// dayShardOf is the shard of a change ID within its day.
+func dayShardOf(id string) int { return int(hashOf(id) % dayShards) }
+
+// dayOf is the day (UTC) of t, as it appears in keys.
+func dayOf(t time.Time) string { return t.UTC().Format("20060102") }
+
+func hashOf(id string) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id))
-	return int(h.Sum32() % openShards)
+	return h.Sum32()
 }
 
 // Cluster job names.

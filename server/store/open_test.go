@@ -59,6 +59,7 @@ func TestOpenChangesIndex(t *testing.T) {
 	b := account.Change{ID: "b", UserID: "u2", State: account.StatePendingVerification, CreatedAt: now, UpdatedAt: now.Add(time.Second)}
 	done := account.Change{ID: "d", UserID: "u3", State: account.StateDone, CreatedAt: now, UpdatedAt: now}
 	for _, c := range []*account.Change{&a, &b, &done} {
+		s.now = func() time.Time { return c.UpdatedAt } // the store stamps the save
 		if err := s.SaveChange(ctx, c); err != nil {
 			t.Fatal(err)
 		}

@@ -2,13 +2,9 @@ package store
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/pluginapi"
-
-	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
 // DefaultRetention is how long change records are kept.
@@ -16,92 +12,122 @@ const DefaultRetention = 90 * 24 * time.Hour
 
 const listPage = 1000
 
-// PruneResult counts what PruneChanges did.
+// PruneResult counts what PruneChanges did with the records older than the
+// retention.
 type PruneResult struct {
-	Kept, Deleted int
+	Kept    int // still open, or ended within the retention
+	Deleted int
 }
 
-// PruneChanges deletes change records last updated longer than retention
-// ago and keeps
-// the per-user index right: a user's "latest change" pointing at a deleted
-// record is removed. Records of changes still open are kept until they are
-// older still, twice the retention.
+// PruneChanges deletes the records of changes that have ended and were last
+// saved longer than retention ago, and keeps the indexes right: the change
+// leaves the index by day, and a user's "latest change" pointing at it is
+// removed. A change still open is never deleted, however old: it is kept
+// until it ends. Only the days of the index older than the retention are
+// read, and only their records.
 func (s *Store) PruneChanges(retention time.Duration) (PruneResult, error) {
-	cutoff := s.now().Add(-retention)
 	var res PruneResult
-	var ids []string
-	for page := 0; ; page++ {
-		keys, err := s.kv.ListKeys(page, listPage, pluginapi.WithPrefix(keyChangePrefix))
-		if err != nil {
-			return res, fmt.Errorf("store: listing change records: %w", err)
-		}
-		for _, k := range keys {
-			ids = append(ids, strings.TrimPrefix(k, keyChangePrefix))
-		}
-		if len(keys) < listPage {
-			break
-		}
+	if err := s.ensureDayIndex(); err != nil {
+		return res, err
 	}
-	// Deleting while paging would shift the pages: list first, then prune.
-	for _, id := range ids {
-		c, ok, err := s.GetChange(id)
-		if err != nil {
-			return res, err
+	cutoff := s.now().Add(-retention)
+	cutDay := dayOf(cutoff)
+	days, err := s.days()
+	if err != nil {
+		return res, err
+	}
+	for _, d := range days {
+		if d.Day > cutDay {
+			break // oldest first: the rest are younger
 		}
-		if !ok {
-			continue
+		var emptied uint16
+		for n := range dayShards {
+			if d.Shards&(1<<n) == 0 {
+				continue
+			}
+			left, err := s.pruneShard(d.Day, n, cutoff, &res)
+			if err != nil {
+				return res, err
+			}
+			if left == 0 {
+				emptied |= 1 << n
+			}
 		}
-		last := c.UpdatedAt
-		if last.IsZero() {
-			last = c.CreatedAt
-		}
-		limit := cutoff
-		if c.State.Open() {
-			// The job closes open changes within days; keep one it has
-			// not reached much longer rather than lose it.
-			limit = cutoff.Add(-retention)
-		}
-		if !last.Before(limit) {
-			res.Kept++
-			continue
-		}
-		if err := s.kv.Delete(changeKey(id)); err != nil {
-			return res, fmt.Errorf("store: deleting change %s: %w", id, err)
-		}
-		res.Deleted++
-		// Drop the index entry only if it still points here.
-		if _, err := s.kv.Set(userLatestKey(c.UserID), nil, pluginapi.SetAtomic(id)); err != nil {
-			return res, fmt.Errorf("store: unindexing change %s: %w", id, err)
+		// The cutoff's own day may still get changes from a node whose
+		// clock is behind: only days before it are unmarked.
+		if emptied != 0 && d.Day < cutDay {
+			if err := s.dropShards(d.Day, emptied); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, nil
 }
 
-// ListChanges returns one page of the change records, newest first, only
-// those in state when it is not empty. It reads every record: for admins'
-// occasional use.
-func (s *Store) ListChanges(state account.State, page, perPage int) ([]account.Change, error) {
-	var all []account.Change
-	for p := 0; ; p++ {
-		keys, err := s.kv.ListKeys(p, listPage, pluginapi.WithPrefix(keyChangePrefix))
+// pruneShard prunes one shard of a day and returns how many entries it
+// holds afterwards.
+func (s *Store) pruneShard(day string, n int, cutoff time.Time, res *PruneResult) (int, error) {
+	var raw []byte
+	if err := s.kv.Get(dayShardKey(day, n), &raw); err != nil {
+		return 0, fmt.Errorf("store: reading the index of %s: %w", day, err)
+	}
+	entries, err := decodeDay(raw)
+	if err != nil {
+		return 0, err
+	}
+	gone := map[string]bool{}
+	fixed := map[string]dayEntry{}
+	for _, e := range entries {
+		if !e.CreatedAt.Before(cutoff) {
+			continue
+		}
+		c, ok, err := s.GetChange(e.ID)
 		if err != nil {
-			return nil, fmt.Errorf("store: listing change records: %w", err)
+			return 0, err
 		}
-		for _, k := range keys {
-			c, ok, err := s.GetChange(strings.TrimPrefix(k, keyChangePrefix))
-			if err != nil {
-				return nil, err
-			}
-			if ok && (state == "" || c.State == state) {
-				all = append(all, c)
-			}
+		if !ok {
+			gone[e.ID] = true // a save cut short before its record, or deleted
+			continue
 		}
-		if len(keys) < listPage {
-			break
+		if c.State != e.State {
+			fixed[e.ID] = entryOf(c) // a save cut short before its new state
+		}
+		last := c.UpdatedAt
+		if last.IsZero() {
+			last = c.CreatedAt
+		}
+		if c.State.Open() || !last.Before(cutoff) {
+			res.Kept++
+			continue
+		}
+		if err := s.kv.Delete(changeKey(c.ID)); err != nil {
+			return 0, fmt.Errorf("store: deleting change %s: %w", c.ID, err)
+		}
+		res.Deleted++
+		gone[c.ID] = true
+		// Drop the user's pointer only if it still points here.
+		if _, err := s.kv.Set(userLatestKey(c.UserID), nil, pluginapi.SetAtomic(c.ID)); err != nil {
+			return 0, fmt.Errorf("store: unindexing change %s: %w", c.ID, err)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].CreatedAt.After(all[j].CreatedAt) })
-	start := min(page*perPage, len(all))
-	end := min(start+perPage, len(all))
-	return all[start:end], nil
+	if len(gone) == 0 && len(fixed) == 0 {
+		return len(entries), nil
+	}
+	list, err := s.updateDayShard(day, n, func(list []dayEntry) ([]dayEntry, bool) {
+		out := list[:0:0]
+		for _, e := range list {
+			if gone[e.ID] {
+				continue
+			}
+			if f, ok := fixed[e.ID]; ok && f.Version >= e.Version {
+				e.State, e.Version = f.State, f.Version
+			}
+			out = append(out, e)
+		}
+		return out, true
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: removing pruned changes from the index of %s: %w", day, err)
+	}
+	return len(list), nil
 }

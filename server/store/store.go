@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/pluginapi"
@@ -33,17 +35,33 @@ type Store struct {
 	kv      KV
 	lockTTL time.Duration
 	now     func() time.Time
+
+	// The index by day: whether it is built (byday_build.go), whether
+	// this process looked for an empty store, and today's shards known to
+	// be marked in the list of days.
+	dayIndexBuilt atomic.Bool
+	emptyChecked  atomic.Bool
+	buildMu       sync.Mutex
+	todayMu       sync.Mutex
+	today         dayShardsUsed
 }
 
 // New returns a Store on kv.
-func New(kv KV) *Store { return &Store{kv: kv, lockTTL: DefaultLockTTL, now: time.Now} }
+func New(kv KV) *Store { return NewWithClock(kv, time.Now) }
+
+// NewWithClock returns a Store on kv that stamps records with now.
+func NewWithClock(kv KV, now func() time.Time) *Store {
+	return &Store{kv: kv, lockTTL: DefaultLockTTL, now: now}
+}
 
 // SaveChange writes the record with compare-and-set on its version: the
 // stored record must be at c.Version (no record for version 0), and is
-// replaced by c at c.Version+1; otherwise nothing is written and the error
-// wraps account.ErrConflict. The index of open changes is updated so that
-// an open record is always in it: added before an open record is written,
-// removed after a closed one is.
+// replaced by c at c.Version+1, stamped UpdatedAt with the store's clock
+// (c gets the new version and stamp); otherwise nothing is written and the
+// error wraps account.ErrConflict. The index of open changes is updated so
+// that an open record is always in it: added before an open record is
+// written, removed after a closed one is. The index by day gets a new
+// record before it is written, and a new state after.
 func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if c.ID == "" {
 		return errors.New("store: a change needs an ID")
@@ -53,10 +71,11 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if err := s.kv.Get(key, &old); err != nil {
 		return fmt.Errorf("store: reading change %s: %w", c.ID, err)
 	}
+	var stored struct {
+		Version int64         `json:"version"`
+		State   account.State `json:"state"`
+	}
 	if len(old) > 0 {
-		var stored struct {
-			Version int64 `json:"version"`
-		}
 		if err := json.Unmarshal(old, &stored); err != nil {
 			return fmt.Errorf("store: reading change %s: %w", c.ID, err)
 		}
@@ -69,12 +88,17 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 
 	next := *c
 	next.Version = c.Version + 1
+	next.UpdatedAt = s.now().UTC() // as it reads back: no monotonic clock
 	if next.Version == 1 {
+		s.noteEmptyStore()
 		// Point the user's latest change here first: once the record is
 		// written, SaveChange must not fail for an open record the job
 		// would then carry on behind a reply that said nothing changed.
 		if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
 			return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
+		}
+		if err := s.putDayEntry(next); err != nil {
+			return err
 		}
 	}
 	if next.State.Open() {
@@ -89,11 +113,14 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if !ok {
 		return fmt.Errorf("store: change %s was saved by someone else meanwhile: %w", c.ID, account.ErrConflict)
 	}
-	c.Version = next.Version
+	c.Version, c.UpdatedAt = next.Version, next.UpdatedAt
 	if !next.State.Open() {
 		if err := s.unindex(c.ID); err != nil {
 			return err
 		}
+	}
+	if next.Version > 1 && next.State != stored.State {
+		return s.putDayEntry(next)
 	}
 	return nil
 }

@@ -217,12 +217,12 @@ func TestUsageAndLinkCodes(t *testing.T) {
 func TestPruneChanges(t *testing.T) {
 	s := New(&pluginapi.MemoryStore{})
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return now }
 	day := 24 * time.Hour
 	save := func(id, user string, state account.State, age time.Duration) {
 		t.Helper()
 		at := now.Add(-age)
-		if err := s.SaveChange(context.Background(), &account.Change{ID: id, UserID: user, State: state, CreatedAt: at, UpdatedAt: at}); err != nil {
+		s.now = func() time.Time { return at } // saved then
+		if err := s.SaveChange(context.Background(), &account.Change{ID: id, UserID: user, State: state, CreatedAt: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,16 +231,17 @@ func TestPruneChanges(t *testing.T) {
 	save("old3", "u2", account.StateDone, 120*day)
 	save("new3", "u2", account.StateDone, 1*day) // u2's latest, young
 	save("pend", "u3", account.StatePendingVerification, 100*day)
-	save("ancient", "u4", account.StatePendingVerification, 200*day)
+	save("ancient", "u4", account.StatePendingVerification, 200*day) // open: kept until it ends
+	s.now = func() time.Time { return now }
 
 	res, err := s.PruneChanges(90 * day)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Deleted != 4 || res.Kept != 2 {
-		t.Errorf("result = %+v, want 4 deleted, 2 kept", res)
+	if res.Deleted != 3 || res.Kept != 2 {
+		t.Errorf("result = %+v, want 3 deleted, the 2 old open ones kept", res)
 	}
-	for id, want := range map[string]bool{"old1": false, "old2": false, "old3": false, "new3": true, "pend": true, "ancient": false} {
+	for id, want := range map[string]bool{"old1": false, "old2": false, "old3": false, "new3": true, "pend": true, "ancient": true} {
 		if _, ok, _ := s.GetChange(id); ok != want {
 			t.Errorf("%s kept = %v, want %v", id, ok, want)
 		}

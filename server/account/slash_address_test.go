@@ -1,0 +1,59 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// Zulip routes on the decoded path, so an address holding "/" can be neither
+// checked nor found by email there (404). Such an address is refused up
+// front, with a reason the user can act on, before either system is asked.
+func TestSlashAddressRefusedBeforeEitherSystem(t *testing.T) {
+	for _, sync := range []bool{true, false} {
+		h := newHarness([]User{annUser()}, ann)
+		h.opts.SyncZulip = sync
+		res := h.service().ChangeEmail(context.Background(), req("Ann/New@example.org"))
+		if res.Failure == nil || res.Failure.Code != CodeAddressSlash || res.Change.State != StateRefused {
+			t.Fatalf("sync %v: %s %v", sync, res.Change.State, res.Failure)
+		}
+		if h.mm.gets != 0 || len(h.mm.updates) != 0 || h.z.calls != 0 || len(h.rec.saved) != 0 || len(h.usage.usage) != 0 {
+			t.Errorf("sync %v: touched something: %d Mattermost reads, updates %v, %d Zulip calls, %d records, usage %v",
+				sync, h.mm.gets, h.mm.updates, h.z.calls, len(h.rec.saved), h.usage.usage)
+		}
+		if u, _ := h.mm.GetUser("u1"); u.Email != ann || h.z.addrOf(10) != ann {
+			t.Errorf("sync %v: emails now %q and %q", sync, u.Email, h.z.addrOf(10))
+		}
+		reply := res.Report()
+		for _, want := range []string{"`Ann/New@example.org` contains a `/`", "Zulip cannot", "Choose an address without `/`", "Nothing was changed."} {
+			if !strings.Contains(reply, want) {
+				t.Errorf("sync %v: reply lacks %q:\n%s", sync, want, reply)
+			}
+		}
+		if strings.Contains(reply, "administrator") {
+			t.Errorf("sync %v: the user is sent to the admin for their own choice:\n%s", sync, reply)
+		}
+		if log := h.log.String(); !strings.Contains(log, "info account sync: email change refused") || !strings.Contains(log, "address_has_slash") {
+			t.Errorf("sync %v: log %s", sync, log)
+		}
+	}
+}
+
+// /account link with such an address cannot find the account either: the
+// user is told to give the id-based address instead, and Zulip is not asked.
+func TestLinkWithSlashAddressRefused(t *testing.T) {
+	h := newHarness([]User{annUser()}, "ann/x@example.org")
+	res := h.service().Link(context.Background(), "u1", "s-u1", "ann/x@example.org")
+	if res.Outcome != LinkOutcomeFailed || res.Failure == nil || res.Failure.Code != CodeAddressSlash {
+		t.Fatalf("link: %+v", res)
+	}
+	if h.z.calls != 0 || len(h.z.dms) != 0 || len(h.codes.codes) != 0 {
+		t.Errorf("Zulip calls %d, messages %v, codes %v", h.z.calls, h.z.dms, h.codes.codes)
+	}
+	if _, bound, _ := h.bindings.Binding("u1"); bound {
+		t.Error("linked")
+	}
+	if reply := res.Report(); !strings.Contains(reply, "`ann/x@example.org`") || !strings.Contains(reply, "`user<ID>@<zulip-host>`") {
+		t.Errorf("reply %s", reply)
+	}
+}
