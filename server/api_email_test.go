@@ -21,6 +21,8 @@ func TestStatusFor(t *testing.T) {
 		account.CodeZulipUnauthorized: 502, account.CodeZulipRedirect: 502, account.CodeZulipTooOld: 502,
 		account.CodeInternal: 500, account.CodeMattermostFailed: 500,
 		account.CodeAddressSlash: 400, account.CodeDomainsMisconfigured: 500, // the admin's setting: a server-side fault
+		account.CodeZulipDummyAddress: 400, account.CodeUserDeactivated: 403, account.CodeOAuthRefusedAdmin: 403,
+		account.CodeUserUnreadable: 500, account.CodeRollbackLinkExpired: 500,
 	} {
 		if got := statusFor(code); got != want {
 			t.Errorf("%s -> %d, want %d", code, got, want)

@@ -12,9 +12,10 @@ import (
 // retentionInterval is how often old change records are deleted.
 const retentionInterval = 24 * time.Hour
 
-// scheduleRetention starts the daily job that deletes change records older
-// than the retention setting. pluginapi/cluster runs it on one node at a
-// time across a cluster.
+// scheduleRetention starts the daily job that deletes the records of
+// changes that ended longer ago than the retention setting; open changes
+// are kept until they end. pluginapi/cluster runs it on one node at a time
+// across a cluster.
 func (p *Plugin) scheduleRetention() (io.Closer, error) {
 	return cluster.Schedule(p.API, store.RetentionJobKey, cluster.MakeWaitForRoundedInterval(retentionInterval), p.pruneRecords)
 }
@@ -26,5 +27,5 @@ func (p *Plugin) pruneRecords() {
 		p.client.Log.Error("Account Sync: deleting old change records failed; the next run tries again", "error", err.Error(), "deleted", res.Deleted)
 		return
 	}
-	p.client.Log.Info("Account Sync: deleted old change records", "deleted", res.Deleted, "kept", res.Kept, "retention_days", int(retention.Hours()/24))
+	p.client.Log.Info("Account Sync: deleted old change records", "deleted", res.Deleted, "kept_open", res.Open, "retention_days", int(retention.Hours()/24))
 }

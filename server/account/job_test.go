@@ -11,7 +11,7 @@ import (
 
 var allStates = []State{
 	StateNew, StateRefused, StateStarted, StateWaitingForZulip, StatePendingVerification, StateMattermostChanged,
-	StateDone, StateRolledBack, StateFailed, StateExpired, StateCancelled, StateNeedsAttention,
+	StateDone, StateRolledBack, StateFailed, StateExpired, StateCancelled, StateNeedsAttention, StateRollbackPendingVerification,
 }
 
 // Every move in the table is allowed; every other pair is refused with an
@@ -45,7 +45,7 @@ func TestStateMachine(t *testing.T) {
 			t.Errorf("%s: moves %v, open %v; want a final state", s, transitions[s], s.Open())
 		}
 	}
-	for _, s := range []State{StateStarted, StateWaitingForZulip, StatePendingVerification, StateMattermostChanged} {
+	for _, s := range []State{StateStarted, StateWaitingForZulip, StatePendingVerification, StateMattermostChanged, StateRollbackPendingVerification} {
 		if !s.Open() {
 			t.Errorf("%s is not open", s)
 		}
@@ -54,6 +54,7 @@ func TestStateMachine(t *testing.T) {
 	for _, m := range [][2]State{
 		{StateMattermostChanged, StateCancelled}, {StatePendingVerification, StateCancelled},
 		{StateDone, StateMattermostChanged}, {StateRolledBack, StateStarted}, {StateWaitingForZulip, StateDone},
+		{StateRollbackPendingVerification, StateDone}, {StateRollbackPendingVerification, StateCancelled},
 	} {
 		if CanMove(m[0], m[1]) {
 			t.Errorf("%s -> %s is allowed", m[0], m[1])

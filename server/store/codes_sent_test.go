@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,12 +56,36 @@ func TestCodesSentSurvivesLinkingAndUpgrade(t *testing.T) {
 	}
 }
 
+// meetingKV holds its first n reads until all n have read: every writer
+// then starts from the same value, as on nodes that read at the same moment.
+type meetingKV struct {
+	pluginapi.MemoryStore
+	reads   atomic.Int32
+	n       int32
+	meeting sync.WaitGroup
+}
+
+func newMeetingKV(n int) *meetingKV {
+	kv := &meetingKV{n: int32(n)}
+	kv.meeting.Add(n)
+	return kv
+}
+
+func (m *meetingKV) Get(key string, o any) error {
+	err := m.MemoryStore.Get(key, o)
+	if m.reads.Add(1) <= m.n {
+		m.meeting.Done()
+		m.meeting.Wait()
+	}
+	return err
+}
+
 // Codes asked for the same Zulip account at once, by different users, are
 // all counted; a refusal stores nothing.
 func TestUpdateZulipCodesSentIsAtomic(t *testing.T) {
-	s := New(&pluginapi.MemoryStore{})
-	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	const n = 20
+	s := New(newMeetingKV(n))
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {

@@ -16,6 +16,7 @@ const listPage = 1000
 // retention.
 type PruneResult struct {
 	Kept    int // still open, or ended within the retention
+	Open    int // of Kept, those still open
 	Deleted int
 }
 
@@ -98,6 +99,9 @@ func (s *Store) pruneShard(day string, n int, cutoff time.Time, res *PruneResult
 		}
 		if c.State.Open() || !last.Before(cutoff) {
 			res.Kept++
+			if c.State.Open() {
+				res.Open++
+			}
 			continue
 		}
 		if err := s.kv.Delete(changeKey(c.ID)); err != nil {

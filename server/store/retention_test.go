@@ -76,8 +76,8 @@ func TestPruneNeverDeletesAnOpenChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Deleted != 1 || res.Kept != 5 {
-		t.Errorf("result %+v, want 1 deleted and 5 old ones kept", res)
+	if res.Deleted != 1 || res.Kept != 5 || res.Open != 4 {
+		t.Errorf("result %+v, want 1 deleted and 5 old ones kept, 4 of them open", res)
 	}
 	for id, want := range map[string]bool{"mc": true, "pend": true, "wait": true, "started": true, "late": true, "done": false} {
 		if _, ok, _ := s.GetChange(id); ok != want {
