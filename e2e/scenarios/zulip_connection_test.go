@@ -98,7 +98,7 @@ func TestZulipAnswerLostButCommitted(t *testing.T) {
 
 	reply := run(t, p.client, "/account email "+newEmail)
 
-	assertContains(t, reply, "Your Mattermost email is now `"+newEmail+"`", "Zulip did not answer in time", "direct message")
+	assertContains(t, reply, "Your Mattermost email is now `"+newEmail+"`", "Zulip did not answer clearly in time", "direct message")
 	if rec := latestChange(t, p.client); rec["state"] != "mattermost_changed" && rec["state"] != "done" {
 		t.Errorf("record state %v right after the reply, want mattermost_changed (or done, if the job was quick)", rec["state"])
 	}

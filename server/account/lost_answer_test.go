@@ -53,7 +53,7 @@ func TestLostAnswerIsSettledByTheJob(t *testing.T) {
 				t.Errorf("give up at %v", res.Change.GiveUpAt)
 			}
 			report := res.Report()
-			for _, want := range []string{"Your Mattermost email is now `" + annNew + "`", "Zulip did not answer in time", "direct message", "Reference"} {
+			for _, want := range []string{"Your Mattermost email is now `" + annNew + "`", "Zulip did not answer clearly in time", "direct message", "Reference"} {
 				if !strings.Contains(report, want) {
 					t.Errorf("reply lacks %q:\n%s", want, report)
 				}

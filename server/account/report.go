@@ -97,7 +97,7 @@ func (r Result) Report() string {
 			"`/account status` shows where it stands; `/account cancel` drops it.", why, newA, r.nextText())
 	case StateMattermostChanged:
 		if ch.Zulip == StatusUnknown {
-			fmt.Fprintf(&b, "Your Mattermost email is now %s (it was %s). Zulip did not answer in time, so Account Sync is checking whether Zulip took the change too; "+
+			fmt.Fprintf(&b, "Your Mattermost email is now %s (it was %s). Zulip did not answer clearly in time (no answer, or a server error), so Account Sync is checking whether Zulip took the change too; "+
 				"a direct message tells you how it ended, usually within a minute. `/account status` shows where it stands.", newA, oldA)
 			break
 		}
