@@ -547,7 +547,11 @@ func (r Result) AdminReport(username string) string {
 	var text string
 	switch ch.State {
 	case StateDone:
-		text = fmt.Sprintf("The email of %s is now %s in Mattermost and in Zulip (it was %s). They got a direct message about it.", u, newA, oldA)
+		if ch.Zulip == StatusChanged {
+			text = fmt.Sprintf("The email of %s is now %s in Mattermost and in Zulip (it was %s). They got a direct message about it.", u, newA, oldA)
+		} else {
+			text = fmt.Sprintf("The email of %s is now %s in Mattermost (it was %s); Zulip sync is off for this change, so Zulip was not changed. They got a direct message about it.", u, newA, oldA)
+		}
 	case StatePendingVerification:
 		text = fmt.Sprintf("Mattermost sent a confirmation link to %s. The email of %s stays %s until the link is opened; then Zulip follows.", newA, u, oldA)
 	case StateWaitingForZulip:

@@ -26,3 +26,17 @@ func TestReferenceOnlyWhereAnAdminNeedsIt(t *testing.T) {
 		})
 	}
 }
+
+// An admin's report says Zulip changed only when it did.
+func TestAdminReportNamesWhatChanged(t *testing.T) {
+	both := Result{Change: Change{ID: "c1", OldEmail: ann, NewEmail: annNew, State: StateDone, Mattermost: StatusChanged, Zulip: StatusChanged}}
+	if got := both.AdminReport("ann"); !strings.Contains(got, "is now `"+annNew+"` in Mattermost and in Zulip") {
+		t.Errorf("report %s", got)
+	}
+	mmOnly := both
+	mmOnly.Change.Zulip = StatusDisabled
+	got := mmOnly.AdminReport("ann")
+	if strings.Contains(got, "and in Zulip") || !strings.Contains(got, "Zulip was not changed") {
+		t.Errorf("report %s", got)
+	}
+}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // seen is what a fake server saw of one request.
@@ -136,7 +138,7 @@ func TestUsersWithoutMembersIsMalformed(t *testing.T) {
 func TestUsersReadsALargeList(t *testing.T) {
 	member := `{"user_id":8,"email":"ann@example.org","delivery_email":"ann@example.org","full_name":"` + strings.Repeat("x", 1000) + `","is_active":true},`
 	n := 2 * maxBodyBytes / len(member)
-	c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+	c, _ := newLargeTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"result":"success","msg":"","members":[`)
 		for range n {
 			_, _ = io.WriteString(w, member)
@@ -148,7 +150,7 @@ func TestUsersReadsALargeList(t *testing.T) {
 		t.Fatalf("got %d users, %v", len(users), err)
 	}
 
-	c, _ = newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
+	c, _ = newLargeTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"result":"success","msg":"","members":[{"user_id":8,"full_name":"`)
 		_, _ = io.WriteString(w, strings.Repeat("x", maxMembersBytes))
 		_, _ = io.WriteString(w, `"}]}`)
@@ -199,4 +201,17 @@ func TestSendDirectMessageFailures(t *testing.T) {
 	if _, err := c.SendDirectMessage(context.Background(), 0, "hi"); err == nil {
 		t.Error("sent to user 0")
 	}
+}
+
+// newLargeTestClient is newTestClient with room to parse tens of MiB under
+// the race detector on a busy machine.
+func newLargeTestClient(t *testing.T, h http.HandlerFunc) (*Client, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(Config{SiteURL: srv.URL + "/", BotEmail: "bot@zulip.example.com", APIKey: testKey, UserAgent: "AccountSync/test", Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, srv
 }
