@@ -64,3 +64,26 @@ func TestReviewHiddenAccountDeactivatedAfterLostAnswer(t *testing.T) {
 		t.Errorf("Mattermost %s, Zulip %s, record state=%s zulip=%s mattermost=%s: systems differ and nobody is told", mm, z, got.State, got.Zulip, got.Mattermost)
 	}
 }
+
+// Zulip's answer was lost (it did commit), then the link is changed by
+// hand before the job runs. followZulip rolls Mattermost back for
+// link_changed without reading Zulip first, and tells the user Zulip did
+// not take the change, while Zulip has the new address.
+func TestReviewLinkChangedAfterLostAnswerRollsBackBlind(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.z.patchErrs = []error{nil, errTimeout}
+	h.z.applyLost = true
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
+	if res.Change.State != StateMattermostChanged || res.Change.Zulip != StatusUnknown {
+		t.Fatalf("change %+v", res.Change)
+	}
+	if _, _, err := h.bindings.Unbind("u1"); err != nil { // an admin repairs the link by hand
+		t.Fatal(err)
+	}
+	runJob(t, h)
+	got := stored(t, h, res.Change.ID)
+	mm, z := h.mm.users["u1"].Email, h.z.addrOf(10)
+	if mm != z && got.State != StateNeedsAttention {
+		t.Errorf("Mattermost %s, Zulip %s; record state=%s zulip=%s code=%s; note: %v", mm, z, got.State, got.Zulip, got.Code, h.notes.sent)
+	}
+}
