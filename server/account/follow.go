@@ -111,6 +111,13 @@ func (s *Service) followZulip(ctx context.Context, res *Result) {
 		s.finish(ctx, res)
 		return
 	}
+	user, err := s.mm.GetUser(ch.UserID)
+	if err == nil && !strings.EqualFold(user.Email, ch.NewEmail) {
+		// Changed again by other means: Zulip must not follow this one,
+		// and Mattermost is not put back over that change.
+		s.changedMeanwhile(ctx, res, user.Email, StepSyncZulip)
+		return
+	}
 	if s.timeUp(ch) {
 		s.giveUpOnZulip(ctx, res, s.gaveUp(ch))
 		s.finish(ctx, res)
@@ -121,15 +128,9 @@ func (s *Service) followZulip(ctx context.Context, res *Result) {
 		s.finish(ctx, res)
 		return
 	}
-	user, err := s.mm.GetUser(ch.UserID)
 	if err != nil {
 		s.schedule(ch, newFailure(CodeMattermostFailed, err))
 		s.finish(ctx, res)
-		return
-	}
-	if !strings.EqualFold(user.Email, ch.NewEmail) {
-		// Changed again by other means: Zulip must not follow this one.
-		s.changedMeanwhile(ctx, res, user.Email, StepSyncZulip)
 		return
 	}
 	if user.Deactivated {

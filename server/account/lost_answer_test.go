@@ -183,3 +183,21 @@ func TestSyncTurnedOnWhileALinkIsPending(t *testing.T) {
 	}
 	assertNotes(t, h, "complete", "Zulip sync was off for this change")
 }
+
+// At the give-up time, a change whose Mattermost email was changed by
+// other means is not put back over that change.
+func TestGiveUpDoesNotUndoAChangeMadeElsewhere(t *testing.T) {
+	const third = "ann@third.example.org"
+	h := newHarness([]User{annUser()}, ann)
+	ch := mattermostChanged(t, h)
+	h.mm.users["u1"].Email = third
+	h.clock.t = *ch.GiveUpAt
+	runJob(t, h)
+	got := stored(t, h, ch.ID)
+	if got.State != StateFailed || got.Code != CodeChangedMeanwhile || h.mm.users["u1"].Email != third || h.z.addrOf(10) != ann {
+		t.Errorf("record %+v, Mattermost %s, Zulip %s: want failed, the other change kept", got, h.mm.users["u1"].Email, h.z.addrOf(10))
+	}
+	for _, u := range h.mm.updates[1:] {
+		t.Errorf("Mattermost was written again: %s", u)
+	}
+}
