@@ -98,38 +98,6 @@ func writeFailureText(w http.ResponseWriter, f *account.Failure, text, changeID 
 	writeJSON(w, status, errorBody{Error: string(f.Code), Message: text, ChangeID: changeID})
 }
 
-// statusFor maps a failure code to an HTTP status.
-func statusFor(c account.Code) int {
-	switch c {
-	case account.CodeZulipDummyAddress:
-		return http.StatusBadRequest
-	case account.CodeAddressSlash:
-		return http.StatusBadRequest
-	case account.CodeUserDeactivated:
-		return http.StatusForbidden
-	case account.CodeAddressMissing, account.CodeAddressTooLong, account.CodeAddressInvalid, account.CodeSameAddress,
-		account.CodeDomainNotAllowed, account.CodeZulipRefusedAddress:
-		return http.StatusBadRequest
-	case account.CodeSessionUnknown:
-		return http.StatusUnauthorized
-	case account.CodeOAuthRefused, account.CodeTokenRefused, account.CodeManagedBySSO, account.CodeBotAccount,
-		account.CodeNotLinked, account.CodeAdminOnly, account.CodeOAuthRefusedAdmin, account.CodeZulipAccountInactive:
-		return http.StatusForbidden
-	case account.CodeTakenInMattermost, account.CodeTakenInZulip, account.CodeZulipAccountMismatch, account.CodeZulipLinkedElsewhere,
-		account.CodeChangeOpen, account.CodeBusy:
-		return http.StatusConflict
-	case account.CodeLimitReached, account.CodeTooManyAttempts:
-		return http.StatusTooManyRequests
-	case account.CodeZulipUnavailable, account.CodeZulipRateLimited:
-		return http.StatusServiceUnavailable
-	case account.CodeZulipNotConfigured, account.CodeZulipTooOld, account.CodeZulipUnauthorized, account.CodeZulipBotNotAdmin,
-		account.CodeZulipNoPermission, account.CodeZulipRejected, account.CodeZulipRedirect, account.CodeZulipUserNotFound:
-		return http.StatusBadGateway
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // handleStatus is GET /status: the caller's open or last change.
 func (p *Plugin) handleStatus(w http.ResponseWriter, r *http.Request) {
 	p.writeLatest(w, userOf(r))

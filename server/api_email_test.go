@@ -30,6 +30,20 @@ func TestStatusFor(t *testing.T) {
 	}
 }
 
+func TestEveryCodeHasAStatus(t *testing.T) {
+	for _, c := range account.Codes() {
+		if _, ok := httpStatus[c]; !ok {
+			t.Errorf("no HTTP status for %s", c)
+		}
+	}
+	if len(httpStatus) != len(account.Codes()) {
+		t.Errorf("httpStatus has %d codes, account has %d", len(httpStatus), len(account.Codes()))
+	}
+	if statusFor("no_such_code") != 500 {
+		t.Error("an unknown code is not a server error")
+	}
+}
+
 func TestWriteResultStatuses(t *testing.T) {
 	for _, tc := range []struct {
 		state account.State

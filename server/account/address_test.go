@@ -98,18 +98,54 @@ func TestCodeSpanNeutralisesInput(t *testing.T) {
 	}
 }
 
-func TestEveryCodeHasAText(t *testing.T) {
-	codes := declaredCodes(t)
-	if len(codes) < 45 {
-		t.Fatalf("found only %d codes in failure.go", len(codes))
+// Every declared code is in the code table, and every code there has a
+// text; admin-side texts tell the user to ask the admin.
+func TestCodeTableHasEveryCode(t *testing.T) {
+	declared := declaredCodes(t)
+	if len(declared) < 45 {
+		t.Fatalf("found only %d codes in failure.go", len(declared))
 	}
-	for _, c := range codes {
+	for _, c := range declared {
+		if _, ok := codeTable[c]; !ok {
+			t.Errorf("%s is not in codeTable", c)
+		}
+	}
+	if len(Codes()) != len(declared) {
+		t.Errorf("Codes() has %d codes, failure.go declares %d", len(Codes()), len(declared))
+	}
+}
+
+func TestEveryCodeHasAText(t *testing.T) {
+	for _, c := range Codes() {
 		if failureTexts[c] == "" {
 			t.Errorf("no text for %s", c)
 		}
 		if c.ForAdmin() && !strings.Contains(failureTexts[c], askAdmin) {
 			t.Errorf("admin-side %s does not tell the user to ask the admin", c)
 		}
+	}
+}
+
+// The code table's properties, for the codes whose handling depends on them.
+func TestCodeProperties(t *testing.T) {
+	for _, c := range Codes() {
+		wantRetry := c == CodeZulipUnavailable || c == CodeZulipRateLimited
+		if got := retryable(&Failure{Code: c}); got != wantRetry {
+			t.Errorf("retryable(%s) = %v", c, got)
+		}
+	}
+	for _, c := range []Code{CodeZulipTooOld, CodeZulipUnauthorized, CodeZulipBotNotAdmin, CodeZulipNoPermission, CodeZulipRedirect, CodeZulipRejected} {
+		if !codeTable[c].forgetsFacts || !c.ForAdmin() {
+			t.Errorf("%s: %+v", c, codeTable[c])
+		}
+	}
+	for _, c := range []Code{CodeTakenInZulip, CodeZulipUnavailable, CodeInternal} {
+		if codeTable[c].forgetsFacts {
+			t.Errorf("%s forgets the facts", c)
+		}
+	}
+	if retryable(nil) || Code("no_such_code").ForAdmin() {
+		t.Error("unknown codes have properties")
 	}
 }
 

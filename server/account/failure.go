@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Code names why a change stopped. Every code has a user-facing text in
-// report.go and says who can act on it.
+// Code names why a change stopped. Every code is in codeTable (codes.go),
+// which says who can act on it; its text and HTTP status live at the edge.
 type Code string
 
 // Failure codes. Input and account problems are the user's to fix; Zulip
@@ -69,28 +69,6 @@ const (
 	CodeUserUnreadable      Code = "user_unreadable"     // the Mattermost account could not be read until the give-up time
 	CodeZulipDummyAddress   Code = "zulip_dummy_address" // Zulip's own id-based address form user{ID}@{realm host}
 )
-
-// AdminCodes are the failures only an administrator can fix; users are told
-// to ask their admin and the cause goes to the server log.
-var adminCodes = map[Code]bool{
-	CodeZulipNotConfigured:  true,
-	CodeZulipTooOld:         true,
-	CodeZulipUnauthorized:   true,
-	CodeZulipBotNotAdmin:    true,
-	CodeZulipNoPermission:   true,
-	CodeZulipRejected:       true,
-	CodeMattermostFailed:    true,
-	CodeInternal:            true,
-	CodeSessionUnknown:      true,
-	CodeZulipRedirect:       true,
-	CodeUserUnreadable:      true,
-	CodeRollbackLinkExpired: true,
-
-	CodeDomainsMisconfigured: true,
-}
-
-// ForAdmin reports whether only an administrator can fix c.
-func (c Code) ForAdmin() bool { return adminCodes[c] }
 
 // Failure is why the flow stopped or a step failed. Err is the underlying
 // cause for logs; it is never shown to users.

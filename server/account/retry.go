@@ -46,12 +46,6 @@ func RandomJitter(span time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(2*span)+1)) - span //nolint:gosec // timing jitter, not a secret
 }
 
-// retryable tells a failure worth trying again later: Zulip unreachable,
-// slow, failing with 5xx, or rate limiting.
-func retryable(f *Failure) bool {
-	return f != nil && (f.Code == CodeZulipUnavailable || f.Code == CodeZulipRateLimited)
-}
-
 // schedule records a failed attempt and when to try again: never after
 // the give-up time (a wait Zulip asked for may reach past it), so the job
 // looks at every open change by then at the latest, and ends it.

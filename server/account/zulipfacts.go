@@ -97,8 +97,7 @@ func (s *Service) forgetFactsOn(f *Failure) {
 	if f == nil {
 		return
 	}
-	switch f.Code {
-	case CodeZulipTooOld, CodeZulipUnauthorized, CodeZulipBotNotAdmin, CodeZulipNoPermission, CodeZulipRedirect, CodeZulipRejected:
+	if codeTable[f.Code].forgetsFacts {
 		s.opts.Facts.Forget()
 	}
 }
