@@ -76,7 +76,7 @@ func TestInvalidAllowedDomainsRefuseChangesThroughThePlugin(t *testing.T) {
 		t.Errorf("refusals logged: %q", refusals)
 	}
 
-	check := p.commandZulipCheck("u1", "s1")
+	check := p.commandZulipCheck(commandCall{userID: "u1", sessionID: "s1"})
 	if !strings.Contains(check, ":x: The **Allowed email domains** setting is invalid: `; @@` is not a domain, so every email change is refused.") {
 		t.Errorf("zulip check:\n%s", check)
 	}

@@ -5,75 +5,82 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
 const commandTrigger = "account"
 
-// newCommand describes /account with its autocomplete.
+// commandCall is one /account call: who typed it, from which session, and
+// the words after the subcommand's name.
+type commandCall struct {
+	userID, sessionID string
+	args              []string
+}
+
+// newCommand describes /account with its autocomplete, one item per
+// subcommand name of the table.
 func newCommand() *model.Command {
 	ac := model.NewAutocompleteData(commandTrigger, "[command]", "Manage your account in Mattermost and Zulip")
-	email := model.NewAutocompleteData("email", "<new-address>", "Change your email in Mattermost and Zulip")
-	email.AddTextArgument("Your new email address", "<new-address>", "")
-	ac.AddCommand(email)
-	link := model.NewAutocompleteData("link", "<zulip-address> | <code>", "Link your Zulip account: get a code in Zulip, then type it here")
-	link.AddTextArgument("Your Zulip address, or the code the sync bot sent you", "<zulip-address> | <code>", "")
-	ac.AddCommand(link)
-	ac.AddCommand(model.NewAutocompleteData("status", "", "Show where your latest email change stands"))
-	ac.AddCommand(model.NewAutocompleteData("cancel", "", "Cancel your email change if it has not changed anything yet"))
-	ac.AddCommand(model.NewAutocompleteData("unlink", "", "Remove the link to your Zulip account"))
-	linkAll := model.NewAutocompleteData("link-all", "[unverified]", "Link every user whose verified email is the same in both systems (system admins)")
-	linkAll.RoleID = model.SystemAdminRoleId
-	ac.AddCommand(linkAll)
-	zulipCheck := model.NewAutocompleteData("zulip", "check", "Check the connection to Zulip and say what to fix (system admins)")
-	zulipCheck.RoleID = model.SystemAdminRoleId
-	ac.AddCommand(zulipCheck)
-	ac.AddCommand(model.NewAutocompleteData("help", "", "Show how to use /account"))
+	for _, s := range subcommands {
+		if s.menu == nil {
+			continue
+		}
+		item := model.NewAutocompleteData(s.name, s.menu.hint, s.menu.desc)
+		if s.menu.argHelp != "" {
+			item.AddTextArgument(s.menu.argHelp, s.menu.hint, "")
+		}
+		if s.admin {
+			item.RoleID = model.SystemAdminRoleId
+		}
+		ac.AddCommand(item)
+	}
 	return &model.Command{
 		Trigger:          commandTrigger,
 		DisplayName:      "Account Sync",
 		Description:      "Change your email in Mattermost and Zulip at once.",
 		AutoComplete:     true,
-		AutoCompleteDesc: "Available commands: email, status, cancel, link, unlink, link-all, zulip check, help",
+		AutoCompleteDesc: "Available commands: " + commandNames,
 		AutoCompleteHint: "[command]",
 		AutocompleteData: ac,
 	}
 }
 
-// ExecuteCommand routes /account subcommands. Every reply is ephemeral.
+// ExecuteCommand answers /account. Every reply is ephemeral.
 func (p *Plugin) ExecuteCommand(c *plugin.Context, args *model.CommandArgs) (*model.CommandResponse, *model.AppError) {
 	fields := strings.Fields(args.Command)
 	if len(fields) < 2 {
 		return ephemeral(helpText), nil
 	}
-	sub, rest := strings.ToLower(fields[1]), fields[2:]
+	call := commandCall{userID: args.UserId, sessionID: sessionID(c), args: fields[2:]}
+	return ephemeral(p.dispatch(strings.ToLower(fields[1]), call)), nil
+}
+
+// dispatch runs the subcommand's form that fits the call's arguments: an
+// unknown name gets the help, arguments no form fits get the name's usage,
+// and an admin-only form goes through the admin gate first.
+func (p *Plugin) dispatch(name string, call commandCall) string {
+	sc, first := findSubcommand(name, call.args)
 	switch {
-	case sub == "email" && len(rest) == 1:
-		return ephemeral(p.commandEmail(args.UserId, sessionID(c), rest[0])), nil
-	case sub == "email" && len(rest) == 2 && strings.HasPrefix(rest[0], "@"):
-		return ephemeral(p.commandEmailFor(args.UserId, sessionID(c), rest[0], rest[1])), nil
-	case sub == "status" && len(rest) == 1 && strings.HasPrefix(rest[0], "@"):
-		return ephemeral(p.commandStatusFor(args.UserId, sessionID(c), rest[0])), nil
-	case sub == "zulip" && len(rest) == 1 && strings.EqualFold(rest[0], "check"):
-		return ephemeral(p.commandZulipCheck(args.UserId, sessionID(c))), nil
-	case sub == "email":
-		return ephemeral(emailUsageText + "\n\n" + helpText), nil
-	case sub == "link" && len(rest) == 1:
-		return ephemeral(p.commandLink(args.UserId, sessionID(c), rest[0])), nil
-	case sub == "link":
-		return ephemeral(linkUsageText), nil
-	case sub == "status" && len(rest) == 0:
-		return ephemeral(p.commandStatus(args.UserId)), nil
-	case sub == "cancel" && len(rest) == 0:
-		return ephemeral(p.commandCancel(args.UserId, sessionID(c))), nil
-	case sub == "unlink" && len(rest) == 0:
-		return ephemeral(p.commandUnlink(args.UserId, sessionID(c))), nil
-	case sub == "link-all" && len(rest) == 0:
-		return ephemeral(p.commandLinkAll(args.UserId, sessionID(c), false)), nil
-	case sub == "link-all" && len(rest) == 1 && strings.EqualFold(rest[0], "unverified"):
-		return ephemeral(p.commandLinkAll(args.UserId, sessionID(c), true)), nil
-	default:
-		return ephemeral(helpText), nil // help, and anything unknown
+	case sc == nil:
+		return usageReply(first)
+	case sc.run == nil:
+		return helpText
 	}
+	if sc.admin {
+		if f := p.service().AdminGate(call.userID, call.sessionID); f != nil {
+			return adminRefusal(f, sc.changes)
+		}
+	}
+	return sc.run(p, call)
+}
+
+// adminRefusal is the reply when the admin gate refuses a call.
+func adminRefusal(f *account.Failure, changes bool) string {
+	if changes {
+		return account.FailureText(f) + " Nothing was changed."
+	}
+	return account.FailureText(f)
 }
 
 func sessionID(c *plugin.Context) string {

@@ -9,42 +9,51 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
-// commandEmailFor runs `/account email @user <new-address>`: a system
-// admin changes another user's email. The admin gate refuses OAuth 2.0
-// apps whatever the settings; the service checks it again.
-func (p *Plugin) commandEmailFor(actorID, sessionID, mention, newEmail string) string {
-	if f := p.service().AdminGate(actorID, sessionID); f != nil {
-		return account.FailureText(f) + " Nothing was changed."
-	}
-	target, text := p.userByMention(mention)
+// The handlers of the system admins' subcommands. Their forms in the table
+// are admin-only, so the dispatch has passed the admin gate (which refuses
+// OAuth 2.0 apps whatever the settings) before they run; the service checks
+// it again where it changes or lists something.
+
+// commandEmailFor runs `/account email @user <new-address>`: an admin
+// changes another user's email.
+func (p *Plugin) commandEmailFor(c commandCall) string {
+	target, text := p.userByMention(c.args[0])
 	if target == nil {
 		return text
 	}
-	res := p.service().ChangeEmail(context.Background(), account.Request{UserID: target.Id, ActorID: actorID, SessionID: sessionID, NewEmail: newEmail})
+	res := p.service().ChangeEmail(context.Background(), account.Request{UserID: target.Id, ActorID: c.userID, SessionID: c.sessionID, NewEmail: c.args[1]})
 	return res.AdminReport(target.Username)
 }
 
-// commandStatusFor runs `/account status @user` for a system admin,
-// through the admin gate (never for an OAuth 2.0 app).
-func (p *Plugin) commandStatusFor(actorID, sessionID, mention string) string {
-	if f := p.service().AdminGate(actorID, sessionID); f != nil {
-		return account.FailureText(f)
-	}
-	target, text := p.userByMention(mention)
+// commandStatusFor runs `/account status @user`.
+func (p *Plugin) commandStatusFor(c commandCall) string {
+	target, text := p.userByMention(c.args[0])
 	if target == nil {
 		return text
 	}
 	return "`@" + target.Username + "`: " + p.service().Status(target.Id)
 }
 
-// commandZulipCheck runs `/account zulip check` for a system admin.
-func (p *Plugin) commandZulipCheck(actorID, sessionID string) string {
+// commandLinkAll runs `/account link-all`: links every user whose verified
+// email is the same in both systems.
+func (p *Plugin) commandLinkAll(c commandCall) string {
+	return p.service().LinkAll(context.Background(), c.userID, c.sessionID, false).Report()
+}
+
+// commandLinkAllUnverified runs `/account link-all unverified`, which
+// trusts unverified Mattermost emails too.
+func (p *Plugin) commandLinkAllUnverified(c commandCall) string {
+	return p.service().LinkAll(context.Background(), c.userID, c.sessionID, true).Report()
+}
+
+// commandZulipCheck runs `/account zulip check`.
+func (p *Plugin) commandZulipCheck(c commandCall) string {
 	cfg := p.getConfiguration()
 	problem := "the Zulip client could not be built (see the server log)"
 	if err := cfg.validate(); err != nil {
 		problem = strings.TrimPrefix(err.Error(), "zulip sync is on but not set up: ")
 	}
-	return p.service().CheckZulip(context.Background(), actorID, sessionID, cfg.ZulipBotEmail, problem).Report()
+	return p.service().CheckZulip(context.Background(), c.userID, c.sessionID, cfg.ZulipBotEmail, problem).Report()
 }
 
 // userByMention finds the user of "@name"; text says why when there is none.

@@ -64,6 +64,7 @@ var httpStatus = map[account.Code]int{
 	account.CodeGaveUp:               http.StatusInternalServerError,
 	account.CodeCancelled:            http.StatusInternalServerError,
 	account.CodeLinkChanged:          http.StatusInternalServerError,
+	account.CodeSyncTurnedOff:        http.StatusInternalServerError,
 }
 
 // statusFor maps a failure code to an HTTP status; an unknown code is ours.

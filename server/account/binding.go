@@ -71,7 +71,11 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 		return target, nil // the email points at the bound account itself
 	}
 	// The bound account has another address: make sure the Mattermost email
-	// does not point at someone else's Zulip account.
+	// does not point at someone else's Zulip account. Zulip's API cannot
+	// look up an address holding "/" (nor can anyone change one by it).
+	if strings.Contains(user.Email, "/") {
+		return target, nil
+	}
 	other, err := s.zc.GetUser(ctx, user.Email)
 	switch {
 	case err == nil && other.ID != zu.ID:
@@ -91,6 +95,9 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.User, *Failure) {
 	if !user.EmailVerified {
 		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Mattermost email is not verified"))
+	}
+	if strings.Contains(user.Email, "/") {
+		return zulip.User{}, newFailure(CodeNotLinked, errors.New(`Zulip cannot look up an address holding "/"`))
 	}
 	zu, err := s.zc.GetUser(ctx, user.Email)
 	switch {

@@ -76,6 +76,7 @@ var codeTable = map[Code]codeProps{
 	CodeGaveUp:           {kind: kindEnd},
 	CodeCancelled:        {kind: kindEnd},
 	CodeLinkChanged:      {kind: kindEnd},
+	CodeSyncTurnedOff:    {kind: kindEnd},
 }
 
 // Codes lists every failure code, sorted: the edge's tables of texts and

@@ -17,8 +17,17 @@ func (s *Service) retryChange(ctx context.Context, res *Result) {
 		s.stop(ctx, res, StepCheckZulip, s.gaveUp(ch))
 		return
 	}
-	if !s.opts.SyncZulip || s.zc == nil {
+	if !s.opts.SyncZulip {
+		// It was to be made in both systems or not at all.
+		s.stop(ctx, res, StepValidate, newFailure(CodeSyncTurnedOff, nil))
+		return
+	}
+	if s.zc == nil {
 		s.stop(ctx, res, StepValidate, newFailure(CodeZulipNotConfigured, nil))
+		return
+	}
+	if f := s.domainAllowed(ch.NewEmail); f != nil { // the setting may have changed since
+		s.stop(ctx, res, StepValidate, f)
 		return
 	}
 	user, err := s.mm.GetUser(ch.UserID)
@@ -107,6 +116,20 @@ func (s *Service) zulipFollows(ch *Change) bool {
 // bound account, by its id. Zulip already showing the address is success.
 func (s *Service) followZulip(ctx context.Context, res *Result) {
 	ch := &res.Change
+	if !s.opts.SyncZulip && ch.Zulip == StatusUnknown {
+		// Sync was turned off after Zulip's answer was lost: tell what
+		// Zulip has, never "Zulip was not changed" on a guess.
+		switch has, err := s.zulipHasNew(ctx, ch); {
+		case err != nil:
+			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
+			return
+		case has:
+			s.afterZulip(ctx, res, nil)
+			s.finish(ctx, res)
+			return
+		}
+		ch.Zulip = StatusUntouched
+	}
 	if !s.zulipFollows(ch) {
 		s.finish(ctx, res)
 		return
@@ -143,11 +166,17 @@ func (s *Service) followZulip(ctx context.Context, res *Result) {
 			s.finish(ctx, res)
 			return
 		}
-		s.rollBackFor(ctx, res, f)
+		s.rollBackUnlessZulipTookIt(ctx, res, f)
 		return
 	}
 	zu, err := s.zc.GetUserByID(ctx, ch.ZulipUserID)
-	if err == nil && !zu.IsActive {
+	if err != nil && ch.Zulip == StatusUnknown && !answerLost(err) {
+		// Zulip's answer to the change was lost, and now the account
+		// cannot be read: no clear answer to the change, so no rollback.
+		s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
+		return
+	}
+	if err == nil && !zu.IsActive && !strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
 		err = newFailure(CodeZulipAccountInactive, nil)
 	}
 	if err == nil && strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
@@ -175,6 +204,42 @@ func (s *Service) rollBackFor(ctx context.Context, res *Result, f *Failure) {
 	s.finish(ctx, res)
 }
 
+// rollBackUnlessZulipTookIt puts Mattermost back for f, unless Zulip may
+// have taken the change (an earlier answer was lost): then Zulip is read
+// first, and a change Zulip took, or whose outcome cannot be seen, is for
+// an admin.
+func (s *Service) rollBackUnlessZulipTookIt(ctx context.Context, res *Result, f *Failure) {
+	ch := &res.Change
+	if ch.Zulip == StatusUnknown {
+		has, err := s.zulipHasNew(ctx, ch)
+		switch {
+		case errors.Is(err, errAddressHidden):
+			s.attention(ctx, res, f)
+			return
+		case err != nil:
+			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
+			return
+		case has:
+			ch.Zulip = StatusChanged
+			s.attention(ctx, res, f)
+			return
+		}
+		ch.Zulip = StatusUntouched
+	}
+	s.rollBackFor(ctx, res, f)
+}
+
+// attention ends a change whose systems differ, or may: an admin must look.
+func (s *Service) attention(ctx context.Context, res *Result, f *Failure) {
+	ch := &res.Change
+	res.Failure = f
+	ch.NextAttemptAt = nil
+	s.noteError(ch, f)
+	ch.step(s.opts.Now(), StepSyncZulip, f.Code)
+	s.move(ch, StateNeedsAttention)
+	s.finish(ctx, res)
+}
+
 // endForDeactivated ends the change of a user deactivated after Mattermost
 // changed, without touching Zulip: when Zulip may have taken it already
 // (an earlier answer was lost), Zulip is read first.
@@ -184,6 +249,9 @@ func (s *Service) endForDeactivated(ctx context.Context, res *Result) {
 	if ch.Zulip == StatusUnknown {
 		has, err := s.zulipHasNew(ctx, ch)
 		switch {
+		case errors.Is(err, errAddressHidden):
+			s.attention(ctx, res, f)
+			return
 		case err != nil:
 			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
 			return
@@ -209,8 +277,17 @@ func (s *Service) changedMeanwhile(ctx context.Context, res *Result, now string,
 	if ch.Zulip == StatusUnknown || (ch.State == StateStarted && ch.ZulipUserID != 0) {
 		has, err := s.zulipHasNew(ctx, ch)
 		switch {
+		case errors.Is(err, errAddressHidden):
+			res.Failure = f
+			ch.NextAttemptAt = nil
+			s.noteError(ch, f)
+			ch.step(s.opts.Now(), step, f.Code)
+			s.move(ch, StateNeedsAttention)
+			s.finish(ctx, res)
+			return
 		case err != nil:
-			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
+			f.Err = err // why Zulip could not be read, for the log
+			s.retryOrAttention(ctx, res, f)
 			return
 		case has:
 			ch.Zulip = StatusChanged
@@ -232,15 +309,22 @@ func (s *Service) changedMeanwhile(ctx context.Context, res *Result, now string,
 	s.finish(ctx, res)
 }
 
+// errAddressHidden: Zulip hides the account's address from the bot, so
+// whether it has the new one cannot be seen.
+var errAddressHidden = errors.New("account: Zulip hides the account's address from the sync bot")
+
 // zulipHasNew reads the change's Zulip account: does it have the new
-// address?
+// address? errAddressHidden when the bot cannot see its address.
 func (s *Service) zulipHasNew(ctx context.Context, ch *Change) (bool, error) {
 	if s.zc == nil || ch.ZulipUserID == 0 {
 		return false, errors.New("account: Zulip is not configured")
 	}
 	zu, err := s.zc.GetUserByID(ctx, ch.ZulipUserID)
-	if err != nil {
+	switch {
+	case err != nil:
 		return false, err
+	case zu.RealAddress() == "":
+		return false, errAddressHidden
 	}
 	return strings.EqualFold(zu.RealAddress(), ch.NewEmail), nil
 }
@@ -384,7 +468,9 @@ func (s *Service) followRollback(ctx context.Context, res *Result) {
 		f := newFailure(CodeChangedMeanwhile, nil)
 		f.Detail = user.Email
 		res.Failure = f
+		s.noteError(ch, f)
 		ch.GiveUpAt = nil
+		ch.Mattermost = StatusRollbackFailed
 		ch.step(now, StepRollbackVerified, f.Code)
 		s.move(ch, StateNeedsAttention)
 	case s.timeUp(ch):

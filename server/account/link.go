@@ -95,7 +95,7 @@ func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkR
 		return failedLink(res, newFailure(CodeInternal, err))
 	} else if bound {
 		res.Outcome = LinkOutcomeAlreadyLinked
-		res.Address = s.zulipAddressOf(ctx, b.ZulipUserID)
+		res.Address = s.zulipAddressFor(ctx, userID, b.ZulipUserID)
 		return res
 	}
 	if sixDigits.MatchString(arg) {
@@ -304,9 +304,19 @@ func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResu
 	if s.zc != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opts.FlowTimeout)
 		defer cancel()
-		res.Address = s.zulipAddressOf(ctx, b.ZulipUserID)
+		res.Address = s.zulipAddressFor(ctx, userID, b.ZulipUserID)
 	}
 	return res
+}
+
+// zulipAddressFor is zulipAddressOf for a reply to userID, counted
+// against the user's hourly attempts; past them, the reply names the id
+// and Zulip is not asked.
+func (s *Service) zulipAddressFor(ctx context.Context, userID string, id int) string {
+	if f := s.countLookup(userID); f != nil {
+		return fmt.Sprintf("#%d", id)
+	}
+	return s.zulipAddressOf(ctx, id)
 }
 
 // zulipAddressOf is the account's real address for a reply, or its id when

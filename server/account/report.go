@@ -64,6 +64,7 @@ var failureTexts = map[Code]string{
 	CodeGaveUp:           "Zulip could not be reached for too long, so Account Sync stopped trying. Try again later; if it keeps happening, tell your administrator.",
 
 	CodeRollbackLinkExpired: "The confirmation link that puts your old address back in Mattermost was not opened within 24 hours. " + askAdmin,
+	CodeSyncTurnedOff:       "Your administrator turned Zulip sync off while the change waited for Zulip, so it was not made (it was to be made in both systems or not at all). Type `/account email` again to change your Mattermost email alone.",
 	CodeUserDeactivated:     "This Mattermost account is deactivated, so its email is not changed. A system administrator can reactivate it first (System Console > Users).",
 	CodeUserUnreadable:      "Account Sync could not read your Mattermost account. " + askAdmin,
 	CodeZulipDummyAddress:   "%s has the form Zulip uses for an account's number (`user<number>@<Zulip host>`), not a real address: Zulip would take it for that account. Give your real email address.",
@@ -156,22 +157,30 @@ func (r Result) rollbackLinkText() string {
 func (r Result) attentionText() string {
 	ch := r.Change
 	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
-	switch {
-	case ch.Code == CodeRollbackLinkExpired || (r.Failure != nil && r.Failure.Code == CodeRollbackLinkExpired):
+	switch c := r.code(); {
+	case c == CodeRollbackLinkExpired:
 		return fmt.Sprintf("**Your accounts now differ:** Mattermost has %s but Zulip still has %s. Zulip did not take the change, and the confirmation link that puts %s back in Mattermost was not opened within 24 hours. "+askAdmin,
 			newA, oldA, oldA)
-	case r.code() == CodeChangedMeanwhile && ch.Zulip == StatusChanged:
+	case c == CodeChangedMeanwhile && ch.Zulip == StatusChanged:
 		return fmt.Sprintf("**Your accounts now differ:** your Mattermost email was changed in another way meanwhile (it is now %s), while Zulip took %s from this change. "+askAdmin,
 			code(r.detail()), newA)
-	case ch.Mattermost == StatusUnknown && ch.Zulip == StatusChanged:
-		return fmt.Sprintf("Zulip has %s, but Account Sync could not read your Mattermost account to tell whether it has it too. "+askAdmin, newA)
-	case ch.Mattermost == StatusUnknown && r.code() == CodeUserUnreadable:
-		return fmt.Sprintf("Account Sync could not read your Mattermost account, so it cannot tell whether your email change to %s was made there. "+askAdmin, newA)
+	case c == CodeChangedMeanwhile && ch.Zulip == StatusUnknown:
+		return fmt.Sprintf("Your Mattermost email was changed in another way meanwhile (it is now %s), and Account Sync cannot tell whether Zulip took %s from this change (it did not answer clearly, and cannot be read now). "+askAdmin,
+			code(r.detail()), newA)
+	case c == CodeChangedMeanwhile:
+		return fmt.Sprintf("**Your accounts now differ:** your Mattermost email was changed in another way meanwhile (it is now %s), while Zulip still has %s. "+askAdmin,
+			code(r.detail()), oldA)
 	case ch.Mattermost == StatusRollbackFailed:
 		return fmt.Sprintf("**Your accounts now differ:** Mattermost has %s but Zulip still has %s. Zulip did not take the change (%s) and putting Mattermost back failed. "+askAdmin,
 			newA, oldA, strings.TrimSuffix(r.failureText(r.Failure), "."))
+	case ch.Mattermost == StatusUnknown && ch.Zulip == StatusChanged:
+		return fmt.Sprintf("Zulip has %s, but Account Sync could not read your Mattermost account to tell whether it has it too. "+askAdmin, newA)
+	case ch.Mattermost == StatusUnknown && c == CodeUserUnreadable:
+		return fmt.Sprintf("Account Sync could not read your Mattermost account, so it cannot tell whether your email change to %s was made there. "+askAdmin, newA)
 	case ch.Mattermost == StatusUnknown:
 		return "Mattermost accepted the change but could not confirm it, so Zulip was not changed. " + askAdmin
+	case ch.Zulip == StatusChanged:
+		return fmt.Sprintf("Your email change to %s could not be finished (%s), although Zulip has %s. "+askAdmin, newA, strings.TrimSuffix(r.failureText(r.Failure), "."), newA)
 	default:
 		return fmt.Sprintf("Your Mattermost email is now %s (it was %s), but Zulip did not confirm the change: it did not answer in time, so it may or may not have %s. "+
 			"Your administrator has been told (see the server log); please do not change your email again until they have checked.", newA, oldA, newA)

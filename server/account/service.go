@@ -203,6 +203,9 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	}
 	ch.step(s.opts.Now(), StepValidate, "")
 	out := s.attempt(ctx, &res, user, lim)
+	if out.Change.State == StateRollbackPendingVerification {
+		s.notify(out) // which link to open, kept where the reply is not
+	}
 	if req.onBehalf() && out.Change.State != StateRefused {
 		s.notifyOnBehalf(out)
 	}

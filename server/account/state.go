@@ -12,7 +12,8 @@ var transitions = map[State][]State{
 	StateStarted: {
 		StateDone, StatePendingVerification, StateMattermostChanged, StateRolledBack,
 		StateFailed, StateNeedsAttention,
-		StateWaitingForZulip, // interrupted before Mattermost changed: made again
+		StateWaitingForZulip,             // interrupted before Mattermost changed: made again
+		StateRollbackPendingVerification, // verification turned on while the change ran
 	},
 	StateWaitingForZulip:     {StateWaitingForZulip, StateStarted, StateFailed, StateCancelled},
 	StatePendingVerification: {StateMattermostChanged, StateExpired, StateFailed, StateDone, StateNeedsAttention},

@@ -13,8 +13,8 @@ import (
 // far above what a benchmark sends, and a client for its owner bot. Unlike
 // newEmulated it does not wrap the server in the spec validator, so the
 // numbers are the client's and the emulator's own cost plus the loopback
-// round trip. settingsTTL is passed to the client's Config.SettingsTTL.
-func newBenchEmulated(b *testing.B, settingsTTL time.Duration) (*zuliptest.Server, *zulip.Client) {
+// round trip.
+func newBenchEmulated(b *testing.B) (*zuliptest.Server, *zulip.Client) {
 	b.Helper()
 	zs := zuliptest.NewServer(
 		zuliptest.WithRateLimit(1_000_000, time.Minute),
@@ -23,12 +23,11 @@ func newBenchEmulated(b *testing.B, settingsTTL time.Duration) (*zuliptest.Serve
 	b.Cleanup(zs.Close)
 	zs.AddBot(botEmail, botKey, zuliptest.RoleOwner, true)
 	c, err := zulip.NewClient(zulip.Config{
-		SiteURL:     zs.URL,
-		BotEmail:    botEmail,
-		APIKey:      botKey,
-		UserAgent:   "AccountSync/bench",
-		Timeout:     5 * time.Second,
-		SettingsTTL: settingsTTL,
+		SiteURL:   zs.URL,
+		BotEmail:  botEmail,
+		APIKey:    botKey,
+		UserAgent: "AccountSync/bench",
+		Timeout:   5 * time.Second,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -36,40 +35,24 @@ func newBenchEmulated(b *testing.B, settingsTTL time.Duration) (*zuliptest.Serve
 	return zs, c
 }
 
-// BenchmarkClientServerSettings measures GET /server_settings: "Fetch"
-// makes a round trip on every call (the cache expires at once), "Cached"
-// is answered from the client's settings cache.
+// BenchmarkClientServerSettings measures GET /server_settings, a round
+// trip on every call.
 func BenchmarkClientServerSettings(b *testing.B) {
 	ctx := context.Background()
-	b.Run("Fetch", func(b *testing.B) {
-		_, c := newBenchEmulated(b, time.Nanosecond)
-		b.ReportAllocs()
-		for b.Loop() {
-			s, err := c.ServerSettings(ctx)
-			if err != nil || s.FeatureLevel < zulip.MinEmailChangeFeatureLevel {
-				b.Fatalf("settings %+v %v", s, err)
-			}
+	_, c := newBenchEmulated(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := c.ServerSettings(ctx)
+		if err != nil || s.FeatureLevel < zulip.MinEmailChangeFeatureLevel {
+			b.Fatalf("settings %+v %v", s, err)
 		}
-	})
-	b.Run("Cached", func(b *testing.B) {
-		_, c := newBenchEmulated(b, time.Hour)
-		if _, err := c.ServerSettings(ctx); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			s, err := c.ServerSettings(ctx)
-			if err != nil || s.FeatureLevel < zulip.MinEmailChangeFeatureLevel {
-				b.Fatalf("settings %+v %v", s, err)
-			}
-		}
-	})
+	}
 }
 
 // BenchmarkClientGetUserByID measures GET /users/{id}.
 func BenchmarkClientGetUserByID(b *testing.B) {
 	ctx := context.Background()
-	zs, c := newBenchEmulated(b, 0)
+	zs, c := newBenchEmulated(b)
 	ann := zs.AddUser(zuliptest.User{Email: "ann@example.org", FullName: "Ann"})
 	b.ReportAllocs()
 	for b.Loop() {
@@ -83,7 +66,7 @@ func BenchmarkClientGetUserByID(b *testing.B) {
 // BenchmarkClientGetUser measures GET /users/{email}.
 func BenchmarkClientGetUser(b *testing.B) {
 	ctx := context.Background()
-	zs, c := newBenchEmulated(b, 0)
+	zs, c := newBenchEmulated(b)
 	ann := zs.AddUser(zuliptest.User{Email: "ann@example.org", FullName: "Ann"})
 	b.ReportAllocs()
 	for b.Loop() {
@@ -98,7 +81,7 @@ func BenchmarkClientGetUser(b *testing.B) {
 // alternating between two addresses so that every call is a real change.
 func BenchmarkClientChangeEmailByID(b *testing.B) {
 	ctx := context.Background()
-	zs, c := newBenchEmulated(b, 0)
+	zs, c := newBenchEmulated(b)
 	addrs := [2]string{"ann.a@example.org", "ann.b@example.org"}
 	ann := zs.AddUser(zuliptest.User{Email: addrs[0], FullName: "Ann"})
 	b.ReportAllocs()

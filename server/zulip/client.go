@@ -48,8 +48,6 @@ type Config struct {
 	HTTPClient *http.Client
 	// AllowPlainHTTP permits an http:// SiteURL whose host is not loopback.
 	AllowPlainHTTP bool
-	// SettingsTTL is how long the server's feature level is cached; 10 minutes when zero.
-	SettingsTTL time.Duration
 }
 
 // Client talks to one Zulip server. It is safe for concurrent use.
@@ -60,8 +58,10 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 	http      *http.Client
-	settings  *settingsCache
 	pacer     *Pacer
+	// after is the timer of the client's own waits (a 429 to a request
+	// without credentials); time.After, replaced in tests.
+	after func(time.Duration) <-chan time.Time
 }
 
 // NewClient checks cfg and returns a client.
@@ -90,10 +90,6 @@ func NewClient(cfg Config) (*Client, error) {
 	if ua == "" {
 		ua = "account-sync"
 	}
-	ttl := cfg.SettingsTTL
-	if ttl <= 0 {
-		ttl = 10 * time.Minute
-	}
 	return &Client{
 		base:      base,
 		botEmail:  strings.TrimSpace(cfg.BotEmail),
@@ -101,8 +97,8 @@ func NewClient(cfg Config) (*Client, error) {
 		userAgent: ua,
 		timeout:   timeout,
 		http:      hc,
-		settings:  &settingsCache{ttl: ttl},
 		pacer:     NewPacer(),
+		after:     time.After,
 	}, nil
 }
 
@@ -194,12 +190,8 @@ func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
 		}
 		if req.Header.Get("Authorization") == "" {
 			// Not paced (see send): wait here.
-			t := time.NewTimer(rl.RetryAfter)
-			select {
-			case <-req.Context().Done():
-				t.Stop()
+			if !c.sleep(req.Context(), rl.RetryAfter) {
 				return err
-			case <-t.C:
 			}
 		}
 		if req.GetBody != nil {
@@ -210,6 +202,17 @@ func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
 			req = req.Clone(req.Context())
 			req.Body = body
 		}
+	}
+}
+
+// sleep waits d, or less if ctx ends first; it reports whether it waited
+// all of d.
+func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-c.after(d):
+		return true
 	}
 }
 

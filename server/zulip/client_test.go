@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,13 +35,13 @@ func TestChangeEmailSendsAFormAsTheBot(t *testing.T) {
 		body = string(b)
 		_, _ = io.WriteString(w, `{"result":"success","msg":""}`)
 	})
-	if err := c.ChangeEmail(context.Background(), "a+b/c%d?e#f@example.org", "new@example.org"); err != nil {
+	if err := c.ChangeEmailByID(context.Background(), 5, "new@example.org"); err != nil {
 		t.Fatal(err)
 	}
 	if got.Method != http.MethodPatch {
 		t.Errorf("method %s", got.Method)
 	}
-	if want := "/api/v1/users/a+b%2Fc%25d%3Fe%23f@example.org"; got.URL.EscapedPath() != want {
+	if want := "/api/v1/users/5"; got.URL.EscapedPath() != want {
 		t.Errorf("path %s, want %s", got.URL.EscapedPath(), want)
 	}
 	if ct := got.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
@@ -58,6 +59,16 @@ func TestChangeEmailSendsAFormAsTheBot(t *testing.T) {
 	}
 }
 
+// An address in the path is escaped whole: "/", "%", "?" and "#" stay in
+// the one path segment.
+func TestGetUserEscapesTheAddress(t *testing.T) {
+	c, got := recordingClient(t, 200, `{"result":"success","msg":"","user":{"user_id":8,"email":"x@example.org"}}`)
+	if _, err := c.GetUser(context.Background(), "a+b/c%d?e#f@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	got.check(t, http.MethodGet, "/api/v1/users/a+b%2Fc%25d%3Fe%23f@example.org")
+}
+
 func TestErrorsAreTyped(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -67,22 +78,25 @@ func TestErrorsAreTyped(t *testing.T) {
 		reason    Reason
 		transient bool
 		retry     time.Duration
+		waits     []time.Duration // the waits for Zulip's budget before giving up
 	}{
-		{"unauthorized", 401, `{"result":"error","msg":"Invalid API key","code":"UNAUTHORIZED"}`, map[string]string{"WWW-Authenticate": `Basic realm="zulip"`}, ReasonUnauthorized, false, 0},
-		{"deactivated", 401, `{"result":"error","msg":"Account is deactivated","code":"UNAUTHORIZED"}`, nil, ReasonUnauthorized, false, 0},
-		{"no such user", 400, `{"result":"error","msg":"No such user","code":"BAD_REQUEST"}`, nil, ReasonNoSuchUser, false, 0},
-		{"insufficient permission", 400, `{"result":"error","msg":"Insufficient permission","code":"BAD_REQUEST"}`, nil, ReasonInsufficientPermission, false, 0},
-		{"cannot change emails", 400, `{"result":"error","msg":"User not authorized to change user emails","code":"BAD_REQUEST"}`, nil, ReasonCannotChangeEmails, false, 0},
-		{"invalid email", 400, `{"result":"error","msg":"Invalid new email address.","code":"BAD_REQUEST"}`, nil, ReasonInvalidEmail, false, 0},
-		{"taken", 400, `{"result":"error","msg":"New email value error: Already has an account.","code":"BAD_REQUEST"}`, nil, ReasonEmailInUse, false, 0},
-		{"deactivated target address", 400, `{"result":"error","msg":"New email value error: Account has been deactivated.","code":"BAD_REQUEST"}`, nil, ReasonEmailInUse, false, 0},
-		{"localised message", 400, `{"result":"error","msg":"Kein solcher Benutzer","code":"BAD_REQUEST"}`, nil, ReasonBadRequest, false, 0},
-		{"too old", 405, `{"result":"error","msg":"Method Not Allowed","allowed_methods":["GET","HEAD"]}`, nil, ReasonMethodNotAllowed, false, 0},
-		{"html 404", 404, `<html>nope</html>`, nil, ReasonNotFound, false, 0},
-		{"rate limit body float", 429, `{"result":"error","msg":"API usage exceeded rate limit","code":"RATE_LIMIT_HIT","retry-after":28.70}`, map[string]string{"Retry-After": "28.70"}, ReasonUnknown, true, 28700 * time.Millisecond},
-		{"rate limit header only", 429, `oops`, map[string]string{"Retry-After": "1.5"}, ReasonUnknown, true, 1500 * time.Millisecond},
-		{"500", 500, `{"result":"error","msg":"Internal server error"}`, nil, ReasonUnknown, true, 0},
-		{"502 html", 502, `<html>bad gateway</html>`, nil, ReasonUnknown, true, 0},
+		{"unauthorized", 401, `{"result":"error","msg":"Invalid API key","code":"UNAUTHORIZED"}`, map[string]string{"WWW-Authenticate": `Basic realm="zulip"`}, ReasonUnauthorized, false, 0, nil},
+		{"deactivated", 401, `{"result":"error","msg":"Account is deactivated","code":"UNAUTHORIZED"}`, nil, ReasonUnauthorized, false, 0, nil},
+		{"no such user", 400, `{"result":"error","msg":"No such user","code":"BAD_REQUEST"}`, nil, ReasonNoSuchUser, false, 0, nil},
+		{"insufficient permission", 400, `{"result":"error","msg":"Insufficient permission","code":"BAD_REQUEST"}`, nil, ReasonInsufficientPermission, false, 0, nil},
+		{"cannot change emails", 400, `{"result":"error","msg":"User not authorized to change user emails","code":"BAD_REQUEST"}`, nil, ReasonCannotChangeEmails, false, 0, nil},
+		{"invalid email", 400, `{"result":"error","msg":"Invalid new email address.","code":"BAD_REQUEST"}`, nil, ReasonInvalidEmail, false, 0, nil},
+		{"taken", 400, `{"result":"error","msg":"New email value error: Already has an account.","code":"BAD_REQUEST"}`, nil, ReasonEmailInUse, false, 0, nil},
+		{"deactivated target address", 400, `{"result":"error","msg":"New email value error: Account has been deactivated.","code":"BAD_REQUEST"}`, nil, ReasonEmailInUse, false, 0, nil},
+		{"localised message", 400, `{"result":"error","msg":"Kein solcher Benutzer","code":"BAD_REQUEST"}`, nil, ReasonBadRequest, false, 0, nil},
+		{"too old", 405, `{"result":"error","msg":"Method Not Allowed","allowed_methods":["GET","HEAD"]}`, nil, ReasonMethodNotAllowed, false, 0, nil},
+		{"html 404", 404, `<html>nope</html>`, nil, ReasonNotFound, false, 0, nil},
+		{"rate limit body float", 429, `{"result":"error","msg":"API usage exceeded rate limit","code":"RATE_LIMIT_HIT","retry-after":28.70}`, map[string]string{"Retry-After": "28.70"}, ReasonUnknown, true, 28700 * time.Millisecond, nil},
+		// A wait that fits is waited out, each time, until the client gives up.
+		{"rate limit header only", 429, `oops`, map[string]string{"Retry-After": "1.5"}, ReasonUnknown, true, 1500 * time.Millisecond,
+			slices.Repeat([]time.Duration{1500 * time.Millisecond}, maxRateLimitTries-1)},
+		{"500", 500, `{"result":"error","msg":"Internal server error"}`, nil, ReasonUnknown, true, 0, nil},
+		{"502 html", 502, `<html>bad gateway</html>`, nil, ReasonUnknown, true, 0, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,9 +107,13 @@ func TestErrorsAreTyped(t *testing.T) {
 				w.WriteHeader(tc.status)
 				_, _ = io.WriteString(w, tc.body)
 			})
-			err := c.ChangeEmail(context.Background(), "ann@example.org", "new@example.org")
+			waited := instantWaits(c)
+			err := c.ChangeEmailByID(context.Background(), 5, "new@example.org")
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if got := waited.all(); !slices.Equal(got, tc.waits) {
+				t.Errorf("waited %v, want %v", got, tc.waits)
 			}
 			if got := ReasonOf(err); got != tc.reason {
 				t.Errorf("reason %s, want %s", got, tc.reason)
@@ -118,7 +136,7 @@ func TestIgnoredNewEmailIsAFailure(t *testing.T) {
 	c, _ := newTestClient(t, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"result":"success","msg":"","ignored_parameters_unsupported":["new_email"]}`)
 	})
-	err := c.ChangeEmail(context.Background(), "ann@example.org", "new@example.org")
+	err := c.ChangeEmailByID(context.Background(), 5, "new@example.org")
 	if !errors.Is(err, ErrEmailIgnored) {
 		t.Fatalf("err = %v, want ErrEmailIgnored", err)
 	}
@@ -174,7 +192,9 @@ func TestCallerContextIsHonoured(t *testing.T) {
 	}
 }
 
-func TestServerSettingsAreCached(t *testing.T) {
+// Every call asks the server, without credentials: remembering the answer
+// is account.ZulipFacts' business, which can then forget it.
+func TestServerSettingsAreReadEachTime(t *testing.T) {
 	var calls atomic.Int32
 	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v1/server_settings" {
@@ -192,8 +212,8 @@ func TestServerSettingsAreCached(t *testing.T) {
 			t.Fatalf("settings %+v, %v", s, err)
 		}
 	}
-	if calls.Load() != 1 {
-		t.Errorf("fetched %d times, want 1", calls.Load())
+	if calls.Load() != 3 {
+		t.Errorf("fetched %d times, want 3", calls.Load())
 	}
 }
 

@@ -212,9 +212,3 @@ func snippet(b []byte) string {
 	}
 	return s
 }
-
-// IsRateLimit reports whether err is a 429 answer.
-func IsRateLimit(err error) bool {
-	var rl *RateLimitError
-	return errors.As(err, &rl)
-}

@@ -50,7 +50,10 @@ type Pacer struct {
 	// budget is found empty: by the headers or by a 429.
 	OnExhausted func(RateState)
 
-	now func() time.Time
+	// now and after are the pacer's clock and timer: time.Now and
+	// time.After, replaced in tests.
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
 
 	mu        sync.Mutex
 	known     bool      // remaining and reset come from Zulip
@@ -65,7 +68,7 @@ type Pacer struct {
 // NewPacer returns a pacer that knows nothing yet: it sends one request to
 // learn the budget, then as many as the budget allows.
 func NewPacer() *Pacer {
-	return &Pacer{now: time.Now, changed: make(chan struct{})}
+	return &Pacer{now: time.Now, after: time.After, changed: make(chan struct{})}
 }
 
 // wait blocks until a request may start, or fails with a *RateLimitError
@@ -92,7 +95,6 @@ func (p *Pacer) wait(ctx context.Context, op string) (done func(status int, h ht
 			p.mu.Unlock()
 			return p.answered(true), nil
 		}
-		var timer *time.Timer
 		var fire <-chan time.Time
 		if p.known && now.Before(p.reset) {
 			d := p.reset.Sub(now)
@@ -101,26 +103,17 @@ func (p *Pacer) wait(ctx context.Context, op string) (done func(status int, h ht
 				p.mu.Unlock()
 				return nil, &RateLimitError{Op: op, RetryAfter: d}
 			}
-			timer = time.NewTimer(d)
-			fire = timer.C
+			fire = p.after(d)
 		}
 		changed := p.changed
 		p.mu.Unlock()
 
 		select {
 		case <-ctx.Done():
-			stopTimer(timer)
 			return nil, &UnavailableError{Op: op, Err: ctx.Err()}
 		case <-changed:
 		case <-fire:
 		}
-		stopTimer(timer)
-	}
-}
-
-func stopTimer(t *time.Timer) {
-	if t != nil {
-		t.Stop()
 	}
 }
 

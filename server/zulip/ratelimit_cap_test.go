@@ -162,7 +162,7 @@ func TestRetryAfterIsCapped(t *testing.T) {
 				}
 				_, _ = io.WriteString(w, body+"}")
 			})
-			err := c.ChangeEmail(context.Background(), "ann@example.org", "new@example.org")
+			err := c.ChangeEmailByID(context.Background(), 5, "new@example.org")
 			var rl *RateLimitError
 			if !errors.As(err, &rl) || rl.RetryAfter != tc.want {
 				t.Fatalf("err %v, want a RateLimitError retrying after %s", err, tc.want)
@@ -188,16 +188,16 @@ func TestClientRecoversFromAResetInMilliseconds(t *testing.T) {
 	clk := &paceClock{t: time.Now()}
 	c.pacer.now = clk.now
 	ctx := context.Background()
-	if err := c.ChangeEmail(ctx, "ann@example.org", "new@example.org"); err != nil {
+	if err := c.ChangeEmailByID(ctx, 5, "new@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	err := c.ChangeEmail(ctx, "ann@example.org", "new@example.org")
+	err := c.ChangeEmailByID(ctx, 5, "new@example.org")
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter > MaxRateLimitWait || hits.Load() != 1 {
 		t.Fatalf("err %v after %d requests, want a RateLimitError of at most %s without asking Zulip", err, hits.Load(), MaxRateLimitWait)
 	}
 	clk.advance(MaxRateLimitWait)
-	if err := c.ChangeEmail(ctx, "ann@example.org", "new@example.org"); err != nil || hits.Load() != 2 {
+	if err := c.ChangeEmailByID(ctx, 5, "new@example.org"); err != nil || hits.Load() != 2 {
 		t.Fatalf("after %s: err %v, %d requests; want a scout sent to Zulip", MaxRateLimitWait, err, hits.Load())
 	}
 }

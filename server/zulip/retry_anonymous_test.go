@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,12 +14,13 @@ import (
 // waited out too before the request goes again (found in review: it was
 // re-sent at once).
 func TestUnauthenticated429IsWaitedOut(t *testing.T) {
+	var waited *waitLog
 	var mu sync.Mutex
-	var at []time.Time
+	var before [][]time.Duration // the waits done before each request arrived
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		at = append(at, time.Now())
-		n := len(at)
+		before = append(before, waited.all())
+		n := len(before)
 		mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		if n == 1 {
@@ -34,13 +36,16 @@ func TestUnauthenticated429IsWaitedOut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = c.ServerSettings(context.Background())
+	waited = instantWaits(c)
+	if _, err := c.ServerSettings(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(at) < 2 {
-		t.Fatalf("only %d request(s)", len(at))
+	if len(before) != 2 {
+		t.Fatalf("%d request(s), want 2", len(before))
 	}
-	if gap := at[1].Sub(at[0]); gap < 900*time.Millisecond {
-		t.Fatalf("retry sent %v after a 429 with Retry-After: 1s", gap)
+	if want := []time.Duration{time.Second}; len(before[0]) != 0 || !slices.Equal(before[1], want) {
+		t.Fatalf("waits before each request %v, want none then %v (Retry-After: 1s)", before, want)
 	}
 }

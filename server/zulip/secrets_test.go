@@ -65,6 +65,9 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 			return `{"user":{"user_id":"` + key + `"},"members":"` + key + `","id":"` + key + `"}`
 		}), 0},
 		{"timeout", func(w http.ResponseWriter, r *http.Request) {
+			// Read the body first: only then does the server notice the
+			// client hanging up, and the handler ends with it.
+			_, _ = io.Copy(io.Discard, r.Body)
 			select {
 			case <-r.Context().Done():
 			case <-time.After(2 * time.Second):
@@ -85,9 +88,6 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 		},
 		"Users": func(c *Client) error { _, err := c.Users(context.Background()); return err },
 		"Me":    func(c *Client) error { _, err := c.Me(context.Background()); return err },
-		"ChangeEmail": func(c *Client) error {
-			return c.ChangeEmail(context.Background(), "ann@example.org", "new@example.org")
-		},
 		"ChangeEmailByID": func(c *Client) error {
 			return c.ChangeEmailByID(context.Background(), 5, "new@example.org")
 		},
@@ -110,6 +110,7 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				instantWaits(c) // the 429s' short waits
 				err = call(c)
 				if err == nil {
 					if strings.HasPrefix(f.name, "200") {

@@ -2,8 +2,6 @@ package zulip
 
 import (
 	"context"
-	"sync"
-	"time"
 )
 
 // MinEmailChangeFeatureLevel is the first feature level (Zulip 10.0) whose
@@ -16,24 +14,9 @@ type ServerSettings struct {
 	FeatureLevel int    `json:"zulip_feature_level"` // missing means 0
 }
 
-type settingsCache struct {
-	ttl     time.Duration
-	mu      sync.Mutex
-	value   ServerSettings
-	fetched time.Time
-}
-
-// ServerSettings returns the server's version and feature level, cached for
-// the configured TTL. Failures are not cached.
+// ServerSettings asks the server for its version and feature level, every
+// time: remembering them is the caller's business (account.ZulipFacts).
 func (c *Client) ServerSettings(ctx context.Context) (ServerSettings, error) {
-	c.settings.mu.Lock()
-	if !c.settings.fetched.IsZero() && time.Since(c.settings.fetched) < c.settings.ttl {
-		v := c.settings.value
-		c.settings.mu.Unlock()
-		return v, nil
-	}
-	c.settings.mu.Unlock()
-
 	req, err := c.newRequest(ctx, "GET", "server_settings", nil, false)
 	if err != nil {
 		return ServerSettings{}, err
@@ -42,9 +25,5 @@ func (c *Client) ServerSettings(ctx context.Context) (ServerSettings, error) {
 	if err := c.do(req, &s); err != nil {
 		return ServerSettings{}, err
 	}
-
-	c.settings.mu.Lock()
-	c.settings.value, c.settings.fetched = s, time.Now()
-	c.settings.mu.Unlock()
 	return s, nil
 }

@@ -19,15 +19,6 @@ type User struct {
 	IsBot         bool   `json:"is_bot"`
 }
 
-// Address is the user's real address: delivery_email when Zulip shows it,
-// else email.
-func (u User) Address() string {
-	if u.DeliveryEmail != "" {
-		return u.DeliveryEmail
-	}
-	return u.Email
-}
-
 // RealAddress is the user's delivery_email only: empty when Zulip hid it
 // from the bot. Use it wherever the address must be the user's own (proving
 // ownership, comparing with Mattermost); Email may be the API address
@@ -103,26 +94,16 @@ func (c *Client) Me(ctx context.Context) (User, error) {
 	return u, nil
 }
 
-// ChangeEmail asks Zulip to change the address of the user found by
-// current to newEmail (PATCH /users/{email} with the form field new_email).
-// Passing the user's exact current address as newEmail is a harmless probe:
-// Zulip runs its permission checks and changes nothing.
-func (c *Client) ChangeEmail(ctx context.Context, current, newEmail string) error {
-	return c.changeEmail(ctx, "users/"+url.PathEscape(current), newEmail)
-}
-
-// ChangeEmailByID is ChangeEmail for the user with Zulip user ID id (PATCH
-// /users/{id}), immune to email visibility and to addresses holding "/".
-// Servers below feature level 313 ignore new_email there: ErrEmailIgnored.
+// ChangeEmailByID asks Zulip to change the address of the user with Zulip
+// user ID id to newEmail (PATCH /users/{id} with the form field new_email),
+// immune to email visibility and to addresses holding "/". Passing the
+// user's exact current address as newEmail is a harmless probe: Zulip runs
+// its permission checks and changes nothing. Servers below feature level
+// 313 ignore new_email there: ErrEmailIgnored, as is any success that lists
+// new_email among the ignored parameters.
 func (c *Client) ChangeEmailByID(ctx context.Context, id int, newEmail string) error {
-	return c.changeEmail(ctx, "users/"+strconv.Itoa(id), newEmail)
-}
-
-// changeEmail is PATCH path with new_email; a success that lists new_email
-// among the ignored parameters is ErrEmailIgnored.
-func (c *Client) changeEmail(ctx context.Context, path, newEmail string) error {
 	form := url.Values{"new_email": {newEmail}}
-	req, err := c.newRequest(ctx, "PATCH", path, form, true)
+	req, err := c.newRequest(ctx, "PATCH", "users/"+strconv.Itoa(id), form, true)
 	if err != nil {
 		return err
 	}

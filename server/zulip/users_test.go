@@ -57,9 +57,6 @@ func TestGetUserByID(t *testing.T) {
 	if u.ID != 42 || u.Email != "user42@zulip.example.com" || u.RealAddress() != "" || !u.IsActive {
 		t.Errorf("user %+v", u)
 	}
-	if u.Address() != "user42@zulip.example.com" {
-		t.Errorf("Address() = %q", u.Address())
-	}
 }
 
 func TestGetUserByIDWithoutUserIsMalformed(t *testing.T) {
