@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -43,7 +44,7 @@ func TestEverySubcommandHasHelpAndAutocomplete(t *testing.T) {
 func TestSubcommandFormsAreDistinct(t *testing.T) {
 	seen := map[string]bool{}
 	for _, s := range subcommands {
-		key := s.name + "/" + string(rune('0'+len(s.args)))
+		key := fmt.Sprintf("%s/%d", s.name, len(s.args))
 		if seen[key] {
 			t.Errorf("two forms of %s take %d arguments", s.name, len(s.args))
 		}
@@ -62,14 +63,11 @@ func TestSubcommandFormsAreDistinct(t *testing.T) {
 // a @mention or a keyword belongs) get the name's usage, or the help.
 func TestWrongArgumentsGetTheUsage(t *testing.T) {
 	p := &Plugin{} // no service: the usage is answered before any
+	usages := map[string]string{"email": emailUsageText + "\n\n" + helpText, "link": linkUsageText}
 	for _, s := range subcommands {
-		first := firstForm(s.name)
-		want := helpText
-		if first.usage != "" {
-			want = first.usage
-			if first.usageHelp {
-				want += "\n\n" + helpText
-			}
+		want, ok := usages[s.name]
+		if !ok {
+			want = helpText
 		}
 		var calls []string
 		for n := 0; n <= 3; n++ {
@@ -86,6 +84,31 @@ func TestWrongArgumentsGetTheUsage(t *testing.T) {
 				t.Errorf("%s: reply %.80q, want the usage %.80q", line, resp.Text, want)
 			}
 		}
+	}
+}
+
+// These forms, and only these, are for system admins; the value says
+// whether a refusal adds "Nothing was changed.".
+var adminForms = map[string]bool{
+	"/account email @user <new-address>": true,
+	"/account status @user":              false,
+	"/account link-all":                  true,
+	"/account link-all unverified":       true,
+	"/account zulip check":               false,
+}
+
+func TestTheAdminFormsAreTheAdminsOnes(t *testing.T) {
+	n := 0
+	for _, s := range subcommands {
+		if s.admin {
+			n++
+		}
+		if changes, ok := adminForms[s.syntax()]; ok != s.admin || ok && changes != s.changes {
+			t.Errorf("%s: admin %v, says nothing was changed %v", s.syntax(), s.admin, s.changes)
+		}
+	}
+	if n != len(adminForms) {
+		t.Errorf("%d admin-only forms in the table, want %d", n, len(adminForms))
 	}
 }
 
@@ -114,11 +137,6 @@ func TestAdminFormsRefuseNonAdmins(t *testing.T) {
 			b.api.AssertNotCalled(t, "GetUserByUsername", mock.Anything)
 		})
 	}
-}
-
-func firstForm(name string) *subcommand {
-	_, first := findSubcommand(name, nil)
-	return first
 }
 
 func takesCount(name string, n int) bool {

@@ -7,53 +7,59 @@ import (
 )
 
 // This file holds what the job does with each kind of open change: one
-// function per open state, each reading both systems before it acts.
+// function per open state, each reading both systems before it acts. Each
+// moves res.Change at most to its next state and reports whether there is
+// anything to record; the job then finishes the change once.
 
 // retryChange makes a change that waits for Zulip again, from the checks
 // on, as if the user had just asked (the session was checked then).
-func (s *Service) retryChange(ctx context.Context, res *Result) {
+func (s *Service) retryChange(ctx context.Context, res *Result) bool {
 	ch := &res.Change
 	if s.timeUp(ch) {
-		s.stop(ctx, res, StepCheckZulip, s.gaveUp(ch))
-		return
+		return s.end(res, ch.fail(s.opts.Now(), StepCheckZulip, s.gaveUp(ch)), s.gaveUp(ch))
 	}
 	if !s.opts.SyncZulip {
 		// It was to be made in both systems or not at all.
-		s.stop(ctx, res, StepValidate, newFailure(CodeSyncTurnedOff, nil))
-		return
+		f := newFailure(CodeSyncTurnedOff, nil)
+		return s.end(res, ch.fail(s.opts.Now(), StepValidate, f), f)
 	}
 	if s.zc == nil {
-		s.stop(ctx, res, StepValidate, newFailure(CodeZulipNotConfigured, nil))
-		return
+		f := newFailure(CodeZulipNotConfigured, nil)
+		return s.end(res, ch.fail(s.opts.Now(), StepValidate, f), f)
 	}
 	if f := s.domainAllowed(ch.NewEmail); f != nil { // the setting may have changed since
-		s.stop(ctx, res, StepValidate, f)
-		return
+		return s.end(res, ch.fail(s.opts.Now(), StepValidate, f), f)
 	}
 	user, err := s.mm.GetUser(ch.UserID)
 	if err != nil {
 		s.wait(ctx, res, newFailure(CodeMattermostFailed, err))
-		return
+		return true
 	}
 	if !strings.EqualFold(user.Email, ch.OldEmail) {
 		f := newFailure(CodeChangedMeanwhile, nil)
 		f.Detail = user.Email
-		s.stop(ctx, res, StepValidate, f)
-		return
+		return s.end(res, ch.fail(s.opts.Now(), StepValidate, f), f)
 	}
 	if f := s.validateUser(user, ch.NewEmail); f != nil {
-		s.stop(ctx, res, StepValidate, f)
-		return
+		return s.end(res, ch.fail(s.opts.Now(), StepValidate, f), f)
 	}
 	ch.Zulip = s.initialZulipStatus() // nothing changed yet: made as the settings say now
-	ch.step(s.opts.Now(), StepValidate, "")
+	ch.record(s.opts.Now(), StepValidate, nil)
 	s.attempt(ctx, res, user, s.usageCounter(user.ID))
+	return true
+}
+
+// end notes f as why res ended after the move that gave err.
+func (s *Service) end(res *Result, err error, f *Failure) bool {
+	res.Failure = f
+	s.moved(err)
+	return true
 }
 
 // followVerification brings Zulip along once the user opened Mattermost's
 // confirmation link, and expires the change when the link can no longer be
 // opened.
-func (s *Service) followVerification(ctx context.Context, res *Result) {
+func (s *Service) followVerification(ctx context.Context, res *Result) bool {
 	ch := &res.Change
 	now := s.opts.Now()
 	expired := now.After(ch.CreatedAt.Add(VerificationLinkValidity + verificationMargin))
@@ -61,38 +67,36 @@ func (s *Service) followVerification(ctx context.Context, res *Result) {
 	switch {
 	case err != nil && !expired:
 		s.opts.Logger.Warn("account sync: could not read the user of a change waiting for its link; trying again later", "change_id", ch.ID, "error", err.Error())
-		return
+		return false
 	case err != nil:
 		// The link can no longer be opened, but whether it was cannot be
 		// read: an admin must look.
-		res.Failure = newFailure(CodeUserUnreadable, err)
-		s.noteError(ch, res.Failure)
-		ch.Mattermost = StatusUnknown
-		s.move(ch, StateNeedsAttention)
-		s.finish(ctx, res)
+		f := newFailure(CodeUserUnreadable, err)
+		return s.end(res, ch.needAttention(now, "", f, attention{mattermost: StatusUnknown}), f)
 	case strings.EqualFold(user.Email, ch.NewEmail):
+		ch.record(now, StepVerified, nil)
 		ch.Mattermost = StatusChanged
-		ch.step(now, StepVerified, "")
 		if !s.zulipFollows(ch) {
-			s.finish(ctx, res)
-			return
+			return true
 		}
 		// Zulip gets the full retry time from now, not from the request.
-		giveUp := now.Add(s.opts.RetryFor)
-		ch.GiveUpAt = &giveUp
-		ch.NextAttemptAt = &now
-		s.move(ch, StateMattermostChanged)
-		if !s.save(ctx, ch) { // write ahead of Zulip
-			return
+		next := ch.clone()
+		next.GiveUpAt = nil
+		t := retryTimes{next: now, giveUp: now.Add(s.opts.RetryFor)}
+		if !s.moved(next.followLater(now, "", nil, next.Zulip, t)) {
+			return true
 		}
-		s.followZulip(ctx, res)
+		if err := s.saveAhead(ctx, &next); err != nil { // write ahead of Zulip
+			s.opts.Logger.Error("account sync: could not save the change record; the next run goes on", "change_id", ch.ID, "error", err.Error())
+			return false
+		}
+		*ch = next
+		return s.followZulip(ctx, res)
 	case expired:
-		res.Failure = newFailure(CodeLinkExpired, nil)
-		s.noteError(ch, res.Failure)
-		ch.Mattermost = StatusUntouched
-		s.move(ch, StateExpired)
-		s.finish(ctx, res)
+		f := newFailure(CodeLinkExpired, nil)
+		return s.end(res, ch.expire(now, f), f)
 	}
+	return false
 }
 
 // zulipFollows tells whether Zulip is to follow a change Mattermost has
@@ -106,171 +110,129 @@ func (s *Service) zulipFollows(ch *Change) bool {
 	if ch.Zulip != StatusDisabled {
 		s.opts.Logger.Warn("account sync: Zulip sync was turned off while a change waited; Zulip is left as it is", "change_id", ch.ID)
 	}
-	ch.Zulip = StatusDisabled
-	ch.NextAttemptAt, ch.GiveUpAt = nil, nil
-	s.move(ch, StateDone)
+	ch.GiveUpAt = nil
+	s.moved(ch.succeed(s.opts.Now(), "", StatusDisabled))
 	return false
 }
 
 // followZulip brings Zulip to the address Mattermost already has: the
 // bound account, by its id. Zulip already showing the address is success.
-func (s *Service) followZulip(ctx context.Context, res *Result) {
+func (s *Service) followZulip(ctx context.Context, res *Result) bool {
 	ch := &res.Change
 	if !s.opts.SyncZulip && ch.Zulip == StatusUnknown {
 		// Sync was turned off after Zulip's answer was lost: tell what
 		// Zulip has, never "Zulip was not changed" on a guess.
 		switch has, err := s.zulipHasNew(ctx, ch); {
 		case err != nil:
-			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
-			return
+			return s.retryOrAttention(res, zulipFailure(err, CodeZulipRejected))
 		case has:
 			s.afterZulip(ctx, res, nil)
-			s.finish(ctx, res)
-			return
+			return true
 		}
 		ch.Zulip = StatusUntouched
 	}
 	if !s.zulipFollows(ch) {
-		s.finish(ctx, res)
-		return
+		return true
 	}
 	user, err := s.mm.GetUser(ch.UserID)
 	if err == nil && !strings.EqualFold(user.Email, ch.NewEmail) {
 		// Changed again by other means: Zulip must not follow this one,
 		// and Mattermost is not put back over that change.
-		s.changedMeanwhile(ctx, res, user.Email, StepSyncZulip)
-		return
+		return s.changedMeanwhile(ctx, res, user.Email, StepSyncZulip)
 	}
-	if s.timeUp(ch) {
+	switch {
+	case s.timeUp(ch):
 		s.giveUpOnZulip(ctx, res, s.gaveUp(ch))
-		s.finish(ctx, res)
-		return
-	}
-	if s.zc == nil {
-		s.schedule(ch, newFailure(CodeZulipNotConfigured, nil))
-		s.finish(ctx, res)
-		return
-	}
-	if err != nil {
-		s.schedule(ch, newFailure(CodeMattermostFailed, err))
-		s.finish(ctx, res)
-		return
-	}
-	if user.Deactivated {
-		s.endForDeactivated(ctx, res)
-		return
+		return true
+	case s.zc == nil:
+		ch.retryLater(s.opts.Now(), newFailure(CodeZulipNotConfigured, nil), s.retryTimes(ch, nil))
+		return true
+	case err != nil:
+		ch.retryLater(s.opts.Now(), newFailure(CodeMattermostFailed, err), s.retryTimes(ch, nil))
+		return true
+	case user.Deactivated:
+		return s.endForDeactivated(ctx, res)
 	}
 	if f := s.checkStillLinked(ch); f != nil {
 		if f.Code == CodeInternal {
-			s.schedule(ch, f)
-			s.finish(ctx, res)
-			return
+			ch.retryLater(s.opts.Now(), f, s.retryTimes(ch, f))
+			return true
 		}
-		s.rollBackUnlessZulipTookIt(ctx, res, f)
-		return
+		return s.rollBackUnlessZulipTookIt(ctx, res, f)
 	}
 	zu, err := s.zc.GetUserByID(ctx, ch.ZulipUserID)
 	if err != nil && ch.Zulip == StatusUnknown && !answerLost(err) {
 		// Zulip's answer to the change was lost, and now the account
 		// cannot be read: no clear answer to the change, so no rollback.
-		s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
-		return
+		return s.retryOrAttention(res, zulipFailure(err, CodeZulipRejected))
 	}
 	if err == nil && !zu.IsActive && !strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
 		err = newFailure(CodeZulipAccountInactive, nil)
 	}
-	if err == nil && strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
-		s.afterZulip(ctx, res, nil)
-		s.finish(ctx, res)
-		return
-	}
-	if err == nil {
+	if err == nil && !strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
 		err = s.zc.ChangeEmailByID(ctx, ch.ZulipUserID, ch.NewEmail)
 	}
 	s.afterZulip(ctx, res, err)
-	s.finish(ctx, res)
+	return true
 }
 
 // rollBackFor ends a change Zulip must not take, after Mattermost changed:
 // Mattermost is put back.
-func (s *Service) rollBackFor(ctx context.Context, res *Result, f *Failure) {
-	ch := &res.Change
-	res.Failure = f
-	ch.NextAttemptAt = nil
-	s.noteError(ch, f)
-	ch.step(s.opts.Now(), StepSyncZulip, f.Code)
-	s.save(ctx, ch)
-	s.rollbackMattermost(res)
-	s.finish(ctx, res)
+func (s *Service) rollBackFor(ctx context.Context, res *Result, f *Failure) bool {
+	res.Change.record(s.opts.Now(), StepSyncZulip, f)
+	s.rollbackAhead(ctx, res, f)
+	return true
 }
 
 // rollBackUnlessZulipTookIt puts Mattermost back for f, unless Zulip may
 // have taken the change (an earlier answer was lost): then Zulip is read
 // first, and a change Zulip took, or whose outcome cannot be seen, is for
 // an admin.
-func (s *Service) rollBackUnlessZulipTookIt(ctx context.Context, res *Result, f *Failure) {
+func (s *Service) rollBackUnlessZulipTookIt(ctx context.Context, res *Result, f *Failure) bool {
 	ch := &res.Change
 	if ch.Zulip == StatusUnknown {
 		has, err := s.zulipHasNew(ctx, ch)
 		switch {
 		case errors.Is(err, errAddressHidden):
-			s.attention(ctx, res, f)
-			return
+			return s.end(res, ch.needAttention(s.opts.Now(), StepSyncZulip, f, attention{}), f)
 		case err != nil:
-			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
-			return
+			return s.retryOrAttention(res, zulipFailure(err, CodeZulipRejected))
 		case has:
-			ch.Zulip = StatusChanged
-			s.attention(ctx, res, f)
-			return
+			return s.end(res, ch.needAttention(s.opts.Now(), StepSyncZulip, f, attention{zulip: StatusChanged}), f)
 		}
 		ch.Zulip = StatusUntouched
 	}
-	s.rollBackFor(ctx, res, f)
-}
-
-// attention ends a change whose systems differ, or may: an admin must look.
-func (s *Service) attention(ctx context.Context, res *Result, f *Failure) {
-	ch := &res.Change
-	res.Failure = f
-	ch.NextAttemptAt = nil
-	s.noteError(ch, f)
-	ch.step(s.opts.Now(), StepSyncZulip, f.Code)
-	s.move(ch, StateNeedsAttention)
-	s.finish(ctx, res)
+	return s.rollBackFor(ctx, res, f)
 }
 
 // endForDeactivated ends the change of a user deactivated after Mattermost
 // changed, without touching Zulip: when Zulip may have taken it already
 // (an earlier answer was lost), Zulip is read first.
-func (s *Service) endForDeactivated(ctx context.Context, res *Result) {
+func (s *Service) endForDeactivated(ctx context.Context, res *Result) bool {
 	ch := &res.Change
 	f := newFailure(CodeUserDeactivated, nil)
 	if ch.Zulip == StatusUnknown {
 		has, err := s.zulipHasNew(ctx, ch)
 		switch {
 		case errors.Is(err, errAddressHidden):
-			s.attention(ctx, res, f)
-			return
+			return s.end(res, ch.needAttention(s.opts.Now(), StepSyncZulip, f, attention{}), f)
 		case err != nil:
-			s.retryOrAttention(ctx, res, zulipFailure(err, CodeZulipRejected))
-			return
+			return s.retryOrAttention(res, zulipFailure(err, CodeZulipRejected))
 		case has:
 			// Both systems have the new address already.
 			s.afterZulip(ctx, res, nil)
-			s.finish(ctx, res)
-			return
+			return true
 		}
 		ch.Zulip = StatusUntouched
 	}
-	s.rollBackFor(ctx, res, f)
+	return s.rollBackFor(ctx, res, f)
 }
 
 // changedMeanwhile ends a change whose Mattermost email was changed by
 // other means while it was open. When an earlier answer of Zulip's was
 // lost, Zulip is read first: if it took the new address, the systems now
 // differ and an admin must look; it is never called "nothing changed".
-func (s *Service) changedMeanwhile(ctx context.Context, res *Result, now string, step string) {
+func (s *Service) changedMeanwhile(ctx context.Context, res *Result, now string, step string) bool {
 	ch := &res.Change
 	f := newFailure(CodeChangedMeanwhile, nil)
 	f.Detail = now
@@ -278,35 +240,19 @@ func (s *Service) changedMeanwhile(ctx context.Context, res *Result, now string,
 		has, err := s.zulipHasNew(ctx, ch)
 		switch {
 		case errors.Is(err, errAddressHidden):
-			res.Failure = f
-			ch.NextAttemptAt = nil
-			s.noteError(ch, f)
-			ch.step(s.opts.Now(), step, f.Code)
-			s.move(ch, StateNeedsAttention)
-			s.finish(ctx, res)
-			return
+			return s.end(res, ch.needAttention(s.opts.Now(), step, f, attention{zulip: StatusUnknown}), f)
 		case err != nil:
 			f.Err = err // why Zulip could not be read, for the log
-			s.retryOrAttention(ctx, res, f)
-			return
+			if ch.State == StateStarted {
+				ch.Zulip = StatusUnknown
+			}
+			return s.retryOrAttention(res, f)
 		case has:
-			ch.Zulip = StatusChanged
-			res.Failure = f
-			ch.NextAttemptAt = nil
-			s.noteError(ch, f)
-			ch.step(s.opts.Now(), step, f.Code)
-			s.move(ch, StateNeedsAttention)
-			s.finish(ctx, res)
-			return
+			return s.end(res, ch.needAttention(s.opts.Now(), step, f, attention{zulip: StatusChanged}), f)
 		}
 		ch.Zulip = StatusUntouched
 	}
-	res.Failure = f
-	ch.NextAttemptAt = nil
-	s.noteError(ch, f)
-	ch.step(s.opts.Now(), step, f.Code)
-	s.move(ch, StateFailed)
-	s.finish(ctx, res)
+	return s.end(res, ch.fail(s.opts.Now(), step, f), f)
 }
 
 // errAddressHidden: Zulip hides the account's address from the bot, so
@@ -331,22 +277,17 @@ func (s *Service) zulipHasNew(ctx context.Context, ch *Change) (bool, error) {
 
 // retryOrAttention tries a change again later when what decides its end
 // could not be read, and hands it to an admin at its give-up time.
-func (s *Service) retryOrAttention(ctx context.Context, res *Result, f *Failure) {
+func (s *Service) retryOrAttention(res *Result, f *Failure) bool {
 	ch := &res.Change
-	if ch.GiveUpAt == nil {
-		giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
-		ch.GiveUpAt = &giveUp
+	t := s.retryTimes(ch, f)
+	if ch.GiveUpAt != nil {
+		t.giveUp = *ch.GiveUpAt
 	}
-	if !s.timeUp(ch) {
-		s.schedule(ch, f)
-		s.finish(ctx, res)
-		return
+	if s.opts.Now().Before(t.giveUp) {
+		ch.retryLater(s.opts.Now(), f, t)
+		return true
 	}
-	res.Failure = f
-	ch.NextAttemptAt = nil
-	s.noteError(ch, f)
-	s.move(ch, StateNeedsAttention)
-	s.finish(ctx, res)
+	return s.end(res, ch.needAttention(s.opts.Now(), "", f, attention{}), f)
 }
 
 // checkStillLinked makes sure the change's Zulip account is still the one
@@ -369,122 +310,100 @@ func (s *Service) checkStillLinked(ch *Change) *Failure {
 
 // settleInterrupted reads back a change left in flight (the plugin stopped
 // in the middle) and carries it on from what both systems show.
-func (s *Service) settleInterrupted(ctx context.Context, res *Result) {
+func (s *Service) settleInterrupted(ctx context.Context, res *Result) bool {
 	ch := &res.Change
 	user, err := s.mm.GetUser(ch.UserID)
 	if err != nil {
-		s.unreadableInFlight(ctx, res, err)
-		return
+		return s.unreadableInFlight(ctx, res, err)
 	}
 	now := s.opts.Now()
 	s.opts.Logger.Warn("account sync: settling a change that was interrupted", "change_id", ch.ID, "user_id", ch.UserID)
 	switch {
 	case strings.EqualFold(user.Email, ch.NewEmail):
+		ch.record(now, StepCheckInFlight, nil)
 		ch.Mattermost = StatusChanged
-		ch.step(now, StepCheckInFlight, "")
 		if !s.zulipFollows(ch) {
-			s.finish(ctx, res)
-			return
+			return true
 		}
-		if ch.GiveUpAt == nil {
-			giveUp := now.Add(s.opts.RetryFor)
-			ch.GiveUpAt = &giveUp
+		next := ch.clone()
+		if !s.moved(next.followLater(now, "", nil, next.Zulip, s.retryNow(&next))) {
+			return true
 		}
-		ch.NextAttemptAt = &now
-		s.move(ch, StateMattermostChanged)
-		if s.save(ctx, ch) {
-			s.followZulip(ctx, res)
+		if err := s.saveAhead(ctx, &next); err != nil { // write ahead of Zulip
+			s.opts.Logger.Error("account sync: could not save the change record; the next run goes on", "change_id", ch.ID, "error", err.Error())
+			return false
 		}
+		*ch = next
+		return s.followZulip(ctx, res)
 	case strings.EqualFold(user.Email, ch.OldEmail):
 		// Nothing changed (Zulip is only ever changed after Mattermost):
 		// make the whole change again.
-		ch.step(now, StepCheckInFlight, "")
-		ch.NextAttemptAt = &now
-		if ch.GiveUpAt == nil {
-			giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
-			ch.GiveUpAt = &giveUp
-		}
-		s.move(ch, StateWaitingForZulip)
-		s.finish(ctx, res)
+		s.moved(ch.waitForZulip(now, StepCheckInFlight, nil, s.retryNow(ch)))
+		return true
 	default:
-		s.changedMeanwhile(ctx, res, user.Email, StepCheckInFlight)
+		return s.changedMeanwhile(ctx, res, user.Email, StepCheckInFlight)
 	}
 }
 
 // unreadableInFlight backs off from an interrupted change whose user
 // cannot be read, and ends it at its give-up time: failed when the account
 // is gone and Zulip does not have the new address, for an admin otherwise.
-func (s *Service) unreadableInFlight(ctx context.Context, res *Result, err error) {
+func (s *Service) unreadableInFlight(ctx context.Context, res *Result, err error) bool {
 	ch := &res.Change
 	f := newFailure(CodeUserUnreadable, err)
-	if ch.GiveUpAt == nil {
-		giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
-		ch.GiveUpAt = &giveUp
+	t := s.retryTimes(ch, f)
+	if ch.GiveUpAt != nil {
+		t.giveUp = *ch.GiveUpAt
 	}
-	if !s.timeUp(ch) {
+	now := s.opts.Now()
+	if now.Before(t.giveUp) {
 		s.opts.Logger.Warn("account sync: could not read the user of an interrupted change; trying again later", "change_id", ch.ID, "error", err.Error())
-		s.schedule(ch, f)
-		s.finish(ctx, res)
-		return
+		ch.retryLater(now, f, t)
+		return true
 	}
-	res.Failure = f
-	ch.NextAttemptAt = nil
-	s.noteError(ch, f)
-	ch.step(s.opts.Now(), StepCheckInFlight, f.Code)
 	has, zerr := false, error(nil)
 	if ch.ZulipUserID != 0 && s.opts.SyncZulip {
 		has, zerr = s.zulipHasNew(ctx, ch)
 	}
-	switch {
-	case errors.Is(err, ErrUserNotFound) && zerr == nil && !has:
-		s.move(ch, StateFailed) // no account left to keep in step
-	default:
-		ch.Mattermost = StatusUnknown
-		if has {
-			ch.Zulip = StatusChanged
-		}
-		s.move(ch, StateNeedsAttention)
+	if errors.Is(err, ErrUserNotFound) && zerr == nil && !has {
+		return s.end(res, ch.fail(now, StepCheckInFlight, f), f) // no account left to keep in step
 	}
-	s.finish(ctx, res)
+	a := attention{mattermost: StatusUnknown}
+	if has {
+		a.zulip = StatusChanged
+	}
+	return s.end(res, ch.needAttention(now, StepCheckInFlight, f, a), f)
 }
 
 // followRollback waits for the link that puts the old address back in
 // Mattermost (Require Email Verification is on, and Zulip refused the
 // change): the old address back ends the change rolled back; once no link
 // can bring it back, the systems differ and an admin must look.
-func (s *Service) followRollback(ctx context.Context, res *Result) {
+func (s *Service) followRollback(_ context.Context, res *Result) bool {
 	ch := &res.Change
 	now := s.opts.Now()
 	user, err := s.mm.GetUser(ch.UserID)
 	switch {
 	case err == nil && strings.EqualFold(user.Email, ch.OldEmail):
-		ch.Mattermost = StatusRolledBack
-		ch.GiveUpAt = nil
-		ch.step(now, StepRollbackVerified, "")
-		res.Failure = s.lastFailure(ch)
-		s.move(ch, StateRolledBack)
+		f := s.lastFailure(ch)
+		var why Code
+		if f != nil {
+			why = f.Code
+		}
+		return s.end(res, ch.rollBack(now, StepRollbackVerified, why), f)
 	case err == nil && !strings.EqualFold(user.Email, ch.NewEmail):
 		// Changed another way meanwhile: Zulip kept the old address.
 		f := newFailure(CodeChangedMeanwhile, nil)
 		f.Detail = user.Email
-		res.Failure = f
-		s.noteError(ch, f)
 		ch.GiveUpAt = nil
-		ch.Mattermost = StatusRollbackFailed
-		ch.step(now, StepRollbackVerified, f.Code)
-		s.move(ch, StateNeedsAttention)
+		return s.end(res, ch.needAttention(now, StepRollbackVerified, f, attention{mattermost: StatusRollbackFailed}), f)
 	case s.timeUp(ch):
-		res.Failure = newFailure(CodeRollbackLinkExpired, err)
-		ch.Mattermost = StatusRollbackFailed
-		ch.step(now, StepRollbackVerified, CodeRollbackLinkExpired)
-		s.move(ch, StateNeedsAttention)
+		f := newFailure(CodeRollbackLinkExpired, err)
+		return s.end(res, ch.needAttention(now, StepRollbackVerified, f, attention{mattermost: StatusRollbackFailed}), f)
 	case err != nil:
 		s.opts.Logger.Warn("account sync: could not read the user of a change waiting for its rollback link; trying again later", "change_id", ch.ID, "error", err.Error())
-		return
-	default:
-		return // the link is still to be opened
 	}
-	s.finish(ctx, res)
+	return false // the link is still to be opened
 }
 
 // lastFailure is the stored failure that stopped a change, for its final
@@ -493,5 +412,5 @@ func (s *Service) lastFailure(ch *Change) *Failure {
 	if ch.LastError == nil {
 		return nil
 	}
-	return &Failure{Code: ch.LastError.Code}
+	return &Failure{Code: ch.LastError.Code, Detail: ch.LastError.Detail}
 }

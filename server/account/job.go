@@ -139,23 +139,31 @@ func (s *Service) advance(ctx context.Context, id, userID string) (moved, busy b
 	}
 	before := ch.State
 	res := Result{Change: ch}
-	switch ch.State {
-	case StateWaitingForZulip:
-		s.retryChange(ctx, &res)
-	case StatePendingVerification:
-		s.followVerification(ctx, &res)
-	case StateMattermostChanged:
-		s.followZulip(ctx, &res)
-	case StateStarted:
-		s.settleInterrupted(ctx, &res)
-	case StateRollbackPendingVerification:
-		s.followRollback(ctx, &res)
+	if !s.follow(ctx, &res) {
+		return false, false
 	}
+	s.finish(ctx, &res)
 	after := res.Change.State
 	if after != before && (!after.Open() || after == StatePendingVerification || after == StateRollbackPendingVerification) {
 		s.notify(res)
 	}
 	return after != before || res.Change.Attempts != ch.Attempts, false
+}
+
+// followers is what the job does with a change in each open state.
+var followers = map[State]func(s *Service, ctx context.Context, res *Result) bool{
+	StateWaitingForZulip:             (*Service).retryChange,
+	StatePendingVerification:         (*Service).followVerification,
+	StateMattermostChanged:           (*Service).followZulip,
+	StateStarted:                     (*Service).settleInterrupted,
+	StateRollbackPendingVerification: (*Service).followRollback,
+}
+
+// follow moves res.Change one step on; false when there is nothing to
+// record.
+func (s *Service) follow(ctx context.Context, res *Result) bool {
+	f, ok := followers[res.Change.State]
+	return ok && f(s, ctx, res)
 }
 
 // gaveUp is the failure of a change that ran out of retries.
@@ -178,18 +186,4 @@ func (s *Service) usageCounter(userID string) *limiter {
 		return &limiter{userID: userID, off: true}
 	}
 	return &limiter{userID: userID, usage: u}
-}
-
-// notify sends the user a direct message about where their change ended.
-func (s *Service) notify(res Result) {
-	if s.opts.Notifier == nil {
-		return
-	}
-	msg := res.Notice()
-	if msg == "" {
-		return
-	}
-	if err := s.opts.Notifier.Notify(res.Change.UserID, msg); err != nil {
-		s.opts.Logger.Warn("account sync: could not send the user a direct message", "change_id", res.Change.ID, "user_id", res.Change.UserID, "error", err.Error())
-	}
 }

@@ -3,7 +3,9 @@ package account
 import (
 	"context"
 	"errors"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +67,13 @@ func TestStateMachine(t *testing.T) {
 func TestImpossibleMoveIsLoggedAndRefused(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	svc := h.service()
-	ch := Change{ID: "c9", State: StateDone}
-	if svc.move(&ch, StateMattermostChanged) || ch.State != StateDone {
+	ch := Change{ID: "c9", State: StateDone, Mattermost: StatusChanged, Zulip: StatusChanged}
+	before := ch.clone()
+	if svc.moved(ch.followLater(h.clock.now(), StepSyncZulip, newFailure(CodeZulipUnavailable, nil), StatusUnknown, svc.retryNow(&ch))) {
 		t.Fatalf("moved to %s", ch.State)
+	}
+	if !reflect.DeepEqual(ch, before) {
+		t.Errorf("a refused move changed the record:\n%+v\n%+v", ch, before)
 	}
 	if l := h.log.String(); !strings.HasPrefix(l, "error account sync: impossible state change refused") || !strings.Contains(l, "c9") {
 		t.Errorf("log = %s", l)
@@ -636,5 +642,38 @@ func TestGiveUpAfterALostAnswerReadsZulipFirst(t *testing.T) {
 				assertNotes(t, h, "may or may not have")
 			}
 		})
+	}
+}
+
+// The drawing in state.go's doc comment is the table: every drawn edge is
+// allowed, and every allowed move is drawn.
+func TestDiagramMatchesTheTable(t *testing.T) {
+	src, err := os.ReadFile("state.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edge := regexp.MustCompile(`(?m)^//\t([a-z_]+) -> ([a-z_]+): \S`)
+	drawn := map[[2]State]bool{}
+	for _, m := range edge.FindAllStringSubmatch(string(src), -1) {
+		from, to := State(m[1]), State(m[2])
+		if drawn[[2]State{from, to}] {
+			t.Errorf("%s -> %s is drawn twice", from, to)
+		}
+		drawn[[2]State{from, to}] = true
+		if !CanMove(from, to) {
+			t.Errorf("drawn %s -> %s is not in the table", from, to)
+		}
+	}
+	n := 0
+	for from, tos := range transitions {
+		for _, to := range tos {
+			n++
+			if !drawn[[2]State{from, to}] {
+				t.Errorf("table move %s -> %s is not drawn", from, to)
+			}
+		}
+	}
+	if n != len(drawn) || n < 20 {
+		t.Errorf("%d moves in the table, %d drawn", n, len(drawn))
 	}
 }

@@ -46,30 +46,32 @@ func RandomJitter(span time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(2*span)+1)) - span //nolint:gosec // timing jitter, not a secret
 }
 
-// schedule records a failed attempt and when to try again: never after
-// the give-up time (a wait Zulip asked for may reach past it), so the job
-// looks at every open change by then at the latest, and ends it.
-func (s *Service) schedule(ch *Change, f *Failure) {
+// retryTimes is when a change whose try failed with f is tried again: the
+// backoff for its next attempt, never sooner than Zulip asked, and its
+// give-up time, RetryFor after it was asked for (setRetry never lets the
+// next try come after it, so the job ends every open change by then).
+func (s *Service) retryTimes(ch *Change, f *Failure) retryTimes {
+	var after time.Duration
+	if f != nil {
+		after = f.RetryAfter
+	}
 	now := s.opts.Now()
-	ch.Attempts++
-	if ch.GiveUpAt == nil {
-		giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
-		ch.GiveUpAt = &giveUp
+	return retryTimes{
+		next:   now.Add(backoff(ch.Attempts+1, s.opts.RetryFirst, s.opts.RetryMax, after, s.opts.Jitter)),
+		giveUp: ch.CreatedAt.Add(s.opts.RetryFor),
+		counts: true,
 	}
-	next := now.Add(backoff(ch.Attempts, s.opts.RetryFirst, s.opts.RetryMax, f.RetryAfter, s.opts.Jitter))
-	if next.After(*ch.GiveUpAt) {
-		next = *ch.GiveUpAt
-	}
-	ch.NextAttemptAt = &next
-	s.noteError(ch, f)
 }
 
-// noteError keeps the failure's code and safe text on the record.
-func (s *Service) noteError(ch *Change, f *Failure) {
-	if f == nil {
-		return
-	}
-	ch.LastError = &LastError{Code: f.Code, Text: Result{Change: *ch, Failure: f}.failureText(f), Detail: f.Detail, At: s.opts.Now()}
+// retryNow is the retry times of a change the job should look at again at
+// once (a lost answer to read back), without counting an attempt.
+func (s *Service) retryNow(ch *Change) retryTimes {
+	return retryTimes{next: s.opts.Now(), giveUp: ch.CreatedAt.Add(s.opts.RetryFor)}
+}
+
+// newLastError is the record of f as a change's last error.
+func newLastError(c Change, f *Failure, now time.Time) *LastError {
+	return &LastError{Code: f.Code, Text: Result{Change: c, Failure: f}.failureText(f), Detail: f.Detail, At: now}
 }
 
 // timeUp tells whether a change has run out of retries.

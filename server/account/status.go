@@ -71,10 +71,7 @@ func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelRe
 		res.Outcome = CancelOutcomeRollbackLink
 	case ch.State == StateStarted:
 		res.Outcome = CancelOutcomeBusy
-	case s.move(&ch, StateCancelled):
-		ch.NextAttemptAt = nil
-		ch.Code = CodeCancelled
-		ch.step(s.opts.Now(), StepCancel, "")
+	case s.moved(ch.cancel(s.opts.Now())):
 		if err := s.opts.Recorder.SaveChange(ctx, &ch); err != nil {
 			s.opts.Logger.Error("account sync: could not save a cancelled change", "change_id", ch.ID, "error", err.Error())
 			return CancelResult{Outcome: CancelOutcomeFailed, Change: res.Change}

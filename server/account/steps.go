@@ -98,11 +98,10 @@ func zulipFailure(err error, badRequest Code) *Failure {
 // applyMattermost changes the email in Mattermost and reads it back to tell
 // a change from a change held for verification from no change at all.
 func (s *Service) applyMattermost(ch *Change) *Failure {
-	err := s.mm.UpdateEmail(ch.UserID, ch.NewEmail)
-	if err != nil {
+	now := s.opts.Now()
+	if err := s.mm.UpdateEmail(ch.UserID, ch.NewEmail); err != nil {
 		f := mattermostFailure(err)
-		s.move(ch, StateFailed)
-		ch.step(s.opts.Now(), StepApplyMattermost, f.Code)
+		s.moved(ch.fail(now, StepApplyMattermost, f))
 		return f
 	}
 	after, err := s.mm.GetUser(ch.UserID)
@@ -110,23 +109,20 @@ func (s *Service) applyMattermost(ch *Change) *Failure {
 	case err != nil:
 		// The update was accepted but cannot be confirmed: do not go on to
 		// Zulip on a guess.
-		s.move(ch, StateNeedsAttention)
-		ch.Mattermost = StatusUnknown
-		ch.step(s.opts.Now(), StepApplyMattermost, CodeMattermostFailed)
-		return newFailure(CodeMattermostFailed, err)
+		f := newFailure(CodeMattermostFailed, err)
+		s.moved(ch.needAttention(now, StepApplyMattermost, f, attention{mattermost: StatusUnknown}))
+		return f
 	case strings.EqualFold(after.Email, ch.NewEmail):
 		ch.Mattermost = StatusChanged
-		ch.step(s.opts.Now(), StepApplyMattermost, "")
+		ch.record(now, StepApplyMattermost, nil)
 		return nil
 	case strings.EqualFold(after.Email, ch.OldEmail) && s.mm.RequiresEmailVerification():
-		ch.Mattermost = StatusPending
-		s.move(ch, StatePendingVerification)
-		ch.step(s.opts.Now(), StepApplyMattermost, "")
+		s.moved(ch.waitForLink(now, StepApplyMattermost))
 		return nil
 	default:
-		s.move(ch, StateFailed)
-		ch.step(s.opts.Now(), StepApplyMattermost, CodeMattermostUnchanged)
-		return newFailure(CodeMattermostUnchanged, nil)
+		f := newFailure(CodeMattermostUnchanged, nil)
+		s.moved(ch.fail(now, StepApplyMattermost, f))
+		return f
 	}
 }
 
@@ -155,17 +151,8 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 	}
 	if answerLost(err) && s.opts.Recorder != nil && !s.timeUp(ch) {
 		s.opts.Logger.Warn("account sync: Zulip's answer to the change was lost; the job reads Zulip back to settle it", "change_id", ch.ID, "error", err.Error())
-		now := s.opts.Now()
 		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
-		ch.Zulip = StatusUnknown
-		ch.step(now, StepSyncZulip, res.Failure.Code)
-		s.noteError(ch, res.Failure)
-		if ch.GiveUpAt == nil {
-			giveUp := ch.CreatedAt.Add(s.opts.RetryFor)
-			ch.GiveUpAt = &giveUp
-		}
-		ch.NextAttemptAt = &now
-		s.move(ch, StateMattermostChanged)
+		s.moved(ch.followLater(s.opts.Now(), StepSyncZulip, res.Failure, StatusUnknown, s.retryNow(ch)))
 		return
 	}
 	s.afterZulip(ctx, res, err)
@@ -174,27 +161,28 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 // afterZulip moves the change on from Zulip's answer to the change.
 func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 	ch := &res.Change
+	now := s.opts.Now()
 	var rl *zulip.RateLimitError
 	switch {
 	case err == nil:
-		ch.Zulip = StatusChanged
-		ch.NextAttemptAt = nil
-		s.move(ch, StateDone)
-		ch.step(s.opts.Now(), StepSyncZulip, "")
+		res.Failure = nil
+		s.moved(ch.succeed(now, StepSyncZulip, StatusChanged))
 	case answerLost(err) || errors.As(err, &rl):
-		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
-		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
+		f := zulipFailure(err, CodeZulipRefusedAddress)
+		res.Failure = f
+		zulipNow := ch.Zulip
 		if answerLost(err) {
-			ch.Zulip = StatusUnknown
+			zulipNow = StatusUnknown
 		}
 		switch {
 		case s.opts.Recorder == nil:
-			s.move(ch, StateNeedsAttention)
+			s.moved(ch.needAttention(now, StepSyncZulip, f, attention{zulip: zulipNow}))
 		case s.timeUp(ch):
-			s.giveUpOnZulip(ctx, res, res.Failure)
+			ch.record(now, StepSyncZulip, f)
+			ch.Zulip = zulipNow
+			s.giveUpOnZulip(ctx, res, f)
 		default:
-			s.schedule(ch, res.Failure)
-			s.move(ch, StateMattermostChanged)
+			s.moved(ch.followLater(now, StepSyncZulip, f, zulipNow, s.retryTimes(ch, f)))
 		}
 	default:
 		var f *Failure
@@ -203,12 +191,20 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 		}
 		res.Failure = f
 		s.forgetFactsOn(f)
-		ch.step(s.opts.Now(), StepSyncZulip, res.Failure.Code)
-		ch.NextAttemptAt = nil
-		s.noteError(ch, res.Failure)
-		s.save(ctx, ch)
-		s.rollbackMattermost(res)
+		ch.record(now, StepSyncZulip, f)
+		s.rollbackAhead(ctx, res, f)
 	}
+}
+
+// rollbackAhead notes why Mattermost goes back, saves that ahead of the
+// rollback, and puts Mattermost back.
+func (s *Service) rollbackAhead(ctx context.Context, res *Result, f *Failure) {
+	ch := &res.Change
+	res.Failure = f
+	ch.NextAttemptAt = nil
+	ch.noteError(s.opts.Now(), f)
+	s.save(ctx, ch)
+	s.rollbackMattermost(res)
 }
 
 // giveUpOnZulip ends a change whose Zulip side ran out of time after
@@ -218,8 +214,6 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 func (s *Service) giveUpOnZulip(ctx context.Context, res *Result, f *Failure) {
 	ch := &res.Change
 	res.Failure = f
-	ch.NextAttemptAt = nil
-	s.noteError(ch, f)
 	if ch.Zulip == StatusUnknown {
 		var zu zulip.User
 		err := errors.New("account: Zulip is not configured")
@@ -228,18 +222,17 @@ func (s *Service) giveUpOnZulip(ctx context.Context, res *Result, f *Failure) {
 		}
 		switch {
 		case err == nil && strings.EqualFold(zu.RealAddress(), ch.NewEmail):
-			res.Failure = nil
+			ch.noteError(s.opts.Now(), f)
 			s.afterZulip(ctx, res, nil)
 			return
 		case err == nil && zu.RealAddress() != "":
 			ch.Zulip = StatusUntouched // Zulip clearly kept another address
 		default:
-			s.move(ch, StateNeedsAttention)
+			s.moved(ch.needAttention(s.opts.Now(), "", f, attention{}))
 			return
 		}
 	}
-	s.save(ctx, ch)
-	s.rollbackMattermost(res)
+	s.rollbackAhead(ctx, res, f)
 }
 
 // answerLost tells an error after which Zulip may or may not have made the
@@ -250,9 +243,14 @@ func answerLost(err error) bool {
 	return errors.As(err, &ue)
 }
 
-// rollbackMattermost puts the old email back after Zulip failed.
+// rollbackMattermost puts the old email back after Zulip failed for
+// res.Failure.
 func (s *Service) rollbackMattermost(res *Result) {
 	ch := &res.Change
+	var why Code
+	if res.Failure != nil {
+		why = res.Failure.Code
+	}
 	err := s.mm.UpdateEmail(ch.UserID, ch.OldEmail)
 	held := false // Mattermost accepted, and still shows the new address
 	if err == nil {
@@ -265,25 +263,17 @@ func (s *Service) rollbackMattermost(res *Result) {
 			err = errors.New("account: the old email did not come back")
 		}
 	}
-	if err != nil && held && s.mm.RequiresEmailVerification() {
+	now := s.opts.Now()
+	switch {
+	case err != nil && held && s.mm.RequiresEmailVerification():
 		// Mattermost holds the way back too, for a link mailed to the old
 		// address: wait for it, as long as such a link lives.
-		now := s.opts.Now()
-		until := now.Add(VerificationLinkValidity + verificationMargin)
-		ch.Mattermost = StatusRollbackPending
-		ch.GiveUpAt, ch.NextAttemptAt = &until, nil
-		ch.step(now, StepRollbackMattermost, "")
-		s.move(ch, StateRollbackPendingVerification)
-		return
-	}
-	if err != nil {
+		s.moved(ch.waitForRollbackLink(now, now.Add(VerificationLinkValidity+verificationMargin)))
+	case err != nil:
 		res.RollbackFailure = mattermostFailure(err)
-		ch.Mattermost = StatusRollbackFailed
-		s.move(ch, StateNeedsAttention)
-		ch.step(s.opts.Now(), StepRollbackMattermost, res.RollbackFailure.Code)
-		return
+		ch.record(now, StepRollbackMattermost, res.RollbackFailure)
+		s.moved(ch.needAttention(now, "", res.Failure, attention{mattermost: StatusRollbackFailed}))
+	default:
+		s.moved(ch.rollBack(now, StepRollbackMattermost, why))
 	}
-	ch.Mattermost = StatusRolledBack
-	ch.step(s.opts.Now(), StepRollbackMattermost, "")
-	s.move(ch, StateRolledBack)
 }
