@@ -280,4 +280,3 @@ func (s *Service) domainAllowed(addr string) *Failure {
 	}
 	return nil
 }
-
