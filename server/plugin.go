@@ -85,44 +85,62 @@ func (p *Plugin) service() *account.Service {
 	if client != nil {
 		zc = client
 	}
-	return account.NewService(newMattermostAdapter(p.client), zc, account.Options{
+	if facts == nil {
+		facts = account.NewZulipFacts(account.ZulipFactsTTL)
+	}
+	svc, err := account.NewService(account.Deps{
+		Mattermost: newMattermostAdapter(p.client),
+		Zulip:      zc,
+		Store:      p.store,
+		Notifier:   p.notifier(),
+		Auditor:    p.auditorOrNone(),
+		Logger:     &p.client.Log,
+		Facts:      facts,
+	}, account.Settings{
 		SyncZulip:        cfg.ZulipSyncEnabled,
 		AllowOAuth:       cfg.AllowOAuthSessions,
 		MaxChangesPerDay: cfg.maxChangesPerDay(),
 		RetryFor:         cfg.retryFor(),
 		RetryFirst:       cfg.retryFirst(),
 		Jitter:           account.RandomJitter,
-		Recorder:         p.store,
-		Notifier:         p.notifier(),
-		Auditor:          p.auditorOrNil(),
 		AllowedDomains:   domains,
-		Locker:           p.store,
-		Bindings:         p.store,
-		LinkCodes:        p.store,
-		Usage:            p.store,
-		Facts:            facts,
-		Logger:           &p.client.Log,
 		ZulipHost:        cfg.zulipHost(),
 		// An allowed-domains setting that cannot be used refuses every change.
 		AllowedDomainsInvalid: badDomains,
 	})
+	if err != nil {
+		panic(fmt.Sprintf("Account Sync: wiring the email-change flow: %v", err)) // every dependency is set above
+	}
+	return svc
 }
 
-// auditorOrNil keeps a nil *auditor from becoming a non-nil interface.
-func (p *Plugin) auditorOrNil() account.Auditor {
+// auditorOrNone is the auditor, or one that records nothing before
+// activation.
+func (p *Plugin) auditorOrNone() account.Auditor {
 	if p.auditor == nil {
-		return nil
+		return noAuditor{}
 	}
 	return p.auditor
 }
 
-// notifier returns the bot's direct messages, or nil before activation.
+// noAuditor records nothing.
+type noAuditor struct{}
+
+func (noAuditor) Audit(account.AuditEvent) {}
+
+// notifier returns the bot's direct messages; before activation, when
+// there is no bot yet, sending fails and the flow logs it.
 func (p *Plugin) notifier() account.Notifier {
 	if p.botID == "" {
-		return nil
+		return noBot{}
 	}
 	return &botNotifier{client: p.client, botID: p.botID}
 }
+
+// noBot is the notifier before the bot exists.
+type noBot struct{}
+
+func (noBot) Notify(string, string) error { return errors.New("the Account Sync bot is not set up yet") }
 
 // ServeHTTP hands plugin HTTP requests to the router.
 func (p *Plugin) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Request) {

@@ -26,7 +26,7 @@ func TestInvalidAllowedDomainsRefuseEveryChange(t *testing.T) {
 			h.opts.AllowedDomains = []string{"example.org"}
 			h.opts.AllowedDomainsInvalid = []string{"; @@"}
 			aud := &memAuditor{}
-			h.opts.Auditor = aud
+			h.auditor = aud
 			res := h.service().ChangeEmail(context.Background(), tc.r)
 			if res.Failure == nil || res.Failure.Code != CodeDomainsMisconfigured || res.Change.State != StateRefused {
 				t.Fatalf("%s %v", res.Change.State, res.Failure)

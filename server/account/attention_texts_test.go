@@ -72,11 +72,11 @@ func TestSyncTurnedOffWhileAChangeWaits(t *testing.T) {
 func TestWaitingChangeRecheckedAgainstAllowedDomains(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		set  func(o *Options)
+		set  func(o *Settings)
 		want Code
 	}{
-		{"domain no longer allowed", func(o *Options) { o.AllowedDomains = []string{"example.org"} }, CodeDomainNotAllowed},
-		{"setting broken", func(o *Options) { o.AllowedDomainsInvalid = []string{"@@"} }, CodeDomainsMisconfigured},
+		{"domain no longer allowed", func(o *Settings) { o.AllowedDomains = []string{"example.org"} }, CodeDomainNotAllowed},
+		{"setting broken", func(o *Settings) { o.AllowedDomainsInvalid = []string{"@@"} }, CodeDomainsMisconfigured},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness([]User{annUser()}, ann)

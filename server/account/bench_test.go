@@ -12,12 +12,18 @@ import (
 // tests. Zulip's facts are remembered, as in production.
 func BenchmarkChangeEmail(b *testing.B) {
 	h := newHarness([]User{annUser()}, ann)
-	h.opts.Facts = NewZulipFacts(ZulipFactsTTL)
+	h.facts = NewZulipFacts(ZulipFactsTTL)
 	h.opts.MaxChangesPerDay = 0
 	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	o := h.opts
-	o.Recorder, o.Locker, o.Bindings, o.LinkCodes, o.Logger, o.Now, o.Notifier = h.rec, h.locker, h.bindings, h.codes, h.log, h.clock.now, h.notes
-	svc := NewService(h.mm, h.z, o) // no Usage: the per-hour limit would stop a long run
+	o.Now = h.clock.now
+	d := h.deps(h.z)
+	st := d.Store.(memStore)
+	d.Store = struct {
+		memStore
+		noLimits
+	}{st, noLimits{}} // no usage kept: the per-hour limit would stop a long run
+	svc := newTestService(d, o)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		res := svc.ChangeEmail(context.Background(), Request{UserID: "u1", SessionID: "s-u1", NewEmail: "ann" + strconv.Itoa(i) + "@example.org"})

@@ -109,7 +109,7 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 		var f *Failure
 		target, f = s.checkZulip(ctx, user, ch)
 		if f != nil {
-			if retryable(f) && s.opts.Recorder != nil {
+			if retryable(f) {
 				s.wait(ctx, res, f)
 				return
 			}
@@ -199,9 +199,6 @@ func (s *Service) wait(ctx context.Context, res *Result, f *Failure) {
 // lockUser takes the user's lock: CodeBusy when another change, link or
 // job run holds it. The returned unlock is never nil.
 func (s *Service) lockUser(ctx context.Context, userID string) (func(), *Failure) {
-	if s.opts.Locker == nil {
-		return func() {}, nil
-	}
 	unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
 	switch {
 	case err != nil:
@@ -216,9 +213,6 @@ func (s *Service) lockUser(ctx context.Context, userID string) (func(), *Failure
 // checkOpenChange refuses a new change while another one of the user's is
 // open.
 func (s *Service) checkOpenChange(userID string, res *Result) *Failure {
-	if s.opts.Recorder == nil {
-		return nil
-	}
 	open, ok, err := s.opts.Recorder.LatestChange(userID)
 	switch {
 	case err != nil:

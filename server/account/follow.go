@@ -294,9 +294,6 @@ func (s *Service) retryOrAttention(res *Result, f *Failure) bool {
 // linked to the user (unlinking waits for open changes, but a link is data
 // an admin may repair by hand).
 func (s *Service) checkStillLinked(ch *Change) *Failure {
-	if s.opts.Bindings == nil {
-		return nil
-	}
 	b, ok, err := s.opts.Bindings.Binding(ch.UserID)
 	switch {
 	case err != nil:

@@ -275,7 +275,7 @@ func TestAllowedDomainsAndAudit(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.opts.AllowedDomains = []string{"example.org"}
 	aud := &memAuditor{}
-	h.opts.Auditor = aud
+	h.auditor = aud
 	res := h.service().ChangeEmail(context.Background(), req(annNew)) // ann@new.example.org: a subdomain is another domain
 	if res.Failure == nil || res.Failure.Code != CodeDomainNotAllowed || h.mm.gets != 0 || len(h.rec.saved) != 0 {
 		t.Fatalf("outside the allowed domains: %v", res.Failure)

@@ -30,9 +30,6 @@ type JobReport struct {
 // saved with compare-and-set.
 func (s *Service) RunDue(ctx context.Context) (JobReport, error) {
 	var rep JobReport
-	if s.opts.Recorder == nil {
-		return rep, nil
-	}
 	open, err := s.opts.Recorder.OpenChanges()
 	if err != nil {
 		return rep, err
@@ -62,9 +59,6 @@ func (s *Service) RunDue(ctx context.Context) (JobReport, error) {
 // NextDue is when the earliest open change is due; ok is false when none
 // is open. The scheduler runs the job no later than that.
 func (s *Service) NextDue() (at time.Time, ok bool) {
-	if s.opts.Recorder == nil {
-		return time.Time{}, false
-	}
 	open, err := s.opts.Recorder.OpenChanges()
 	if err != nil {
 		return time.Time{}, false
@@ -109,17 +103,15 @@ func (s *Service) due(state State, next *time.Time, updated time.Time) bool {
 func (s *Service) advance(ctx context.Context, id, userID string) (moved, busy bool) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
-	if s.opts.Locker != nil {
-		unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
-		if err != nil {
-			s.opts.Logger.Error("account sync: the job could not take a user's lock", "user_id", userID, "change_id", id, "error", err.Error())
-			return false, false
-		}
-		if !ok {
-			return false, true
-		}
-		defer unlock()
+	unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
+	if err != nil {
+		s.opts.Logger.Error("account sync: the job could not take a user's lock", "user_id", userID, "change_id", id, "error", err.Error())
+		return false, false
 	}
+	if !ok {
+		return false, true
+	}
+	defer unlock()
 	ch, ok, err := s.opts.Recorder.GetChange(id)
 	switch {
 	case err != nil:
@@ -178,7 +170,7 @@ func (s *Service) gaveUp(ch *Change) *Failure {
 // usageCounter reads the user's usage for counting a change made in the
 // background (no limits are checked: the user was within them when asking).
 func (s *Service) usageCounter(userID string) *limiter {
-	if s.opts.Usage == nil || s.mm.IsSystemAdmin(userID) {
+	if s.mm.IsSystemAdmin(userID) {
 		return &limiter{userID: userID, off: true}
 	}
 	u, err := s.opts.Usage.Usage(userID)

@@ -105,7 +105,7 @@ func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkR
 }
 
 func (s *Service) linkable() *Failure {
-	if !s.opts.SyncZulip || s.zc == nil || s.opts.Bindings == nil || s.opts.LinkCodes == nil {
+	if !s.opts.SyncZulip || s.zc == nil {
 		return newFailure(CodeZulipNotConfigured, nil)
 	}
 	return nil
@@ -276,9 +276,6 @@ func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResu
 	var res LinkResult
 	if f := s.gate(userID, sessionID); f != nil {
 		return failedLink(res, f)
-	}
-	if s.opts.Bindings == nil {
-		return failedLink(res, newFailure(CodeZulipNotConfigured, nil))
 	}
 	unlock, f := s.lockUser(ctx, userID)
 	if f != nil {

@@ -6,9 +6,6 @@ package account
 // notifyOnBehalf tells a user that an admin changed, or started to change,
 // their email.
 func (s *Service) notifyOnBehalf(res Result) {
-	if s.opts.Notifier == nil {
-		return
-	}
 	admin := res.Change.RequestedBy
 	if u, err := s.mm.GetUser(admin); err == nil && u.Username != "" {
 		admin = "@" + u.Username
@@ -20,9 +17,6 @@ func (s *Service) notifyOnBehalf(res Result) {
 
 // notify sends the user a direct message about where their change ended.
 func (s *Service) notify(res Result) {
-	if s.opts.Notifier == nil {
-		return
-	}
 	msg := res.Notice()
 	if msg == "" {
 		return

@@ -95,9 +95,6 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 
 // audit records a request's outcome.
 func (s *Service) audit(res *Result) {
-	if s.opts.Auditor == nil {
-		return
-	}
 	ch := res.Change
 	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State)}
 	if res.Failure != nil {
@@ -116,14 +113,11 @@ func (s *Service) audit(res *Result) {
 // saveAhead saves a change before the step it announces; nil when there
 // is no store.
 func (s *Service) saveAhead(ctx context.Context, ch *Change) error {
-	if s.opts.Recorder == nil {
-		return nil
-	}
 	return s.opts.Recorder.SaveChange(ctx, ch)
 }
 
 func (s *Service) save(ctx context.Context, ch *Change) bool {
-	if s.opts.Recorder == nil || ch.ID == "" {
+	if ch.ID == "" {
 		return true
 	}
 	if err := s.opts.Recorder.SaveChange(ctx, ch); err != nil {
@@ -139,9 +133,3 @@ func errString(f *Failure) string {
 	}
 	return f.Err.Error()
 }
-
-type nopLogger struct{}
-
-func (nopLogger) Info(string, ...any)  {}
-func (nopLogger) Warn(string, ...any)  {}
-func (nopLogger) Error(string, ...any) {}

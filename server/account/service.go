@@ -1,6 +1,7 @@
 package account
 
 import (
+	"errors"
 	"time"
 )
 
@@ -13,8 +14,8 @@ const (
 	MaxDuration        = DefaultFlowTimeout
 )
 
-// Options configure a Service.
-type Options struct {
+// Settings are the administrator's settings and the flow's timing.
+type Settings struct {
 	// SyncZulip forwards changes to Zulip. When true and Zulip is nil, every
 	// change is refused with CodeZulipNotConfigured.
 	SyncZulip bool
@@ -33,9 +34,6 @@ type Options struct {
 	RetryMax   time.Duration
 	Jitter     func(span time.Duration) time.Duration
 
-	Recorder Recorder
-	Notifier Notifier // nil: no direct messages
-	Auditor  Auditor  // nil: no audit records
 	// AllowedDomainsInvalid are the entries of the allowed-domains setting
 	// that are not domains (the whole setting when it names none). When
 	// there are any, every change is refused with CodeDomainsMisconfigured:
@@ -44,21 +42,52 @@ type Options struct {
 	// AllowedDomains, when not empty, are the only domains a new address
 	// may have (lower case), on top of the server's own restriction.
 	AllowedDomains []string
-	Locker         Locker
-	Bindings       Bindings
-	LinkCodes      LinkCodes
-	Usage          Usage // nil: no limits
 	// ZulipHost is the Zulip site's host name: new addresses of Zulip's
 	// id-based form user{ID}@{ZulipHost} are refused.
 	ZulipHost string
-	// Facts remembers what is the same for every change (Zulip's version,
-	// the bot's permission); nil: every change asks Zulip again.
-	Facts  *ZulipFacts
-	Logger Logger
+
 	// Now and FlowTimeout are for tests; defaults are time.Now and
 	// DefaultFlowTimeout.
 	Now         func() time.Time
 	FlowTimeout time.Duration
+}
+
+// Store is everything the flow keeps: change records, links, link codes,
+// usage and the per-user lock (*store.Store).
+type Store interface {
+	Recorder
+	Bindings
+	LinkCodes
+	Usage
+	Locker
+}
+
+// Deps are what the service works with. All are required, except Zulip,
+// which is nil while Zulip is not set up.
+type Deps struct {
+	Mattermost Mattermost
+	Zulip      Zulip
+	Store      Store
+	Notifier   Notifier
+	Auditor    Auditor
+	Logger     Logger
+	// Facts remembers what is the same for every change (Zulip's version,
+	// the bot's permission).
+	Facts *ZulipFacts
+}
+
+// options is the settings and the dependencies, by the role each plays.
+type options struct {
+	Settings
+	Recorder  Recorder
+	Bindings  Bindings
+	LinkCodes LinkCodes
+	Usage     Usage
+	Locker    Locker
+	Notifier  Notifier
+	Auditor   Auditor
+	Logger    Logger
+	Facts     *ZulipFacts
 }
 
 // Service owns the email-change flow and the account bindings. The slash
@@ -66,34 +95,44 @@ type Options struct {
 type Service struct {
 	mm   Mattermost
 	zc   Zulip
-	opts Options
+	opts options
 }
 
-// NewService wires the flow to its adapters. zc may be nil when Zulip is not
-// configured.
-func NewService(mm Mattermost, zc Zulip, opts Options) *Service {
-	if opts.Now == nil {
-		opts.Now = time.Now
+// NewService wires the flow to its dependencies; it refuses a missing one.
+func NewService(d Deps, set Settings) (*Service, error) {
+	switch {
+	case d.Mattermost == nil:
+		return nil, errors.New("account: NewService needs Mattermost")
+	case d.Store == nil:
+		return nil, errors.New("account: NewService needs a Store")
+	case d.Notifier == nil:
+		return nil, errors.New("account: NewService needs a Notifier")
+	case d.Auditor == nil:
+		return nil, errors.New("account: NewService needs an Auditor")
+	case d.Logger == nil:
+		return nil, errors.New("account: NewService needs a Logger")
+	case d.Facts == nil:
+		return nil, errors.New("account: NewService needs ZulipFacts")
 	}
-	if opts.FlowTimeout <= 0 {
-		opts.FlowTimeout = DefaultFlowTimeout
+	if set.Now == nil {
+		set.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = nopLogger{}
+	if set.FlowTimeout <= 0 {
+		set.FlowTimeout = DefaultFlowTimeout
 	}
-	if opts.RetryFor <= 0 {
-		opts.RetryFor = DefaultRetryFor
+	if set.RetryFor <= 0 {
+		set.RetryFor = DefaultRetryFor
 	}
-	if opts.RetryFirst <= 0 {
-		opts.RetryFirst = DefaultRetryFirst
+	if set.RetryFirst <= 0 {
+		set.RetryFirst = DefaultRetryFirst
 	}
-	if opts.RetryMax <= 0 {
-		opts.RetryMax = DefaultRetryMax
+	if set.RetryMax <= 0 {
+		set.RetryMax = DefaultRetryMax
 	}
-	if opts.Facts == nil {
-		opts.Facts = NewZulipFacts(0)
-	}
-	return &Service{mm: mm, zc: zc, opts: opts}
+	return &Service{mm: d.Mattermost, zc: d.Zulip, opts: options{
+		Settings: set, Recorder: d.Store, Bindings: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store,
+		Notifier: d.Notifier, Auditor: d.Auditor, Logger: d.Logger, Facts: d.Facts,
+	}}, nil
 }
 
 // Request asks to change a user's email: the caller's own, or, for a

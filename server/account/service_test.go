@@ -38,7 +38,9 @@ type harness struct {
 	notes    *memNotifier
 	clock    *clock
 	locker   *memLocker
-	opts     Options
+	facts    *ZulipFacts
+	auditor  Auditor
+	opts     Settings
 }
 
 func newHarness(users []User, zulipAddrs ...string) *harness {
@@ -47,15 +49,16 @@ func newHarness(users []User, zulipAddrs ...string) *harness {
 		codes: &memLinkCodes{codes: map[string]LinkCode{}}, usage: &memUsage{usage: map[string]UserUsage{}}, log: &recLogger{}, notes: &memNotifier{},
 		clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}, locker: &memLocker{held: map[string]bool{}},
 	}
-	h.opts = Options{SyncZulip: true, MaxChangesPerDay: 5}
+	h.opts = Settings{SyncZulip: true, MaxChangesPerDay: 5}
+	h.facts = NewZulipFacts(0)
+	h.auditor = nopAuditor{}
 	return h
 }
 
 func (h *harness) service() *Service {
 	o := h.opts
-	o.Recorder, o.Locker, o.Bindings, o.LinkCodes, o.Usage, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.codes, h.usage, h.log, h.clock.now
-	o.Notifier = h.notes
-	return NewService(h.mm, h.z, o)
+	o.Now = h.clock.now
+	return newTestService(h.deps(h.z), o)
 }
 
 var (
@@ -276,8 +279,8 @@ func TestChangeEmail(t *testing.T) {
 			svc := h.service()
 			if tc.noZulip {
 				o := h.opts
-				o.Recorder, o.Locker, o.Bindings, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.log, h.clock.now
-				svc = NewService(h.mm, nil, o)
+				o.Now = h.clock.now
+				svc = newTestService(h.deps(nil), o)
 			}
 
 			res := svc.ChangeEmail(context.Background(), Request{UserID: user.ID, SessionID: "s-" + user.ID, NewEmail: tc.input})

@@ -4,9 +4,6 @@ import "context"
 
 // Status returns the user's open or last change, in plain words.
 func (s *Service) Status(userID string) string {
-	if s.opts.Recorder == nil {
-		return StatusText(Change{}, false, s.opts.Now())
-	}
 	ch, ok, err := s.opts.Recorder.LatestChange(userID)
 	if err != nil {
 		s.opts.Logger.Error("account sync: could not read the user's latest change", "user_id", userID, "error", err.Error())
@@ -41,9 +38,6 @@ type CancelResult struct {
 func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelResult {
 	if f := s.gate(userID, sessionID); f != nil {
 		return CancelResult{Outcome: CancelOutcomeRefused, Failure: f}
-	}
-	if s.opts.Recorder == nil {
-		return CancelResult{Outcome: CancelOutcomeNothingOpen}
 	}
 	unlock, f := s.lockUser(ctx, userID)
 	switch {

@@ -149,7 +149,7 @@ func (s *Service) syncZulip(ctx context.Context, res *Result, target zulipTarget
 	if !target.alreadyChanged {
 		err = s.zc.ChangeEmailByID(ctx, target.userID, ch.NewEmail)
 	}
-	if answerLost(err) && s.opts.Recorder != nil && !s.timeUp(ch) {
+	if answerLost(err) && !s.timeUp(ch) {
 		s.opts.Logger.Warn("account sync: Zulip's answer to the change was lost; the job reads Zulip back to settle it", "change_id", ch.ID, "error", err.Error())
 		res.Failure = zulipFailure(err, CodeZulipRefusedAddress)
 		s.moved(ch.followLater(s.opts.Now(), StepSyncZulip, res.Failure, StatusUnknown, s.retryNow(ch)))
@@ -175,8 +175,6 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 			zulipNow = StatusUnknown
 		}
 		switch {
-		case s.opts.Recorder == nil:
-			s.moved(ch.needAttention(now, StepSyncZulip, f, attention{zulip: zulipNow}))
 		case s.timeUp(ch):
 			ch.record(now, StepSyncZulip, f)
 			ch.Zulip = zulipNow

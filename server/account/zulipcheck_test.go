@@ -36,8 +36,8 @@ func TestCheckZulip(t *testing.T) {
 			svc := h.service()
 			if tc.noZulip {
 				o := h.opts
-				o.Recorder, o.Locker, o.Bindings, o.Logger, o.Now = h.rec, h.locker, h.bindings, h.log, h.clock.now
-				svc = NewService(h.mm, nil, o)
+				o.Now = h.clock.now
+				svc = newTestService(h.deps(nil), o)
 			}
 			c := svc.CheckZulip(context.Background(), "boss", "s-boss", "bot@zulip.example.org", "the bot API key is empty")
 			if c.Failure != nil || len(c.Lines) == 0 {

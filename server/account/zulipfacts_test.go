@@ -20,7 +20,7 @@ func (h *harness) changeAnn(t *testing.T, svc *Service, to string) (Result, []st
 func TestZulipFactsSaveRequests(t *testing.T) {
 	const second, third, fourth = "ann2@example.org", "ann3@example.org", "ann4@example.org"
 	h := newHarness([]User{annUser()}, ann)
-	h.opts.Facts = NewZulipFacts(ZulipFactsTTL)
+	h.facts = NewZulipFacts(ZulipFactsTTL)
 	h.opts.MaxChangesPerDay = 0
 	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	svc := h.service()
@@ -64,7 +64,7 @@ func TestZulipFactsSaveRequests(t *testing.T) {
 
 func TestZulipFactsNotRememberedWhenTheCheckFails(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
-	h.opts.Facts = NewZulipFacts(ZulipFactsTTL)
+	h.facts = NewZulipFacts(ZulipFactsTTL)
 	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	h.z.patchErrs = []error{errNoPerm}
 	svc := h.service()
@@ -104,7 +104,7 @@ func TestZulipFactsWithoutTTLAskEveryTime(t *testing.T) {
 // limit on the same question).
 func TestZulipFactsAskedOnceByConcurrentChanges(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
-	h.opts.Facts = NewZulipFacts(ZulipFactsTTL)
+	h.facts = NewZulipFacts(ZulipFactsTTL)
 	svc := h.service()
 	var wg sync.WaitGroup
 	for range 20 {

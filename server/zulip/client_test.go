@@ -92,9 +92,10 @@ func TestErrorsAreTyped(t *testing.T) {
 		{"too old", 405, `{"result":"error","msg":"Method Not Allowed","allowed_methods":["GET","HEAD"]}`, nil, ReasonMethodNotAllowed, false, 0, nil},
 		{"html 404", 404, `<html>nope</html>`, nil, ReasonNotFound, false, 0, nil},
 		{"rate limit body float", 429, `{"result":"error","msg":"API usage exceeded rate limit","code":"RATE_LIMIT_HIT","retry-after":28.70}`, map[string]string{"Retry-After": "28.70"}, ReasonUnknown, true, 28700 * time.Millisecond, nil},
-		// A wait that fits is waited out, each time, until the client gives up.
+		// A wait that fits is waited out, each time, until the client gives
+		// up after five tries.
 		{"rate limit header only", 429, `oops`, map[string]string{"Retry-After": "1.5"}, ReasonUnknown, true, 1500 * time.Millisecond,
-			slices.Repeat([]time.Duration{1500 * time.Millisecond}, maxRateLimitTries-1)},
+			[]time.Duration{1500 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond, 1500 * time.Millisecond}},
 		{"500", 500, `{"result":"error","msg":"Internal server error"}`, nil, ReasonUnknown, true, 0, nil},
 		{"502 html", 502, `<html>bad gateway</html>`, nil, ReasonUnknown, true, 0, nil},
 	}

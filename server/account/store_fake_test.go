@@ -1,0 +1,66 @@
+package account
+
+import (
+	"strings"
+	"testing"
+)
+
+// memStore is the flow's Store made of the separate in-memory fakes, so a
+// test can reach each one.
+type memStore struct {
+	*memRecorder
+	*memBindings
+	*memLinkCodes
+	*memUsage
+	*memLocker
+}
+
+// deps are the harness's fakes as the service's dependencies.
+func (h *harness) deps(zc Zulip) Deps {
+	return Deps{
+		Mattermost: h.mm, Zulip: zc, Notifier: h.notes, Auditor: h.auditor, Logger: h.log, Facts: h.facts,
+		Store: memStore{memRecorder: h.rec, memBindings: h.bindings, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker},
+	}
+}
+
+// newTestService wires a service, failing the test if it cannot.
+func newTestService(d Deps, set Settings) *Service {
+	s, err := NewService(d, set)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+type nopAuditor struct{}
+
+func (nopAuditor) Audit(AuditEvent) {}
+
+// noLimits is a Usage that keeps nothing, so no limit is ever reached.
+type noLimits struct{}
+
+func (noLimits) Usage(string) (UserUsage, error)   { return UserUsage{}, nil }
+func (noLimits) SaveUsage(string, UserUsage) error { return nil }
+
+// NewService refuses every missing dependency but Zulip (nil while Zulip
+// is not set up).
+func TestNewServiceNeedsItsDependencies(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	for name, drop := range map[string]func(d *Deps){
+		"Mattermost": func(d *Deps) { d.Mattermost = nil },
+		"Store":      func(d *Deps) { d.Store = nil },
+		"Notifier":   func(d *Deps) { d.Notifier = nil },
+		"Auditor":    func(d *Deps) { d.Auditor = nil },
+		"Logger":     func(d *Deps) { d.Logger = nil },
+		"ZulipFacts": func(d *Deps) { d.Facts = nil },
+	} {
+		d := h.deps(h.z)
+		drop(&d)
+		if s, err := NewService(d, h.opts); err == nil || s != nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("without %s: %v, %v", name, s, err)
+		}
+	}
+	if _, err := NewService(h.deps(nil), h.opts); err != nil {
+		t.Errorf("without Zulip: %v", err)
+	}
+}
