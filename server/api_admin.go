@@ -31,7 +31,7 @@ func (p *Plugin) handleListChanges(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := account.State(q.Get("state"))
-	changes, err := p.store.ListChanges(state, page, perPage)
+	changes, err := p.service().ListChanges(state, page, perPage)
 	if err != nil {
 		p.client.Log.Error("Account Sync: listing changes", "error", err.Error())
 		writeJSONError(w, http.StatusInternalServerError, "internal", "Could not list the changes; the details are in the server log.")

@@ -104,7 +104,7 @@ func (p *Plugin) handleStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Plugin) writeLatest(w http.ResponseWriter, userID string) {
-	ch, ok, err := p.store.LatestChange(userID)
+	ch, ok, err := p.service().LatestChange(userID)
 	switch {
 	case err != nil:
 		p.client.Log.Error("Account Sync: reading the latest change", "user_id", userID, "error", err.Error())

@@ -140,7 +140,9 @@ func (p *Plugin) notifier() account.Notifier {
 // noBot is the notifier before the bot exists.
 type noBot struct{}
 
-func (noBot) Notify(string, string) error { return errors.New("the Account Sync bot is not set up yet") }
+func (noBot) Notify(string, string) error {
+	return errors.New("the Account Sync bot is not set up yet")
+}
 
 // ServeHTTP hands plugin HTTP requests to the router.
 func (p *Plugin) ServeHTTP(c *plugin.Context, w http.ResponseWriter, r *http.Request) {

@@ -90,6 +90,9 @@ type Recorder interface {
 	GetChange(id string) (c Change, ok bool, err error)
 	// LatestChange returns the user's most recent change, if any.
 	LatestChange(userID string) (c Change, ok bool, err error)
+	// ListChanges returns one page of the records, newest first, only
+	// those in state when it is not empty.
+	ListChanges(state State, page, perPage int) ([]Change, error)
 	// OpenChanges lists the index of open changes.
 	OpenChanges() ([]OpenChange, error)
 	// DropOpen removes an index entry whose record is gone (a save cut

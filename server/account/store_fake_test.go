@@ -1,6 +1,7 @@
 package account
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -63,4 +64,17 @@ func TestNewServiceNeedsItsDependencies(t *testing.T) {
 	if _, err := NewService(h.deps(nil), h.opts); err != nil {
 		t.Errorf("without Zulip: %v", err)
 	}
+}
+
+// ListChanges pages the saved records, newest first.
+func (r *memRecorder) ListChanges(state State, page, perPage int) ([]Change, error) {
+	var all []Change
+	for _, c := range r.byID {
+		if state == "" || c.State == state {
+			all = append(all, c)
+		}
+	}
+	slices.SortFunc(all, func(a, b Change) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	start := min(page*perPage, len(all))
+	return all[start:min(start+perPage, len(all))], nil
 }
