@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // A non-empty Allowed email domains setting that is not a clean list must
@@ -68,8 +69,8 @@ func TestInvalidAllowedDomainsRefuseChangesThroughThePlugin(t *testing.T) {
 		if res.Failure == nil || res.Failure.Code != account.CodeDomainsMisconfigured || res.Change.State != account.StateRefused {
 			t.Fatalf("%s: %s %v", addr, res.Change.State, res.Failure)
 		}
-		if reply := res.Report(); !strings.Contains(reply, "**Allowed email domains** setting for Account Sync is invalid") || !strings.Contains(reply, "ask your system administrator") {
-			t.Errorf("%s: reply %s", addr, reply)
+		if text := reply.Email(res); !strings.Contains(text, "**Allowed email domains** setting for Account Sync is invalid") || !strings.Contains(text, "ask your system administrator") {
+			t.Errorf("%s: reply %s", addr, text)
 		}
 	}
 	if len(refusals) != 2 || !strings.Contains(refusals[0], "; @@") {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/mattermost/mattermost/server/public/plugin"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // maxBodyBytes bounds a request body; larger ones get 413.
@@ -34,10 +36,10 @@ func (p *Plugin) newRouter() *mux.Router {
 	r.Handle(v1+"/changes", admin(p.handleListChanges)).Methods(http.MethodGet)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSONError(w, http.StatusNotFound, "not_found", "No such endpoint.")
+		writeJSONError(w, http.StatusNotFound, "not_found", reply.APINotFound)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This endpoint does not take that method.")
+		writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed", reply.APIMethodNotAllowed)
 	})
 	return r
 }
@@ -64,7 +66,7 @@ func userOf(r *http.Request) string { return r.Header.Get("Mattermost-User-ID") 
 func requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if userOf(r) == "" {
-			writeJSONError(w, http.StatusUnauthorized, "not_authenticated", "Log in to Mattermost first.")
+			writeJSONError(w, http.StatusUnauthorized, "not_authenticated", reply.APINotLoggedIn)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -74,7 +76,7 @@ func requireUser(next http.Handler) http.Handler {
 // sessionGate applies the slash command's session checks to every route.
 func (p *Plugin) sessionGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := p.service().Gate(userOf(r), sessionOf(r)); f != nil {
+		if f := p.service().CheckSession(userOf(r), sessionOf(r)); f != nil {
 			writeFailure(w, f, "")
 			return
 		}
@@ -82,7 +84,7 @@ func (p *Plugin) sessionGate(next http.Handler) http.Handler {
 	})
 }
 
-// requireSystemAdmin applies the admin commands' gate (AdminGate): the
+// requireSystemAdmin applies the admin commands' gate (CheckAdmin): the
 // caller's own session, a system admin by the server's permission API
 // (manage_system), and never an OAuth 2.0 app's session, whatever *Allow
 // OAuth 2.0 apps* says (403 oauth_refused_admin): Mattermost never lets an
@@ -90,7 +92,7 @@ func (p *Plugin) sessionGate(next http.Handler) http.Handler {
 // access token, under that setting.
 func (p *Plugin) requireSystemAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f := p.service().AdminGate(userOf(r), sessionOf(r)); f != nil {
+		if f := p.service().CheckAdmin(userOf(r), sessionOf(r)); f != nil {
 			writeFailure(w, f, "")
 			return
 		}
@@ -103,7 +105,7 @@ func (p *Plugin) recoverMiddleware(next http.Handler) http.Handler {
 		defer func() {
 			if rec := recover(); rec != nil {
 				p.client.Log.Error("Account Sync: panic in an HTTP handler", "path", r.URL.Path, "panic", rec, "stack", string(debug.Stack()))
-				writeJSONError(w, http.StatusInternalServerError, "internal", "Something went wrong; the details are in the server log.")
+				writeJSONError(w, http.StatusInternalServerError, "internal", reply.APIInternal)
 			}
 		}()
 		next.ServeHTTP(w, r)

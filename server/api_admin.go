@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // handleAdminChangeEmail is POST /users/{user_id}/email: a system admin
@@ -27,14 +28,14 @@ func (p *Plugin) handleListChanges(w http.ResponseWriter, r *http.Request) {
 	page, err1 := atoiOr(q.Get("page"), 0)
 	perPage, err2 := atoiOr(q.Get("per_page"), 50)
 	if err1 != nil || err2 != nil || page < 0 || perPage < 1 || perPage > 200 {
-		writeJSONError(w, http.StatusBadRequest, "bad_request", "page must be 0 or more and per_page from 1 to 200.")
+		writeJSONError(w, http.StatusBadRequest, "bad_request", reply.APIBadPage)
 		return
 	}
 	state := account.State(q.Get("state"))
 	changes, err := p.service().ListChanges(state, page, perPage)
 	if err != nil {
 		p.client.Log.Error("Account Sync: listing changes", "error", err.Error())
-		writeJSONError(w, http.StatusInternalServerError, "internal", "Could not list the changes; the details are in the server log.")
+		writeJSONError(w, http.StatusInternalServerError, "internal", reply.APIChangesUnlisted)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"changes": changes, "page": page, "per_page": perPage})

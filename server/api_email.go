@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // emailRequest is the body of POST /email and POST /users/{id}/email.
@@ -40,16 +41,16 @@ func readEmailRequest(w http.ResponseWriter, r *http.Request) (emailRequest, boo
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	switch {
 	case err != nil:
-		writeJSONError(w, http.StatusBadRequest, "bad_request", "The request body could not be read.")
+		writeJSONError(w, http.StatusBadRequest, "bad_request", reply.APIBodyUnreadable)
 		return body, false
 	case len(raw) > maxBodyBytes:
-		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", "The request body is too large; send {\"email\": \"new@example.org\"}.")
+		writeJSONError(w, http.StatusRequestEntityTooLarge, "body_too_large", reply.APIBodyTooLarge)
 		return body, false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
-		writeJSONError(w, http.StatusBadRequest, "bad_request", "Send a JSON body like {\"email\": \"new@example.org\"}.")
+		writeJSONError(w, http.StatusBadRequest, "bad_request", reply.APIBodyInvalid)
 		return body, false
 	}
 	return body, true
@@ -64,7 +65,7 @@ func writeResult(w http.ResponseWriter, res account.Result) {
 	case account.StatePendingVerification, account.StateWaitingForZulip, account.StateMattermostChanged:
 		writeJSON(w, http.StatusAccepted, res.Change)
 	case account.StateNeedsAttention:
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "needs_attention", Message: res.Report(), ChangeID: res.Change.ID})
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "needs_attention", Message: reply.Email(res), ChangeID: res.Change.ID})
 	default:
 		f := res.Failure
 		if f == nil {
@@ -74,7 +75,7 @@ func writeResult(w http.ResponseWriter, res account.Result) {
 		if res.Change.State != account.StateRefused {
 			id = res.Change.ID // stored: the caller can look it up
 		}
-		writeFailureText(w, f, res.Report(), id)
+		writeFailureText(w, f, reply.Email(res), id)
 	}
 }
 
@@ -86,7 +87,7 @@ type errorBody struct {
 }
 
 func writeFailure(w http.ResponseWriter, f *account.Failure, changeID string) {
-	writeFailureText(w, f, account.FailureText(f), changeID)
+	writeFailureText(w, f, reply.Failure(f), changeID)
 }
 
 func writeFailureText(w http.ResponseWriter, f *account.Failure, text, changeID string) {
@@ -108,9 +109,9 @@ func (p *Plugin) writeLatest(w http.ResponseWriter, userID string) {
 	switch {
 	case err != nil:
 		p.client.Log.Error("Account Sync: reading the latest change", "user_id", userID, "error", err.Error())
-		writeJSONError(w, http.StatusInternalServerError, "internal", "Could not read the changes; the details are in the server log.")
+		writeJSONError(w, http.StatusInternalServerError, "internal", reply.APIChangesUnread)
 	case !ok:
-		writeJSONError(w, http.StatusNotFound, "no_changes", "No email change with Account Sync yet.")
+		writeJSONError(w, http.StatusNotFound, "no_changes", reply.APINoChanges)
 	default:
 		writeJSON(w, http.StatusOK, ch)
 	}

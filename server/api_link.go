@@ -1,6 +1,10 @@
 package main
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
+)
 
 // handleLink answers the caller's binding to a Zulip account.
 func (p *Plugin) handleLink(w http.ResponseWriter, r *http.Request) {
@@ -8,11 +12,11 @@ func (p *Plugin) handleLink(w http.ResponseWriter, r *http.Request) {
 	b, ok, err := p.service().LinkOf(userID)
 	if err != nil {
 		p.client.Log.Error("Account Sync: reading a binding", "user_id", userID, "error", err.Error())
-		writeJSONError(w, http.StatusInternalServerError, "internal", "Could not read your link; the details are in the server log.")
+		writeJSONError(w, http.StatusInternalServerError, "internal", reply.APILinkUnread)
 		return
 	}
 	if !ok {
-		writeJSONError(w, http.StatusNotFound, "not_linked", "Your Mattermost account is not linked to a Zulip account. Use /account link <your-zulip-address>.")
+		writeJSONError(w, http.StatusNotFound, "not_linked", reply.APINotLinked)
 		return
 	}
 	writeJSON(w, http.StatusOK, b)

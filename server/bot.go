@@ -5,6 +5,9 @@ import (
 
 	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // The plugin's bot sends users direct messages about changes finished in
@@ -26,14 +29,20 @@ func (p *Plugin) ensureBot() (string, error) {
 	return id, nil
 }
 
-// botNotifier sends direct messages from the bot (account.Notifier).
+// botNotifier sends direct messages from the bot (account.Notifier),
+// worded by reply.
 type botNotifier struct {
 	client *pluginapi.Client
 	botID  string
 }
 
-// Notify posts message in the direct channel between the user and the bot.
-func (n *botNotifier) Notify(userID, message string) error {
+// Notify posts the notice's text in the direct channel between the user
+// and the bot; a notice with nothing to tell posts nothing.
+func (n *botNotifier) Notify(userID string, notice account.Notice) error {
+	message := reply.Notice(notice)
+	if message == "" {
+		return nil
+	}
 	ch, err := n.client.Channel.GetDirect(userID, n.botID)
 	if err != nil {
 		return fmt.Errorf("opening the direct channel: %w", err)

@@ -6,7 +6,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
 
-	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 const commandTrigger = "account"
@@ -68,19 +68,11 @@ func (p *Plugin) dispatch(name string, call commandCall) string {
 		return helpText
 	}
 	if sc.admin {
-		if f := p.service().AdminGate(call.userID, call.sessionID); f != nil {
-			return adminRefusal(f, sc.changes)
+		if f := p.service().CheckAdmin(call.userID, call.sessionID); f != nil {
+			return reply.Refusal(f, sc.changes)
 		}
 	}
 	return sc.run(p, call)
-}
-
-// adminRefusal is the reply when the admin gate refuses a call.
-func adminRefusal(f *account.Failure, changes bool) string {
-	if changes {
-		return account.FailureText(f) + " Nothing was changed."
-	}
-	return account.FailureText(f)
 }
 
 func sessionID(c *plugin.Context) string {

@@ -7,6 +7,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // The handlers of the system admins' subcommands. Their forms in the table
@@ -22,7 +23,7 @@ func (p *Plugin) commandEmailFor(c commandCall) string {
 		return text
 	}
 	res := p.service().ChangeEmail(context.Background(), account.Request{UserID: target.Id, ActorID: c.userID, SessionID: c.sessionID, NewEmail: c.args[1]})
-	return res.AdminReport(target.Username)
+	return reply.EmailFor(res, target.Username)
 }
 
 // commandStatusFor runs `/account status @user`.
@@ -31,19 +32,19 @@ func (p *Plugin) commandStatusFor(c commandCall) string {
 	if target == nil {
 		return text
 	}
-	return "`@" + target.Username + "`: " + p.service().Status(target.Id)
+	return reply.StatusFor(target.Username, reply.Status(p.service().Status(target.Id)))
 }
 
 // commandLinkAll runs `/account link-all`: links every user whose verified
 // email is the same in both systems.
 func (p *Plugin) commandLinkAll(c commandCall) string {
-	return p.service().LinkAll(context.Background(), c.userID, c.sessionID, false).Report()
+	return reply.LinkAll(p.service().LinkAll(context.Background(), c.userID, c.sessionID, false))
 }
 
 // commandLinkAllUnverified runs `/account link-all unverified`, which
 // trusts unverified Mattermost emails too.
 func (p *Plugin) commandLinkAllUnverified(c commandCall) string {
-	return p.service().LinkAll(context.Background(), c.userID, c.sessionID, true).Report()
+	return reply.LinkAll(p.service().LinkAll(context.Background(), c.userID, c.sessionID, true))
 }
 
 // commandZulipCheck runs `/account zulip check`.
@@ -53,7 +54,7 @@ func (p *Plugin) commandZulipCheck(c commandCall) string {
 	if err := cfg.validate(); err != nil {
 		problem = strings.TrimPrefix(err.Error(), "zulip sync is on but not set up: ")
 	}
-	return p.service().CheckZulip(context.Background(), c.userID, c.sessionID, cfg.ZulipBotEmail, problem).Report()
+	return reply.ZulipCheck(p.service().CheckZulip(context.Background(), c.userID, c.sessionID, cfg.ZulipBotEmail, problem))
 }
 
 // userByMention finds the user of "@name"; text says why when there is none.
@@ -61,7 +62,7 @@ func (p *Plugin) userByMention(mention string) (*model.User, string) {
 	name := strings.TrimPrefix(strings.TrimSpace(mention), "@")
 	u, err := p.client.User.GetByUsername(name)
 	if err != nil || u == nil {
-		return nil, "There is no Mattermost user `@" + strings.ReplaceAll(name, "`", "") + "`. Check the username. Nothing was changed."
+		return nil, reply.NoSuchUser(name)
 	}
 	return u, ""
 }

@@ -1,6 +1,10 @@
 package main
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
+)
 
 // subcommand is one form of an /account subcommand: its name, the
 // arguments it takes, who may run it, its help line and its handler. A name
@@ -37,7 +41,7 @@ var subcommands = []subcommand{
 		name: "email", args: []string{"<new-address>"}, changes: true, run: (*Plugin).commandEmail,
 		help:  "change your email to `<new-address>` (just the address, for example `/account email ann@example.org`).",
 		menu:  &menuItem{hint: "<new-address>", desc: "Change your email in Mattermost and Zulip", argHelp: "Your new email address"},
-		usage: emailUsageText, usageHelp: true,
+		usage: reply.EmailUsage, usageHelp: true,
 	},
 	{
 		name: "email", args: []string{"@user", "<new-address>"}, admin: true, changes: true, run: (*Plugin).commandEmailFor,
@@ -51,7 +55,7 @@ var subcommands = []subcommand{
 			hint: "<zulip-address> | <code>", desc: "Link your Zulip account: get a code in Zulip, then type it here",
 			argHelp: "Your Zulip address, or the code the sync bot sent you",
 		},
-		usage: linkUsageText,
+		usage: reply.LinkUsage,
 	},
 	{
 		name: "status", run: (*Plugin).commandStatus,

@@ -8,6 +8,8 @@ import (
 	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
 	"github.com/stretchr/testify/mock"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
 // Every form in the table has a help line that the help shows, and its
@@ -63,7 +65,7 @@ func TestSubcommandFormsAreDistinct(t *testing.T) {
 // a @mention or a keyword belongs) get the name's usage, or the help.
 func TestWrongArgumentsGetTheUsage(t *testing.T) {
 	p := &Plugin{} // no service: the usage is answered before any
-	usages := map[string]string{"email": emailUsageText + "\n\n" + helpText, "link": linkUsageText}
+	usages := map[string]string{"email": reply.EmailUsage + "\n\n" + helpText, "link": reply.LinkUsage}
 	for _, s := range subcommands {
 		want, ok := usages[s.name]
 		if !ok {

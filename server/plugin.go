@@ -12,6 +12,7 @@ import (
 	"github.com/mattermost/mattermost/server/public/pluginapi"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 	"github.com/account-sync/mattermost-plugin-account-sync/server/store"
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
@@ -96,6 +97,8 @@ func (p *Plugin) service() *account.Service {
 		Auditor:    p.auditorOrNone(),
 		Logger:     &p.client.Log,
 		Facts:      facts,
+		// The link code's message in Zulip is worded at the edge.
+		LinkCodeText: reply.LinkCodeMessage,
 	}, account.Settings{
 		SyncZulip:        cfg.ZulipSyncEnabled,
 		AllowOAuth:       cfg.AllowOAuthSessions,
@@ -140,7 +143,7 @@ func (p *Plugin) notifier() account.Notifier {
 // noBot is the notifier before the bot exists.
 type noBot struct{}
 
-func (noBot) Notify(string, string) error {
+func (noBot) Notify(string, account.Notice) error {
 	return errors.New("the Account Sync bot is not set up yet")
 }
 

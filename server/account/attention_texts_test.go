@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 )
@@ -25,9 +24,12 @@ func TestReviewChangedMeanwhileUnreadableZulipTextLies(t *testing.T) {
 	if got.State != StateNeedsAttention {
 		t.Fatalf("state %s", got.State)
 	}
-	last := h.notes.sent[len(h.notes.sent)-1].text
-	if strings.Contains(last, "Your Mattermost email is now `"+annNew+"`") || !strings.Contains(last, third) {
-		t.Errorf("Mattermost has %s; the bot says:\n%s", h.mm.users["u1"].Email, last)
+	// The bot tells what Mattermost has now, and that Zulip's answer is
+	// unknown (reply's TestNoticeTexts: it never says "Your Mattermost
+	// email is now <new>").
+	want := wantNote{state: StateNeedsAttention, code: CodeChangedMeanwhile, detail: third, zulip: StatusUnknown}
+	if last := lastNote(t, h); !want.matches(last) {
+		t.Errorf("Mattermost has %s; the bot tells %+v", h.mm.users["u1"].Email, last)
 	}
 }
 
@@ -47,8 +49,11 @@ func TestReviewSyncTurnedOffAfterLostAnswerSaysZulipUntouched(t *testing.T) {
 	h.opts.SyncZulip = false
 	runJob(t, h)
 	got := stored(t, h, res.Change.ID)
-	if z := h.z.addrOf(10); z == annNew && (got.Zulip == StatusDisabled || strings.Contains(h.notes.sent[0].text, "Zulip was not changed")) {
-		t.Errorf("Zulip has %s; record zulip=%s state=%s; the bot says:\n%s", z, got.Zulip, got.State, h.notes.sent[0].text)
+	// The bot says "Zulip was not changed" when it tells a change done
+	// without Zulip (reply's TestNoticeTexts).
+	note := noteOf(h.notes.sent[0].n)
+	if z := h.z.addrOf(10); z == annNew && (got.Zulip == StatusDisabled || note.state == StateDone && note.zulip != StatusChanged) {
+		t.Errorf("Zulip has %s; record zulip=%s state=%s; the bot tells %+v", z, got.Zulip, got.State, note)
 	}
 }
 
@@ -64,7 +69,7 @@ func TestSyncTurnedOffWhileAChangeWaits(t *testing.T) {
 	if got.State != StateFailed || got.Code != CodeSyncTurnedOff || len(h.mm.updates) != 0 || len(h.z.patches) != 0 {
 		t.Errorf("record %+v, updates %v, PATCHes %v", got, h.mm.updates, h.z.patches)
 	}
-	assertNotes(t, h, "turned Zulip sync off", "`/account email` again")
+	assertNotes(t, h, wantNote{state: StateFailed, code: CodeSyncTurnedOff})
 }
 
 // A change waiting for Zulip is checked against the allowed domains again

@@ -91,15 +91,19 @@ type Change struct {
 	Version int64 `json:"version"`
 }
 
-// LastError is the latest failure of a change: a code and its safe text,
-// never the underlying error.
+// LastError is the latest failure of a change: its code and safe facts,
+// never the underlying error nor a text (the edge words it when shown).
 type LastError struct {
-	Code Code   `json:"code"`
-	Text string `json:"text"`
+	Code Code `json:"code"`
+	// Text is the rendered text records saved by earlier versions kept; it
+	// is no longer written, and read only for a code no longer known.
+	Text string `json:"text,omitempty"`
 	// Detail is the failure's safe fact (an address Mattermost has now, an
 	// auth service name), for texts rendered later.
-	Detail string    `json:"detail,omitempty"`
-	At     time.Time `json:"at"`
+	Detail string `json:"detail,omitempty"`
+	// RetryAfter is how long Zulip asked to wait, when it did.
+	RetryAfter time.Duration `json:"retry_after,omitempty"`
+	At         time.Time     `json:"at"`
 }
 
 func (c *Change) step(now time.Time, name string, code Code) {

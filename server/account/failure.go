@@ -1,7 +1,6 @@
 package account
 
 import (
-	"errors"
 	"fmt"
 	"time"
 )
@@ -96,12 +95,3 @@ func (f *Failure) Error() string {
 }
 
 func (f *Failure) Unwrap() error { return f.Err }
-
-// FailureCode returns the Code of a *Failure in err's chain, or CodeInternal.
-func FailureCode(err error) Code {
-	var f *Failure
-	if errors.As(err, &f) {
-		return f.Code
-	}
-	return CodeInternal
-}

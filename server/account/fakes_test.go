@@ -485,18 +485,70 @@ func (l *recLogger) String() string { return strings.Join(l.lines, "\n") }
 
 var errTimeout = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{id}", Err: errors.New("context deadline exceeded")}
 
-// memNotifier keeps the direct messages the bot would send.
+// memNotifier keeps the notices the bot would word and send.
 type memNotifier struct {
 	sent []sentNote
 	err  error
 }
 
-type sentNote struct{ userID, text string }
+type sentNote struct {
+	userID string
+	n      Notice
+}
 
-func (n *memNotifier) Notify(userID, text string) error {
+func (n *memNotifier) Notify(userID string, notice Notice) error {
 	if n.err != nil {
 		return n.err
 	}
-	n.sent = append(n.sent, sentNote{userID, text})
+	n.sent = append(n.sent, sentNote{userID, notice})
 	return nil
+}
+
+// String shows a sent notice's facts in a test's failure message.
+func (s sentNote) String() string { return fmt.Sprintf("{%s %+v}", s.userID, noteOf(s.n)) }
+
+// wantNote is what a notice must tell, as the facts its text is worded
+// from (reply's TestNoticeTexts words the same facts): the change's state,
+// why it stopped (the code and its fact), and the systems' statuses; an
+// empty field is not checked.
+type wantNote struct {
+	kind              NoticeKind // "" is NoticeOutcome
+	state             State
+	code              Code
+	detail            string
+	mattermost, zulip SystemStatus
+	id                string // the change's ID, the text's reference
+}
+
+// noteOf is the facts of a notice, read as reply reads them: the code
+// from the failure, else the record's final code, else its last error.
+func noteOf(n Notice) wantNote {
+	r := n.Result
+	w := wantNote{kind: n.Kind, state: r.Change.State, mattermost: r.Change.Mattermost, zulip: r.Change.Zulip, id: r.Change.ID}
+	switch {
+	case r.Failure != nil:
+		w.code = r.Failure.Code
+	case r.Change.Code != "":
+		w.code = r.Change.Code
+	case r.Change.LastError != nil:
+		w.code = r.Change.LastError.Code
+	}
+	switch {
+	case r.Failure != nil && r.Failure.Detail != "":
+		w.detail = r.Failure.Detail
+	case r.Change.LastError != nil:
+		w.detail = r.Change.LastError.Detail
+	}
+	return w
+}
+
+// matches tells whether got has every fact w names.
+func (w wantNote) matches(got wantNote) bool {
+	if w.kind == "" {
+		w.kind = NoticeOutcome
+	}
+	return w.kind == got.kind && w.state == got.state &&
+		(w.code == "" || w.code == got.code) && (w.detail == "" || w.detail == got.detail) &&
+		(w.mattermost == "" || w.mattermost == got.mattermost) && (w.zulip == "" || w.zulip == got.zulip) &&
+		(w.id == "" || w.id == got.id)
 }

@@ -28,7 +28,7 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	}
 	ch := &res.Change
 
-	if f := s.gate(req.actor(), req.SessionID); f != nil {
+	if f := s.CheckSession(req.actor(), req.SessionID); f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
 	if req.onBehalf() && !s.mm.IsSystemAdmin(req.ActorID) {

@@ -16,13 +16,14 @@ const (
 	attemptWindow      = time.Hour
 )
 
-// checkSession lets through only the caller's own session, and sessions of
-// OAuth 2.0 apps or personal access tokens only when an admin allowed them:
+// CheckSession is the gate of everything a user asks for themselves: it
+// lets through only the caller's own session, and sessions of OAuth 2.0
+// apps or personal access tokens only when an admin allowed them:
 // Mattermost itself refuses email changes from OAuth apps, and asks a
 // token's holder for the password. Every command that changes an email or
-// a link passes it.
-func (s *Service) checkSession(req Request) *Failure {
-	sess, f := s.ownSession(req.UserID, req.SessionID)
+// a link, and every HTTP route, passes it.
+func (s *Service) CheckSession(userID, sessionID string) *Failure {
+	sess, f := s.ownSession(userID, sessionID)
 	if f != nil {
 		return f
 	}
@@ -50,14 +51,14 @@ func (s *Service) ownSession(userID, sessionID string) (Session, *Failure) {
 	return sess, nil
 }
 
-// adminGate is the gate of what only system admins may do: another user's
+// CheckAdmin is the gate of what only system admins may do: another user's
 // email or status, link-all, the Zulip check. The session must be the
 // admin's own, the admin a system admin (by the server's permission
 // checks), and never an OAuth 2.0 app's, whatever Allow OAuth 2.0 apps
 // says: Mattermost never lets an OAuth app change another user's email, and
 // an app an admin authorized must not borrow the admin's powers. A personal
 // access token (an admin's script) passes when the setting allows tokens.
-func (s *Service) adminGate(adminID, sessionID string) *Failure {
+func (s *Service) CheckAdmin(adminID, sessionID string) *Failure {
 	sess, f := s.ownSession(adminID, sessionID)
 	if f != nil {
 		return f
@@ -74,31 +75,13 @@ func (s *Service) adminGate(adminID, sessionID string) *Failure {
 	return nil
 }
 
-// onBehalfGate is adminGate for a change an admin asks for another user.
+// onBehalfGate is CheckAdmin for a change an admin asks for another user.
 func (s *Service) onBehalfGate(req Request) *Failure {
 	if !req.onBehalf() {
 		return nil
 	}
-	return s.adminGate(req.ActorID, req.SessionID)
+	return s.CheckAdmin(req.ActorID, req.SessionID)
 }
-
-// AdminGate is adminGate for the HTTP API's admin routes and the admin
-// commands the plugin answers itself.
-func (s *Service) AdminGate(adminID, sessionID string) *Failure {
-	return s.adminGate(adminID, sessionID)
-}
-
-// gate is checkSession for commands other than /account email.
-func (s *Service) gate(userID, sessionID string) *Failure {
-	return s.checkSession(Request{UserID: userID, SessionID: sessionID})
-}
-
-// Gate checks a session for the HTTP API: it must be the user's own, and an
-// OAuth 2.0 app's or an access token's only when an admin allowed them.
-func (s *Service) Gate(userID, sessionID string) *Failure { return s.gate(userID, sessionID) }
-
-// FailureText is the user-facing text of a failure.
-func FailureText(f *Failure) string { return Result{Failure: f}.failureText(f) }
 
 // countLookup counts a request that reaches Zulip outside a change (a link
 // code's address lookup) against the user's hourly attempts.

@@ -71,6 +71,11 @@ type LinkResult struct {
 	Open      *Change // the open change that stopped an unlink
 }
 
+// LinkCodeText words the direct message that carries a link code to a
+// Zulip account (the edge's reply.LinkCodeMessage): the Mattermost
+// username that asked, and the code.
+type LinkCodeText func(username, code string) string
+
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
 // Link runs /account link <zulip-address> (send a code) or /account link
@@ -80,7 +85,7 @@ func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkR
 	defer cancel()
 	arg = strings.TrimSpace(arg)
 	res := LinkResult{Input: arg}
-	if f := s.gate(userID, sessionID); f != nil {
+	if f := s.CheckSession(userID, sessionID); f != nil {
 		return failedLink(res, f)
 	}
 	if f := s.linkable(); f != nil {
@@ -181,7 +186,7 @@ func (s *Service) sendLinkCode(ctx context.Context, userID, raw string, res Link
 	if err := s.opts.LinkCodes.SaveLinkCode(userID, lc); err != nil {
 		return failedLink(res, newFailure(CodeInternal, err))
 	}
-	if _, err := s.zc.SendDirectMessage(ctx, zu.ID, linkCodeMessage(user.Username, code)); err != nil {
+	if _, err := s.zc.SendDirectMessage(ctx, zu.ID, s.opts.LinkCodeText(user.Username, code)); err != nil {
 		f := zulipFailure(err, CodeZulipRejected)
 		s.logFailureKV("account sync: could not send a link code in Zulip", f, "user_id", userID, "zulip_user_id", zu.ID)
 		return failedLink(res, f)
@@ -274,7 +279,7 @@ func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res 
 // change of theirs is open (it is bound to that Zulip account).
 func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResult {
 	var res LinkResult
-	if f := s.gate(userID, sessionID); f != nil {
+	if f := s.CheckSession(userID, sessionID); f != nil {
 		return failedLink(res, f)
 	}
 	unlock, f := s.lockUser(ctx, userID)

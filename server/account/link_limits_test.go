@@ -51,9 +51,8 @@ func TestLinkUnlinkLinkKeepsTheCodeCount(t *testing.T) {
 		h.clock.advance(LinkCodeResend)
 	}
 	lr := svc.Link(ctx, "u1", "s-u1", "ann.z@example.org")
-	if lr.Outcome != LinkOutcomeTooManyCodes || !lr.Until.Equal(start.Add(24*time.Hour)) || !strings.Contains(lr.Report(), "You can ask for a new code in ") ||
-		!strings.Contains(lr.Report(), "(after "+start.Add(24*time.Hour).Format("2006-01-02 15:04")+" UTC)") {
-		t.Fatalf("code %d: %+v %s", MaxLinkCodesPerDay+1, lr, lr.Report())
+	if lr.Outcome != LinkOutcomeTooManyCodes || !lr.Until.Equal(start.Add(24*time.Hour)) {
+		t.Fatalf("code %d: %+v", MaxLinkCodesPerDay+1, lr)
 	}
 	if len(h.z.dms) != MaxLinkCodesPerDay || len(h.codes.sent["u1"]) != MaxLinkCodesPerDay {
 		t.Fatalf("%d messages sent, %d codes counted; want %d", len(h.z.dms), len(h.codes.sent["u1"]), MaxLinkCodesPerDay)
@@ -94,14 +93,8 @@ func TestZulipAccountCodeLimit(t *testing.T) {
 
 	for _, u := range []string{"u3", "u2"} {
 		lr := svc.Link(ctx, u, "s-"+u, "ann.z@example.org")
-		if lr.Outcome != LinkOutcomeZulipCodeLimit || !lr.Until.Equal(start.Add(24*time.Hour)) {
+		if lr.Outcome != LinkOutcomeZulipCodeLimit || !lr.Until.Equal(start.Add(24*time.Hour)) || lr.Address != "ann.z@example.org" {
 			t.Fatalf("%s, code %d for the account: %+v", u, MaxZulipCodesPerDay+1, lr)
-		}
-		for _, want := range []string{"`ann.z@example.org` was already sent 5 codes in the last 24 hours", "You can ask for a new code in ",
-			"(after " + start.Add(24*time.Hour).Format("2006-01-02 15:04") + " UTC)", "tell your administrator"} {
-			if !strings.Contains(lr.Report(), want) {
-				t.Errorf("reply lacks %q: %s", want, lr.Report())
-			}
 		}
 	}
 	if len(h.z.dms) != MaxZulipCodesPerDay || len(h.codes.zulipSent[10]) != MaxZulipCodesPerDay {

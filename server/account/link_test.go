@@ -38,8 +38,8 @@ func TestLinkByCode(t *testing.T) {
 	}
 
 	lr := svc.Link(context.Background(), "u1", "s-u1", "Ann.Z@example.org")
-	if lr.Outcome != LinkOutcomeCodeSent || !strings.Contains(lr.Report(), "6-digit code") || !strings.Contains(lr.Report(), "`ann.z@example.org`") {
-		t.Fatalf("link: %+v %s", lr, lr.Report())
+	if lr.Outcome != LinkOutcomeCodeSent || lr.Address != "ann.z@example.org" {
+		t.Fatalf("link: %+v", lr)
 	}
 	if len(h.z.dms) != 1 || h.z.dms[0].to != 10 || !strings.Contains(h.z.dms[0].content, "`@ann`") {
 		t.Fatalf("direct messages = %+v", h.z.dms)
@@ -58,7 +58,7 @@ func TestLinkByCode(t *testing.T) {
 	if wrong == code {
 		wrong = "111111"
 	}
-	if lr := svc.Link(context.Background(), "u1", "s-u1", wrong); lr.Outcome != LinkOutcomeWrongCode || lr.TriesLeft != LinkCodeTries-1 || !strings.Contains(lr.Report(), "That code is not right") {
+	if lr := svc.Link(context.Background(), "u1", "s-u1", wrong); lr.Outcome != LinkOutcomeWrongCode || lr.TriesLeft != LinkCodeTries-1 {
 		t.Fatalf("wrong code: %+v", lr)
 	}
 	if _, bound, _ := h.bindings.Binding("u1"); bound {
@@ -71,8 +71,8 @@ func TestLinkByCode(t *testing.T) {
 	}
 
 	lr = svc.Link(context.Background(), "u1", "s-u1", code)
-	if lr.Outcome != LinkOutcomeLinked || !strings.Contains(lr.Report(), "is now linked to the Zulip account `ann.z@example.org`") {
-		t.Fatalf("right code: %+v %s", lr, lr.Report())
+	if lr.Outcome != LinkOutcomeLinked || lr.Address != "ann.z@example.org" {
+		t.Fatalf("right code: %+v", lr)
 	}
 	b, bound, _ := h.bindings.Binding("u1")
 	if !bound || b.ZulipUserID != 10 || b.Method != LinkCodeMethod || !b.LinkedAt.Equal(h.clock.t) || b.LinkedBy != "" {
@@ -86,12 +86,12 @@ func TestLinkByCode(t *testing.T) {
 	if res.Change.State != StateDone || h.z.addrOf(10) != annNew || h.z.addrOf(11) != "other@example.org" {
 		t.Fatalf("after linking: %s %v; Zulip 10 %s", res.Change.State, res.Failure, h.z.addrOf(10))
 	}
-	if lr := svc.Link(context.Background(), "u1", "s-u1", "other@example.org"); lr.Outcome != LinkOutcomeAlreadyLinked || !strings.Contains(lr.Report(), "/account unlink") {
+	if lr := svc.Link(context.Background(), "u1", "s-u1", "other@example.org"); lr.Outcome != LinkOutcomeAlreadyLinked {
 		t.Errorf("linking again: %+v", lr)
 	}
 
-	if lr := svc.Unlink(context.Background(), "u1", "s-u1"); lr.Outcome != LinkOutcomeUnlinked || !strings.Contains(lr.Report(), "no longer linked to the Zulip account `"+annNew+"`") {
-		t.Errorf("unlink: %+v %s", lr, lr.Report())
+	if lr := svc.Unlink(context.Background(), "u1", "s-u1"); lr.Outcome != LinkOutcomeUnlinked || lr.Address != annNew {
+		t.Errorf("unlink: %+v", lr)
 	}
 	if _, bound, _ := h.bindings.Binding("u1"); bound || len(h.bindings.byZulip) != 0 {
 		t.Error("binding left after unlink")
@@ -131,7 +131,7 @@ func TestLinkCodeTriesAndExpiry(t *testing.T) {
 		code := sentCode(t, h)
 		h.clock.advance(LinkCodeTTL)
 		lr := svc.Link(context.Background(), "u1", "s-u1", code)
-		if lr.Outcome != LinkOutcomeCodeExpired || !strings.Contains(lr.Report(), "expired") {
+		if lr.Outcome != LinkOutcomeCodeExpired {
 			t.Fatalf("expired code: %+v", lr)
 		}
 		if _, bound, _ := h.bindings.Binding("u1"); bound {
@@ -201,9 +201,6 @@ func TestLinkRefusals(t *testing.T) {
 			}
 			if _, bound, _ := h.bindings.Binding("u1"); bound {
 				t.Error("bound")
-			}
-			if strings.TrimSpace(lr.Report()) == "" {
-				t.Error("empty reply")
 			}
 		})
 	}

@@ -9,16 +9,24 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
+// SkipReason is why /account link-all left a user out; the edge words it.
+type SkipReason string
+
 // Why /account link-all left a user out.
 const (
-	SkipDeactivated     = "deactivated in Mattermost"
-	SkipUnverified      = "email not verified in Mattermost"
-	SkipNoZulipAccount  = "no active Zulip account with this address"
-	SkipZulipBot        = "the Zulip account is a bot"
-	SkipZulipInactive   = "the Zulip account is deactivated"
-	SkipLinkedElsewhere = "the Zulip account is already linked to another Mattermost user"
-	SkipSaveFailed      = "the link could not be saved (see the server log)"
+	SkipDeactivated     SkipReason = "deactivated"      // deactivated in Mattermost
+	SkipUnverified      SkipReason = "unverified"       // the Mattermost email is not verified
+	SkipNoZulipAccount  SkipReason = "no_zulip_account" // no active Zulip account has the address
+	SkipZulipBot        SkipReason = "zulip_bot"        // the Zulip account is a bot
+	SkipZulipInactive   SkipReason = "zulip_inactive"   // the Zulip account is deactivated
+	SkipLinkedElsewhere SkipReason = "linked_elsewhere" // the Zulip account is linked to another Mattermost user
+	SkipSaveFailed      SkipReason = "save_failed"      // the link could not be read or saved (see the log)
 )
+
+// SkipReasons lists every reason, for the edge's table of texts.
+func SkipReasons() []SkipReason {
+	return []SkipReason{SkipDeactivated, SkipUnverified, SkipNoZulipAccount, SkipZulipBot, SkipZulipInactive, SkipLinkedElsewhere, SkipSaveFailed}
+}
 
 // linkAllPage is how many Mattermost users are read at a time.
 const linkAllPage = 200
@@ -38,7 +46,8 @@ type LinkAllReport struct {
 
 // SkippedUser is a Mattermost user /account link-all did not link.
 type SkippedUser struct {
-	Username, Email, Reason string
+	Username, Email string
+	Reason          SkipReason
 }
 
 // LinkAll binds every Mattermost user whose email equals, ignoring case,
@@ -49,7 +58,7 @@ type SkippedUser struct {
 // address in their own profile when the server does not require
 // verification, and a link made from it would hand them that Zulip account.
 func (s *Service) LinkAll(ctx context.Context, adminID, sessionID string, trustUnverified bool) LinkAllReport {
-	if f := s.adminGate(adminID, sessionID); f != nil {
+	if f := s.CheckAdmin(adminID, sessionID); f != nil {
 		return LinkAllReport{Failure: f}
 	}
 	if f := s.linkable(); f != nil {
@@ -96,7 +105,7 @@ func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.Use
 	if u.IsBot {
 		return
 	}
-	skip := func(reason string) {
+	skip := func(reason SkipReason) {
 		rep.Skipped = append(rep.Skipped, SkippedUser{Username: u.Username, Email: u.Email, Reason: reason})
 	}
 	if _, bound, err := s.opts.Bindings.Binding(u.ID); err != nil {

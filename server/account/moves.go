@@ -46,7 +46,7 @@ func (c *Change) record(now time.Time, name string, f *Failure) {
 // noteError keeps f as the change's last error (its code and safe facts).
 func (c *Change) noteError(now time.Time, f *Failure) {
 	if f != nil {
-		c.LastError = newLastError(*c, f, now)
+		c.LastError = newLastError(f, now)
 	}
 }
 

@@ -1,7 +1,39 @@
 package account
 
 // This file tells users what happened outside a command's reply: a direct
-// message from the plugin's bot.
+// message from the plugin's bot, worded at the edge from a Notice.
+
+// NoticeKind is why the bot writes to a user.
+type NoticeKind string
+
+// The kinds of notices.
+const (
+	// NoticeOutcome: a change moved on outside a command's reply: where it
+	// ended, or that a link waits to be opened (State.Notifies).
+	NoticeOutcome NoticeKind = "outcome"
+	// NoticeOnBehalf: an admin asked to change the user's email.
+	NoticeOnBehalf NoticeKind = "on_behalf"
+)
+
+// Notice is what the bot tells a user: the kind, the change's result, and
+// for NoticeOnBehalf the admin who asked ("@name", or their user ID when
+// the name cannot be read).
+type Notice struct {
+	Kind   NoticeKind
+	Result Result
+	Admin  string
+}
+
+// Notifies reports whether a change that reached s outside a command's
+// reply is told to its user: where it ended, or a link that waits.
+func (s State) Notifies() bool {
+	switch s {
+	case StateDone, StatePendingVerification, StateFailed, StateExpired, StateRolledBack, StateNeedsAttention, StateRollbackPendingVerification:
+		return true
+	default:
+		return false
+	}
+}
 
 // notifyOnBehalf tells a user that an admin changed, or started to change,
 // their email.
@@ -10,18 +42,17 @@ func (s *Service) notifyOnBehalf(res Result) {
 	if u, err := s.mm.GetUser(admin); err == nil && u.Username != "" {
 		admin = "@" + u.Username
 	}
-	if err := s.opts.Notifier.Notify(res.Change.UserID, res.OnBehalfNotice(admin)); err != nil {
+	if err := s.opts.Notifier.Notify(res.Change.UserID, Notice{Kind: NoticeOnBehalf, Result: res, Admin: admin}); err != nil {
 		s.opts.Logger.Warn("account sync: could not tell the user about an admin's change", "change_id", res.Change.ID, "user_id", res.Change.UserID, "error", err.Error())
 	}
 }
 
 // notify sends the user a direct message about where their change ended.
 func (s *Service) notify(res Result) {
-	msg := res.Notice()
-	if msg == "" {
+	if !res.Change.State.Notifies() {
 		return
 	}
-	if err := s.opts.Notifier.Notify(res.Change.UserID, msg); err != nil {
+	if err := s.opts.Notifier.Notify(res.Change.UserID, Notice{Kind: NoticeOutcome, Result: res}); err != nil {
 		s.opts.Logger.Warn("account sync: could not send the user a direct message", "change_id", res.Change.ID, "user_id", res.Change.UserID, "error", err.Error())
 	}
 }

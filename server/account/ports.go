@@ -3,7 +3,9 @@
 // systems before touching either, changes Mattermost, forwards the change to
 // Zulip, and puts Mattermost back when Zulip refuses. It also owns the
 // binding between a Mattermost account and a Zulip account. It knows no UI
-// and no Mattermost packages: the plugin hands it small adapters.
+// and no Mattermost packages: the plugin hands it small adapters. It
+// returns states, codes and safe facts, never texts: package reply words
+// them at the edge.
 package account
 
 import (
@@ -114,9 +116,9 @@ type OpenChange struct {
 var ErrConflict = errors.New("account: the change record was updated by someone else")
 
 // Notifier tells a user something outside the command's reply: a direct
-// message from the plugin's bot.
+// message from the plugin's bot, which words the notice.
 type Notifier interface {
-	Notify(userID, message string) error
+	Notify(userID string, n Notice) error
 }
 
 // Locker makes sure one user has one change in flight at a time, across a

@@ -69,9 +69,20 @@ func (s *Service) retryNow(ch *Change) retryTimes {
 	return retryTimes{next: s.opts.Now(), giveUp: ch.CreatedAt.Add(s.opts.RetryFor)}
 }
 
-// newLastError is the record of f as a change's last error.
-func newLastError(c Change, f *Failure, now time.Time) *LastError {
-	return &LastError{Code: f.Code, Text: Result{Change: c, Failure: f}.failureText(f), Detail: f.Detail, At: now}
+// newLastError is the record of f as a change's last error: its code and
+// safe facts, never a text (the edge words it when it is shown).
+func newLastError(f *Failure, now time.Time) *LastError {
+	return &LastError{Code: f.Code, Detail: f.Detail, RetryAfter: f.RetryAfter, At: now}
+}
+
+// RollbackLinkDeadline is when the link that puts a change's old address
+// back stops working (its give-up time less the margin); ok is false when
+// no give-up time is set.
+func (c Change) RollbackLinkDeadline() (deadline time.Time, ok bool) {
+	if c.GiveUpAt == nil {
+		return time.Time{}, false
+	}
+	return c.GiveUpAt.Add(-verificationMargin), true
 }
 
 // timeUp tells whether a change has run out of retries.

@@ -49,7 +49,7 @@ func TestARetryNeverComesAfterTheGiveUpTime(t *testing.T) {
 		if open, _ := h.rec.OpenChanges(); len(open) != 0 {
 			t.Errorf("still open: %+v", open)
 		}
-		assertNotes(t, h, "put back", "stopped trying")
+		assertNotes(t, h, wantNote{state: StateRolledBack, code: CodeGaveUp})
 	})
 	t.Run("waiting for Zulip: failed at the give-up time, nothing changed", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
@@ -73,7 +73,7 @@ func TestARetryNeverComesAfterTheGiveUpTime(t *testing.T) {
 		if open, _ := h.rec.OpenChanges(); len(open) != 0 {
 			t.Errorf("still open: %+v", open)
 		}
-		assertNotes(t, h, "was not made, and nothing was changed", "stopped trying")
+		assertNotes(t, h, wantNote{state: StateFailed, code: CodeGaveUp})
 	})
 	t.Run("a plain backoff near the end stops at the give-up time", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)

@@ -74,6 +74,8 @@ type Deps struct {
 	// Facts remembers what is the same for every change (Zulip's version,
 	// the bot's permission).
 	Facts *ZulipFacts
+	// LinkCodeText words the message that carries a link code in Zulip.
+	LinkCodeText LinkCodeText
 }
 
 // options is the settings and the dependencies, by the role each plays.
@@ -88,6 +90,8 @@ type options struct {
 	Auditor   Auditor
 	Logger    Logger
 	Facts     *ZulipFacts
+	// LinkCodeText words the message that carries a link code in Zulip.
+	LinkCodeText LinkCodeText
 }
 
 // Service owns the email-change flow and the account bindings. The slash
@@ -113,6 +117,8 @@ func NewService(d Deps, set Settings) (*Service, error) {
 		return nil, errors.New("account: NewService needs a Logger")
 	case d.Facts == nil:
 		return nil, errors.New("account: NewService needs ZulipFacts")
+	case d.LinkCodeText == nil:
+		return nil, errors.New("account: NewService needs LinkCodeText")
 	}
 	if set.Now == nil {
 		set.Now = time.Now
@@ -132,6 +138,7 @@ func NewService(d Deps, set Settings) (*Service, error) {
 	return &Service{mm: d.Mattermost, zc: d.Zulip, opts: options{
 		Settings: set, Recorder: d.Store, Bindings: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store,
 		Notifier: d.Notifier, Auditor: d.Auditor, Logger: d.Logger, Facts: d.Facts,
+		LinkCodeText: d.LinkCodeText,
 	}}, nil
 }
 

@@ -1,15 +1,27 @@
 package account
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// Status returns the user's open or last change, in plain words.
-func (s *Service) Status(userID string) string {
+// StatusReport is the user's open or last change, for /account status.
+type StatusReport struct {
+	Change  Change
+	Found   bool      // the user has a change on record
+	Failure *Failure  // the record could not be read (CodeInternal)
+	Now     time.Time // when it was read, for "next try in ..."
+}
+
+// Status returns the user's open or last change.
+func (s *Service) Status(userID string) StatusReport {
+	now := s.opts.Now()
 	ch, ok, err := s.opts.Recorder.LatestChange(userID)
 	if err != nil {
 		s.opts.Logger.Error("account sync: could not read the user's latest change", "user_id", userID, "error", err.Error())
-		return failureTexts[CodeInternal]
+		return StatusReport{Failure: newFailure(CodeInternal, err), Now: now}
 	}
-	return StatusText(ch, ok, s.opts.Now())
+	return StatusReport{Change: ch, Found: ok, Now: now}
 }
 
 // CancelOutcome is what /account cancel did.
@@ -36,7 +48,7 @@ type CancelResult struct {
 
 // Cancel drops the user's open change if it has not changed anything yet.
 func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelResult {
-	if f := s.gate(userID, sessionID); f != nil {
+	if f := s.CheckSession(userID, sessionID); f != nil {
 		return CancelResult{Outcome: CancelOutcomeRefused, Failure: f}
 	}
 	unlock, f := s.lockUser(ctx, userID)

@@ -19,9 +19,16 @@ type memStore struct {
 // deps are the harness's fakes as the service's dependencies.
 func (h *harness) deps(zc Zulip) Deps {
 	return Deps{
-		Mattermost: h.mm, Zulip: zc, Notifier: h.notes, Auditor: h.auditor, Logger: h.log, Facts: h.facts,
+		Mattermost: h.mm, Zulip: zc, Notifier: h.notes, Auditor: h.auditor, Logger: h.log, Facts: h.facts, LinkCodeText: linkCodeText,
 		Store: memStore{memRecorder: h.rec, memBindings: h.bindings, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker},
 	}
+}
+
+// linkCodeText stands for reply.LinkCodeMessage (whose words reply's
+// tests check): the message names who asked and carries the code in the
+// command to type.
+func linkCodeText(username, code string) string {
+	return "`@" + username + "` asked to link: type `/account link " + code + "`"
 }
 
 // newTestService wires a service, failing the test if it cannot.
@@ -48,12 +55,13 @@ func (noLimits) SaveUsage(string, UserUsage) error { return nil }
 func TestNewServiceNeedsItsDependencies(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	for name, drop := range map[string]func(d *Deps){
-		"Mattermost": func(d *Deps) { d.Mattermost = nil },
-		"Store":      func(d *Deps) { d.Store = nil },
-		"Notifier":   func(d *Deps) { d.Notifier = nil },
-		"Auditor":    func(d *Deps) { d.Auditor = nil },
-		"Logger":     func(d *Deps) { d.Logger = nil },
-		"ZulipFacts": func(d *Deps) { d.Facts = nil },
+		"Mattermost":   func(d *Deps) { d.Mattermost = nil },
+		"Store":        func(d *Deps) { d.Store = nil },
+		"Notifier":     func(d *Deps) { d.Notifier = nil },
+		"Auditor":      func(d *Deps) { d.Auditor = nil },
+		"Logger":       func(d *Deps) { d.Logger = nil },
+		"ZulipFacts":   func(d *Deps) { d.Facts = nil },
+		"LinkCodeText": func(d *Deps) { d.LinkCodeText = nil },
 	} {
 		d := h.deps(h.z)
 		drop(&d)

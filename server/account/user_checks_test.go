@@ -31,14 +31,9 @@ func TestZulipIDAddressRefused(t *testing.T) {
 			if res.Change.State != StateRefused || res.Failure == nil || res.Failure.Code != CodeZulipDummyAddress {
 				t.Fatalf("state %s (%v), want refused with %s", res.Change.State, res.Failure, CodeZulipDummyAddress)
 			}
-			report := res.Report()
-			for _, want := range []string{"`" + strings.ToLower(tc.input) + "`", "Zulip uses for an account's number", "real email address", "Nothing was changed"} {
-				if !strings.Contains(report, want) {
-					t.Errorf("reply lacks %q:\n%s", want, report)
-				}
-			}
-			if strings.Contains(report, "in Mattermost and in Zulip") {
-				t.Errorf("reply claims a change: %s", report)
+			// The reply names the address as normalised (reply's TestEmailReplies).
+			if res.Change.NewEmail != strings.ToLower(tc.input) {
+				t.Errorf("new email %q", res.Change.NewEmail)
 			}
 			if h.mm.users["u1"].Email != ann || h.z.addrOf(10) != ann || h.z.addrOf(11) != "bob@example.org" || len(h.mm.updates) != 0 {
 				t.Errorf("something changed: Mattermost %s (updates %v), Zulip %s, %s", h.mm.users["u1"].Email, h.mm.updates, h.z.addrOf(10), h.z.addrOf(11))
@@ -93,9 +88,6 @@ func TestDeactivatedUsers(t *testing.T) {
 		res := h.service().ChangeEmail(context.Background(), Request{UserID: "u1", ActorID: "a1", SessionID: "s-a1", NewEmail: annNew})
 		if res.Change.State != StateRefused || res.Failure == nil || res.Failure.Code != CodeUserDeactivated {
 			t.Fatalf("state %s (%v), want refused, deactivated", res.Change.State, res.Failure)
-		}
-		if !strings.Contains(res.Report(), "deactivated") || !strings.Contains(res.Report(), "reactivate") {
-			t.Errorf("reply %s", res.Report())
 		}
 		if len(h.mm.updates) != 0 || h.z.calls != 0 || len(h.notes.sent) != 0 {
 			t.Errorf("touched: updates %v, Zulip %v, notes %v", h.mm.updates, h.z.reqs, h.notes.sent)

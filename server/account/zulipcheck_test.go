@@ -2,9 +2,11 @@ package account
 
 import (
 	"context"
-	"strings"
+	"reflect"
 	"testing"
 )
+
+// The check's findings and their facts; reply's tests word them.
 
 func TestCheckZulip(t *testing.T) {
 	admin := User{ID: "boss", Username: "boss", Email: "boss@example.org"}
@@ -12,20 +14,19 @@ func TestCheckZulip(t *testing.T) {
 		name    string
 		setup   func(h *harness)
 		noZulip bool
-		wantOK  int    // lines passed before the first failure
-		want    string // in the last line
-		allOK   bool
+		wantOK  int       // lines passed before the first failure
+		want    CheckLine // the last line
 	}{
-		{name: "healthy", wantOK: 5, want: "may change users' emails", allOK: true},
-		{name: "sync off", setup: func(h *harness) { h.opts.SyncZulip = false }, want: "Zulip sync is turned off"},
-		{name: "settings incomplete", noZulip: true, want: "the bot API key is empty"},
-		{name: "down", setup: func(h *harness) { h.z.errs["settings"] = errDown }, wantOK: 1, want: "could not be reached"},
-		{name: "redirect", setup: func(h *harness) { h.z.errs["settings"] = errMoved }, wantOK: 1, want: "redirect to `http://zulip.example.org`"},
-		{name: "too old", setup: func(h *harness) { h.z.level = 312 }, wantOK: 1, want: "feature level 312) is too old"},
-		{name: "wrong key", setup: func(h *harness) { h.z.errs["me"] = errUnauth }, wantOK: 2, want: "did not accept the bot email and API key"},
-		{name: "bot only a member", setup: func(h *harness) { h.z.botRole = 400 }, wantOK: 3, want: "role is Member"},
-		{name: "no permission", setup: func(h *harness) { h.z.patchErrs = []error{errNoPerm} }, wantOK: 4, want: "`./manage.py change_user_role bot@zulip.example.org can_change_user_emails -r <realm>`"},
-		{name: "not an administrator after all", setup: func(h *harness) { h.z.patchErrs = []error{errInsuff} }, wantOK: 4, want: "may not administer users"},
+		{name: "healthy", wantOK: 5, want: CheckLine{OK: true, Finding: FindingMayChangeEmails}},
+		{name: "sync off", setup: func(h *harness) { h.opts.SyncZulip = false }, want: CheckLine{Finding: FindingSyncOff}},
+		{name: "settings incomplete", noZulip: true, want: CheckLine{Finding: FindingSettingsBroken, Detail: "the bot API key is empty"}},
+		{name: "down", setup: func(h *harness) { h.z.errs["settings"] = errDown }, wantOK: 1, want: CheckLine{Finding: FindingUnreachable}},
+		{name: "redirect", setup: func(h *harness) { h.z.errs["settings"] = errMoved }, wantOK: 1, want: CheckLine{Finding: FindingRedirect, Detail: "http://zulip.example.org"}},
+		{name: "too old", setup: func(h *harness) { h.z.level = 312 }, wantOK: 1, want: CheckLine{Finding: FindingTooOld, Version: "10.2", Level: 312}},
+		{name: "wrong key", setup: func(h *harness) { h.z.errs["me"] = errUnauth }, wantOK: 2, want: CheckLine{Finding: FindingBadCredentials}},
+		{name: "bot only a member", setup: func(h *harness) { h.z.botRole = 400 }, wantOK: 3, want: CheckLine{Finding: FindingRoleTooLow, Role: 400}},
+		{name: "no permission", setup: func(h *harness) { h.z.patchErrs = []error{errNoPerm} }, wantOK: 4, want: CheckLine{Finding: FindingNoEmailPermission, Detail: "bot@zulip.example.org"}},
+		{name: "not an administrator after all", setup: func(h *harness) { h.z.patchErrs = []error{errInsuff} }, wantOK: 4, want: CheckLine{Finding: FindingNotUserAdmin}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness([]User{annUser(), admin}, ann)
@@ -50,11 +51,11 @@ func TestCheckZulip(t *testing.T) {
 				}
 			}
 			last := c.Lines[len(c.Lines)-1]
-			if passed != tc.wantOK || last.OK != tc.allOK || !strings.Contains(last.Text, tc.want) {
-				t.Errorf("lines %+v; want %d passed and the last with %q", c.Lines, tc.wantOK, tc.want)
+			if passed != tc.wantOK || !reflect.DeepEqual(last, tc.want) {
+				t.Errorf("lines %+v; want %d passed and the last %+v", c.Lines, tc.wantOK, tc.want)
 			}
-			if report := c.Report(); strings.Contains(report, "Everything needed") != tc.allOK {
-				t.Errorf("report:\n%s", report)
+			if allOK := passed == len(c.Lines); allOK != tc.want.OK {
+				t.Errorf("all passed = %v: %+v", allOK, c.Lines)
 			}
 			if ann := h.z.addrOf(10); ann != "ann@example.org" {
 				t.Errorf("the check changed a user: %s", ann)

@@ -7,9 +7,6 @@ import (
 	"github.com/mattermost/mattermost/server/public/pluginapi"
 )
 
-// DefaultRetention is how long change records are kept.
-const DefaultRetention = 90 * 24 * time.Hour
-
 const listPage = 1000
 
 // PruneResult counts what PruneChanges did with the records older than the

@@ -64,7 +64,7 @@ func (r Reason) String() string {
 
 // APIError is a 4xx answer from Zulip other than a rate limit.
 type APIError struct {
-	Op     string // e.g. "PATCH /api/v1/users/{email}"
+	Op     string // e.g. "PATCH /api/v1/users/{id}"
 	Status int
 	Code   string // the JSON code, e.g. BAD_REQUEST
 	Msg    string // Zulip's text, for logs only

@@ -103,7 +103,7 @@ func (p *Pacer) wait(ctx context.Context, op string) (done func(status int, h ht
 				p.mu.Unlock()
 				return nil, &RateLimitError{Op: op, RetryAfter: d}
 			}
-			fire = p.after(d / 2)
+			fire = p.after(d)
 		}
 		changed := p.changed
 		p.mu.Unlock()

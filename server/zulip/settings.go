@@ -1,11 +1,9 @@
 package zulip
 
-import (
-	"context"
-)
+import "context"
 
 // MinEmailChangeFeatureLevel is the first feature level (Zulip 10.0) whose
-// PATCH /users/{email} accepts new_email.
+// PATCH /users/{id} accepts new_email.
 const MinEmailChangeFeatureLevel = 313
 
 // ServerSettings is the part of GET /server_settings the plugin uses.
