@@ -24,7 +24,12 @@ func TestFaults(t *testing.T) {
 		if a := call(t, f.srv, http.MethodGet, "/api/v1/users/me", nil, f.as(f.owner)); a.status != 200 {
 			t.Errorf("after Times ran out: %d", a.status)
 		}
+		// The dropped request is recorded once its handler has returned,
+		// which may come a moment after the client saw the connection close.
 		reqs := f.srv.Requests()
+		for deadline := time.Now().Add(5 * time.Second); len(reqs) < 2 && time.Now().Before(deadline); reqs = f.srv.Requests() {
+			time.Sleep(10 * time.Millisecond)
+		}
 		if len(reqs) < 2 || reqs[0].Status != 0 {
 			t.Errorf("recorded %+v", reqs)
 		}
