@@ -6,12 +6,12 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
 
-// handleLink answers the caller's binding to a Zulip account.
+// handleLink answers the caller's link to a Zulip account.
 func (p *Plugin) handleLink(w http.ResponseWriter, r *http.Request) {
 	userID := r.Header.Get("Mattermost-User-ID")
 	b, ok, err := p.service().LinkOf(userID)
 	if err != nil {
-		p.client.Log.Error("Account Sync: reading a binding", "user_id", userID, "error", err.Error())
+		p.client.Log.Error("Account Sync: reading a link", "user_id", userID, "error", err.Error())
 		writeJSONError(w, http.StatusInternalServerError, "internal", reply.APILinkUnread)
 		return
 	}

@@ -27,8 +27,8 @@ func TestAdminActionsRefuseOAuth(t *testing.T) {
 		t.Fatalf("something changed: email %s, updates %v, patches %v, records %d, notices %v",
 			h.mm.users["u1"].Email, h.mm.updates, h.z.patches, len(h.rec.saved), h.notes.sent)
 	}
-	if rep := svc.LinkAll(ctx, "boss", "oauth-boss", true); rep.Failure == nil || rep.Failure.Code != CodeOAuthRefusedAdmin || len(h.bindings.byUser) != 0 {
-		t.Errorf("link-all through an OAuth app: %+v, bindings %v", rep, h.bindings.byUser)
+	if rep := svc.LinkAll(ctx, "boss", "oauth-boss", true); rep.Failure == nil || rep.Failure.Code != CodeOAuthRefusedAdmin || len(h.links.byUser) != 0 {
+		t.Errorf("link-all through an OAuth app: %+v, links %v", rep, h.links.byUser)
 	}
 	if c := svc.CheckZulip(ctx, "boss", "oauth-boss", "", ""); c.Failure == nil || c.Failure.Code != CodeOAuthRefusedAdmin || len(c.Lines) != 0 {
 		t.Errorf("zulip check through an OAuth app: %+v", c)

@@ -14,7 +14,7 @@ func BenchmarkChangeEmail(b *testing.B) {
 	h := newHarness([]User{annUser()}, ann)
 	h.facts = NewZulipFacts(ZulipFactsTTL)
 	h.opts.MaxChangesPerDay = 0
-	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	o := h.opts
 	o.Now = h.clock.now
 	d := h.deps(h.z)

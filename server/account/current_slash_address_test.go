@@ -22,7 +22,7 @@ func TestReviewCurrentSlashAddressBlocksEveryChange(t *testing.T) {
 	u := annUser()
 	u.Email = slashOld
 	h := newHarness([]User{u}, "ann.zulip@example.org")
-	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+	if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
 		t.Fatal(err)
 	}
 	h.z.errs["get:"+slashOld] = err404

@@ -401,44 +401,44 @@ func (l *memLocker) TryLock(_ context.Context, id string) (func(), bool, error) 
 	return func() { delete(l.held, id) }, true, nil
 }
 
-// memBindings keeps bindings both ways, like the store.
-type memBindings struct {
-	byUser  map[string]Binding
+// memLinks keeps links both ways, like the store.
+type memLinks struct {
+	byUser  map[string]Link
 	byZulip map[int]string
 	err     error
 }
 
-func newMemBindings(bs ...Binding) *memBindings {
-	m := &memBindings{byUser: map[string]Binding{}, byZulip: map[int]string{}}
+func newMemLinks(bs ...Link) *memLinks {
+	m := &memLinks{byUser: map[string]Link{}, byZulip: map[int]string{}}
 	for _, b := range bs {
 		m.byUser[b.UserID], m.byZulip[b.ZulipUserID] = b, b.UserID
 	}
 	return m
 }
 
-func (m *memBindings) Binding(userID string) (Binding, bool, error) {
+func (m *memLinks) Link(userID string) (Link, bool, error) {
 	if m.err != nil {
-		return Binding{}, false, m.err
+		return Link{}, false, m.err
 	}
 	b, ok := m.byUser[userID]
 	return b, ok, nil
 }
 
-func (m *memBindings) Bind(b Binding) error {
+func (m *memLinks) AddLink(b Link) error {
 	if m.err != nil {
 		return m.err
 	}
 	if _, ok := m.byUser[b.UserID]; ok {
-		return fmt.Errorf("user: %w", ErrAlreadyBound)
+		return fmt.Errorf("user: %w", ErrAlreadyLinked)
 	}
 	if _, ok := m.byZulip[b.ZulipUserID]; ok {
-		return fmt.Errorf("zulip: %w", ErrAlreadyBound)
+		return fmt.Errorf("zulip: %w", ErrAlreadyLinked)
 	}
 	m.byUser[b.UserID], m.byZulip[b.ZulipUserID] = b, b.UserID
 	return nil
 }
 
-func (m *memBindings) Unbind(userID string) (Binding, bool, error) {
+func (m *memLinks) RemoveLink(userID string) (Link, bool, error) {
 	b, ok := m.byUser[userID]
 	if ok {
 		delete(m.byUser, userID)

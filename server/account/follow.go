@@ -116,7 +116,7 @@ func (s *Service) zulipFollows(ch *Change) bool {
 }
 
 // followZulip brings Zulip to the address Mattermost already has: the
-// bound account, by its id. Zulip already showing the address is success.
+// linked account, by its id. Zulip already showing the address is success.
 func (s *Service) followZulip(ctx context.Context, res *Result) bool {
 	ch := &res.Change
 	if !s.opts.SyncZulip && ch.Zulip == StatusUnknown {
@@ -211,7 +211,7 @@ func (s *Service) endForDeactivated(ctx context.Context, res *Result) bool {
 // linked to the user (unlinking waits for open changes, but a link is data
 // an admin may repair by hand).
 func (s *Service) checkStillLinked(ch *Change) *Failure {
-	b, ok, err := s.opts.Bindings.Binding(ch.UserID)
+	b, ok, err := s.opts.Links.Link(ch.UserID)
 	switch {
 	case err != nil:
 		return newFailure(CodeInternal, err)

@@ -179,13 +179,13 @@ func TestEveryCommandPassesTheSessionGate(t *testing.T) {
 			if lr := svc.Link(context.Background(), "u1", "x", "attacker@example.org"); lr.Failure == nil || lr.Failure.Code != sess.code || len(h.z.dms) != 0 {
 				t.Errorf("link: %+v, %d DMs", lr, len(h.z.dms))
 			}
-			if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
+			if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
 				t.Fatal(err)
 			}
 			if lr := svc.Unlink(context.Background(), "u1", "x"); lr.Failure == nil || lr.Failure.Code != sess.code {
 				t.Errorf("unlink: %+v", lr)
 			}
-			if _, ok, _ := h.bindings.Binding("u1"); !ok {
+			if _, ok, _ := h.links.Link("u1"); !ok {
 				t.Error("unlinked through a refused session")
 			}
 			adminCode := sess.code // an admin's command refuses OAuth apps whatever the setting (TestAdminActionsRefuseOAuth)
@@ -226,7 +226,7 @@ func TestLinkLookupsAreLimited(t *testing.T) {
 // An open change is tied to the linked Zulip account: unlinking waits.
 func TestUnlinkWaitsForTheOpenChange(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
-	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
+	if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
 		t.Fatal(err)
 	}
 	waitingChange(t, h)
@@ -234,7 +234,7 @@ func TestUnlinkWaitsForTheOpenChange(t *testing.T) {
 	if lr.Failure == nil || lr.Failure.Code != CodeChangeOpen || lr.Open == nil || lr.Open.NewEmail != annNew {
 		t.Errorf("unlink with an open change: %+v", lr)
 	}
-	if _, ok, _ := h.bindings.Binding("u1"); !ok {
+	if _, ok, _ := h.links.Link("u1"); !ok {
 		t.Error("unlinked")
 	}
 }

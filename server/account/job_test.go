@@ -330,10 +330,10 @@ func TestJobBringsZulipAlong(t *testing.T) {
 	t.Run("the link changed meanwhile: Zulip untouched, Mattermost put back", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann, "bob@example.org")
 		before := mattermostChanged(t, h)
-		if _, _, err := h.bindings.Unbind("u1"); err != nil {
+		if _, _, err := h.links.RemoveLink("u1"); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.bindings.Bind(Binding{UserID: "u2", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+		if err := h.links.AddLink(Link{UserID: "u2", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
 			t.Fatal(err)
 		}
 		h.clock.advance(31 * time.Second)
@@ -457,7 +457,7 @@ func TestJobSettlesInterruptedChanges(t *testing.T) {
 	// A change the plugin left "started": written ahead, then stopped.
 	interrupted := func(t *testing.T, mmEmail string) (*harness, Change) {
 		h := newHarness([]User{annUser()}, ann)
-		if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
+		if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
 			t.Fatal(err)
 		}
 		now := h.clock.now()

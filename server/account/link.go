@@ -79,7 +79,7 @@ type LinkCodeText func(username, code string) string
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
 // Link runs /account link <zulip-address> (send a code) or /account link
-// <code> (check it and bind).
+// <code> (check it and link).
 func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkResult {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
@@ -96,9 +96,9 @@ func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkR
 		return failedLink(res, f)
 	}
 	defer unlock()
-	if b, bound, err := s.opts.Bindings.Binding(userID); err != nil {
+	if b, linked, err := s.opts.Links.Link(userID); err != nil {
 		return failedLink(res, newFailure(CodeInternal, err))
-	} else if bound {
+	} else if linked {
 		res.Outcome = LinkOutcomeAlreadyLinked
 		res.Address = s.zulipAddressFor(ctx, userID, b.ZulipUserID)
 		return res
@@ -216,7 +216,7 @@ func (s *Service) countZulipCode(zulipID int, now time.Time) (until time.Time, f
 	return until, nil
 }
 
-// confirmLinkCode checks code against the user's pending one and binds the
+// confirmLinkCode checks code against the user's pending one and links the
 // Zulip account it was sent to.
 func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res LinkResult) LinkResult {
 	lc, ok, err := s.opts.LinkCodes.LinkCode(userID)
@@ -260,9 +260,9 @@ func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res 
 		res.Outcome = LinkOutcomeNoZulipUser
 		return res
 	}
-	err = s.opts.Bindings.Bind(Binding{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC()})
+	err = s.opts.Links.AddLink(Link{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC()})
 	switch {
-	case errors.Is(err, ErrAlreadyBound):
+	case errors.Is(err, ErrAlreadyLinked):
 		return failedLink(res, newFailure(CodeZulipLinkedElsewhere, err))
 	case err != nil:
 		return failedLink(res, newFailure(CodeInternal, err))
@@ -275,8 +275,8 @@ func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res 
 	return res
 }
 
-// Unlink runs /account unlink: the caller's binding is removed, unless a
-// change of theirs is open (it is bound to that Zulip account).
+// Unlink runs /account unlink: the caller's link is removed, unless a
+// change of theirs is open (it is linked to that Zulip account).
 func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResult {
 	var res LinkResult
 	if f := s.CheckSession(userID, sessionID); f != nil {
@@ -292,7 +292,7 @@ func (s *Service) Unlink(ctx context.Context, userID, sessionID string) LinkResu
 		res.Open = open.Open
 		return failedLink(res, f)
 	}
-	b, ok, err := s.opts.Bindings.Unbind(userID)
+	b, ok, err := s.opts.Links.RemoveLink(userID)
 	switch {
 	case err != nil:
 		return failedLink(res, newFailure(CodeInternal, err))
@@ -338,7 +338,7 @@ func newLinkCode() (string, error) {
 	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
-// hashLinkCode binds the code to the user, so a code sent for one user is
+// hashLinkCode links the code to the user, so a code sent for one user is
 // worthless to another.
 func hashLinkCode(userID, code string) string {
 	sum := sha256.Sum256([]byte("account-sync-link\x00" + userID + "\x00" + code))

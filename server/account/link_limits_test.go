@@ -60,8 +60,8 @@ func TestLinkUnlinkLinkKeepsTheCodeCount(t *testing.T) {
 	if _, pending := h.codes.codes["u1"]; pending {
 		t.Error("a refused request left a pending code")
 	}
-	if _, bound, _ := h.bindings.Binding("u1"); bound {
-		t.Error("bound by a refused request")
+	if _, linked, _ := h.links.Link("u1"); linked {
+		t.Error("linked by a refused request")
 	}
 
 	// The first code leaves the 24 hours: one more may be sent.

@@ -12,7 +12,7 @@ import (
 // one user can send Zulip any number of requests.
 func TestReviewAlreadyLinkedLookupsAreUncounted(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
-	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+	if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
 		t.Fatal(err)
 	}
 	s := h.service()

@@ -61,8 +61,8 @@ func TestLinkByCode(t *testing.T) {
 	if lr := svc.Link(context.Background(), "u1", "s-u1", wrong); lr.Outcome != LinkOutcomeWrongCode || lr.TriesLeft != LinkCodeTries-1 {
 		t.Fatalf("wrong code: %+v", lr)
 	}
-	if _, bound, _ := h.bindings.Binding("u1"); bound {
-		t.Fatal("bound by a wrong code")
+	if _, linked, _ := h.links.Link("u1"); linked {
+		t.Fatal("linked by a wrong code")
 	}
 	// Another user cannot use Ann's code.
 	h.mm.add(User{ID: "u2", Username: "mallory", Email: "m@example.org"})
@@ -74,9 +74,9 @@ func TestLinkByCode(t *testing.T) {
 	if lr.Outcome != LinkOutcomeLinked || lr.Address != "ann.z@example.org" {
 		t.Fatalf("right code: %+v", lr)
 	}
-	b, bound, _ := h.bindings.Binding("u1")
-	if !bound || b.ZulipUserID != 10 || b.Method != LinkCodeMethod || !b.LinkedAt.Equal(h.clock.t) || b.LinkedBy != "" {
-		t.Fatalf("binding = %+v", b)
+	b, linked, _ := h.links.Link("u1")
+	if !linked || b.ZulipUserID != 10 || b.Method != LinkCodeMethod || !b.LinkedAt.Equal(h.clock.t) || b.LinkedBy != "" {
+		t.Fatalf("link = %+v", b)
 	}
 	if _, ok := h.codes.codes["u1"]; ok {
 		t.Error("the used code was kept")
@@ -93,8 +93,8 @@ func TestLinkByCode(t *testing.T) {
 	if lr := svc.Unlink(context.Background(), "u1", "s-u1"); lr.Outcome != LinkOutcomeUnlinked || lr.Address != annNew {
 		t.Errorf("unlink: %+v", lr)
 	}
-	if _, bound, _ := h.bindings.Binding("u1"); bound || len(h.bindings.byZulip) != 0 {
-		t.Error("binding left after unlink")
+	if _, linked, _ := h.links.Link("u1"); linked || len(h.links.byZulip) != 0 {
+		t.Error("link left after unlink")
 	}
 	if lr := svc.Unlink(context.Background(), "u1", "s-u1"); lr.Outcome != LinkOutcomeNotLinked {
 		t.Errorf("second unlink: %+v", lr)
@@ -120,8 +120,8 @@ func TestLinkCodeTriesAndExpiry(t *testing.T) {
 		if lr := svc.Link(context.Background(), "u1", "s-u1", code); lr.Outcome == LinkOutcomeLinked {
 			t.Fatal("the right code worked after five wrong tries")
 		}
-		if _, bound, _ := h.bindings.Binding("u1"); bound {
-			t.Fatal("bound after the tries ran out")
+		if _, linked, _ := h.links.Link("u1"); linked {
+			t.Fatal("linked after the tries ran out")
 		}
 	})
 	t.Run("a code expires after ten minutes", func(t *testing.T) {
@@ -134,8 +134,8 @@ func TestLinkCodeTriesAndExpiry(t *testing.T) {
 		if lr.Outcome != LinkOutcomeCodeExpired {
 			t.Fatalf("expired code: %+v", lr)
 		}
-		if _, bound, _ := h.bindings.Binding("u1"); bound {
-			t.Fatal("bound by an expired code")
+		if _, linked, _ := h.links.Link("u1"); linked {
+			t.Fatal("linked by an expired code")
 		}
 	})
 	t.Run("a code just inside its ten minutes works", func(t *testing.T) {
@@ -199,8 +199,8 @@ func TestLinkRefusals(t *testing.T) {
 			if lr.Outcome != tc.want || (tc.code != "" && (lr.Failure == nil || lr.Failure.Code != tc.code)) {
 				t.Fatalf("result = %+v (failure %v), want %s %s", lr, lr.Failure, tc.want, tc.code)
 			}
-			if _, bound, _ := h.bindings.Binding("u1"); bound {
-				t.Error("bound")
+			if _, linked, _ := h.links.Link("u1"); linked {
+				t.Error("linked")
 			}
 		})
 	}
@@ -211,12 +211,12 @@ func TestLinkCodeForAnAccountLinkedElsewhere(t *testing.T) {
 	svc := h.service()
 	svc.Link(context.Background(), "u1", "s-u1", "ann.z@example.org")
 	code := sentCode(t, h)
-	_ = h.bindings.Bind(Binding{UserID: "u9", ZulipUserID: 10})
+	_ = h.links.AddLink(Link{UserID: "u9", ZulipUserID: 10})
 	lr := svc.Link(context.Background(), "u1", "s-u1", code)
 	if lr.Outcome != LinkOutcomeFailed || lr.Failure.Code != CodeZulipLinkedElsewhere {
 		t.Fatalf("result = %+v", lr)
 	}
-	if b, _, _ := h.bindings.Binding("u9"); b.ZulipUserID != 10 {
-		t.Error("the other binding moved")
+	if b, _, _ := h.links.Link("u9"); b.ZulipUserID != 10 {
+		t.Error("the other link moved")
 	}
 }

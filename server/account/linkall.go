@@ -50,10 +50,10 @@ type SkippedUser struct {
 	Reason          SkipReason
 }
 
-// LinkAll binds every Mattermost user whose email equals, ignoring case,
+// LinkAll links every Mattermost user whose email equals, ignoring case,
 // the real address of an active, non-bot Zulip account, for organisations
 // that provision both systems from one directory. Only system admins may
-// run it. Existing bindings are never changed. Unverified Mattermost emails
+// run it. Existing links are never changed. Unverified Mattermost emails
 // are skipped unless trustUnverified: any user can put someone else's
 // address in their own profile when the server does not require
 // verification, and a link made from it would hand them that Zulip account.
@@ -108,11 +108,11 @@ func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.Use
 	skip := func(reason SkipReason) {
 		rep.Skipped = append(rep.Skipped, SkippedUser{Username: u.Username, Email: u.Email, Reason: reason})
 	}
-	if _, bound, err := s.opts.Bindings.Binding(u.ID); err != nil {
-		s.opts.Logger.Error("account sync: link-all could not read a binding", "user_id", u.ID, "error", err.Error())
+	if _, linked, err := s.opts.Links.Link(u.ID); err != nil {
+		s.opts.Logger.Error("account sync: link-all could not read a link", "user_id", u.ID, "error", err.Error())
 		skip(SkipSaveFailed)
 		return
-	} else if bound {
+	} else if linked {
 		rep.AlreadyLinked++
 		return
 	}
@@ -136,12 +136,12 @@ func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.Use
 		skip(SkipZulipInactive)
 		return
 	}
-	err := s.opts.Bindings.Bind(Binding{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC()})
+	err := s.opts.Links.AddLink(Link{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC()})
 	switch {
-	case errors.Is(err, ErrAlreadyBound):
+	case errors.Is(err, ErrAlreadyLinked):
 		skip(SkipLinkedElsewhere)
 	case err != nil:
-		s.opts.Logger.Error("account sync: link-all could not save a binding", "user_id", u.ID, "error", err.Error())
+		s.opts.Logger.Error("account sync: link-all could not save a link", "user_id", u.ID, "error", err.Error())
 		skip(SkipSaveFailed)
 	default:
 		rep.Linked++

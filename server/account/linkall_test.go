@@ -21,20 +21,20 @@ func TestLinkAll(t *testing.T) {
 	h := newHarness(users, ann, "cat@example.org", "dan@example.org", "eve@example.org", "fay@example.org", "gil.z@example.org", "hid@example.org", "bot@example.org")
 	h.z.accounts[11].bot = true      // cat
 	h.z.accounts[12].inactive = true // dan
-	h.bindings = newMemBindings(Binding{UserID: "other", ZulipUserID: 13}, Binding{UserID: "u7", ZulipUserID: 15, Method: LinkCodeMethod})
+	h.links = newMemLinks(Link{UserID: "other", ZulipUserID: 13}, Link{UserID: "u7", ZulipUserID: 15, Method: LinkCodeMethod})
 	h.mm.admins["admin"] = true
 	svc := h.service()
 
 	if rep := svc.LinkAll(context.Background(), "u1", "s-u1", false); rep.Failure == nil || rep.Failure.Code != CodeAdminOnly {
 		t.Fatalf("non-admin: %+v", rep)
 	}
-	if len(h.bindings.byUser) != 2 {
+	if len(h.links.byUser) != 2 {
 		t.Fatal("a non-admin linked someone")
 	}
 
 	// By default an unverified email proves nothing: anyone may have typed it.
 	first := svc.LinkAll(context.Background(), "admin", "s-admin", false)
-	if first.Failure != nil || first.Linked != 0 || first.Unverified != 1 || len(h.bindings.byUser) != 2 {
+	if first.Failure != nil || first.Linked != 0 || first.Unverified != 1 || len(h.links.byUser) != 2 {
 		t.Fatalf("report without trust = %+v", first)
 	}
 	if !slices.Contains(first.Skipped, SkippedUser{Username: "ann", Email: "Ann@Example.org", Reason: SkipUnverified}) || first.Trusted {
@@ -45,12 +45,12 @@ func TestLinkAll(t *testing.T) {
 	if rep.Failure != nil || rep.Linked != 1 || rep.AlreadyLinked != 1 || !rep.Trusted {
 		t.Fatalf("report = %+v", rep)
 	}
-	b, ok, _ := h.bindings.Binding("u1")
+	b, ok, _ := h.links.Link("u1")
 	if !ok || b.ZulipUserID != 10 || b.Method != LinkAdmin || b.LinkedBy != "admin" || b.LinkedAt.IsZero() {
-		t.Errorf("ann's binding = %+v", b)
+		t.Errorf("ann's link = %+v", b)
 	}
-	if b, _, _ := h.bindings.Binding("u7"); b.ZulipUserID != 15 || b.Method != LinkCodeMethod {
-		t.Errorf("an existing binding changed: %+v", b)
+	if b, _, _ := h.links.Link("u7"); b.ZulipUserID != 15 || b.Method != LinkCodeMethod {
+		t.Errorf("an existing link changed: %+v", b)
 	}
 	want := map[string]SkipReason{
 		"root": SkipNoZulipAccount, "bob": SkipNoZulipAccount, "cat": SkipZulipBot, "dan": SkipZulipInactive,
@@ -88,7 +88,7 @@ func TestLinkAllWhenZulipFails(t *testing.T) {
 	h.mm.admins["admin"] = true
 	h.z.errs["users"] = errUnauth
 	rep := h.service().LinkAll(context.Background(), "admin", "s-admin", false)
-	if rep.Failure == nil || rep.Failure.Code != CodeZulipUnauthorized || len(h.bindings.byUser) != 0 {
+	if rep.Failure == nil || rep.Failure.Code != CodeZulipUnauthorized || len(h.links.byUser) != 0 {
 		t.Fatalf("report = %+v", rep)
 	}
 }

@@ -12,7 +12,7 @@ import (
 func TestLinkedAccountDeactivatedInZulipIsRefused(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.z.accounts[10].inactive = true
-	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	res := h.service().ChangeEmail(context.Background(), req(annNew))
 	if res.Failure == nil || res.Failure.Code != CodeZulipAccountInactive {
 		t.Errorf("failure = %v (state %s), want %s", res.Failure, res.Change.State, CodeZulipAccountInactive)
@@ -26,7 +26,7 @@ func TestLinkedAccountDeactivatedInZulipIsRefused(t *testing.T) {
 // now holds the user's Mattermost email: refused, whatever was seen before.
 func TestLinkedAccountMovedInZulipAndEmailTakenIsRefused(t *testing.T) {
 	h := newHarness([]User{annUser()}, "ann.elsewhere@example.org", ann) // #10 linked (address changed in Zulip), #11 someone else now holds ann
-	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	res := h.service().ChangeEmail(context.Background(), req(annNew))
 	if res.Failure == nil || res.Failure.Code != CodeZulipAccountMismatch {
 		t.Errorf("failure = %v (state %s), want %s", res.Failure, res.Change.State, CodeZulipAccountMismatch)

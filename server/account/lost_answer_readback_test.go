@@ -14,7 +14,7 @@ func TestReviewHiddenAccountChangedMeanwhileAfterLostAnswer(t *testing.T) {
 	const third = "ann@third.example.org"
 	h := newHarness([]User{annUser()}, ann)
 	h.z.accounts[10].hidden = true
-	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+	if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
 		t.Fatal(err)
 	}
 	h.z.patchErrs = []error{nil, errTimeout}
@@ -48,7 +48,7 @@ func TestReviewHiddenAccountChangedMeanwhileAfterLostAnswer(t *testing.T) {
 func TestReviewHiddenAccountDeactivatedAfterLostAnswer(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.z.accounts[10].hidden = true
-	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+	if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
 		t.Fatal(err)
 	}
 	h.z.patchErrs = []error{nil, errTimeout}
@@ -78,7 +78,7 @@ func TestReviewLinkChangedAfterLostAnswerRollsBackBlind(t *testing.T) {
 	if res.Change.State != StateMattermostChanged || res.Change.Zulip != StatusUnknown {
 		t.Fatalf("change %+v", res.Change)
 	}
-	if _, _, err := h.bindings.Unbind("u1"); err != nil { // an admin repairs the link by hand
+	if _, _, err := h.links.RemoveLink("u1"); err != nil { // an admin repairs the link by hand
 		t.Fatal(err)
 	}
 	runJob(t, h)

@@ -129,7 +129,7 @@ func TestChangedMeanwhileAfterALostAnswerReadsZulip(t *testing.T) {
 	})
 	t.Run("an interrupted change: Zulip took it", func(t *testing.T) {
 		h := newHarness([]User{annUser()}, ann)
-		if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
+		if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkVerifiedEmail}); err != nil {
 			t.Fatal(err)
 		}
 		now := h.clock.now()
@@ -162,7 +162,7 @@ func TestSyncTurnedOnWhileALinkIsPending(t *testing.T) {
 		t.Fatalf("change %+v", res.Change)
 	}
 	h.opts.SyncZulip = true
-	if err := h.bindings.Bind(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
+	if err := h.links.AddLink(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod}); err != nil {
 		t.Fatal(err)
 	}
 	h.mm.users["u1"].Email = annNew // the link is opened

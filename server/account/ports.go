@@ -2,7 +2,7 @@
 // checks who is asking and which Zulip account is theirs, checks both
 // systems before touching either, changes Mattermost, forwards the change to
 // Zulip, and puts Mattermost back when Zulip refuses. It also owns the
-// binding between a Mattermost account and a Zulip account. It knows no UI
+// link between a Mattermost account and a Zulip account. It knows no UI
 // and no Mattermost packages: the plugin hands it small adapters. It
 // returns states, codes and safe facts, never texts: package reply words
 // them at the edge.
@@ -40,9 +40,9 @@ var (
 	ErrEmailTaken       = errors.New("account: email already used by another account")
 	ErrDomainNotAllowed = errors.New("account: email domain not allowed")
 	ErrSessionNotFound  = errors.New("account: session not found")
-	// ErrAlreadyBound is returned by Bindings.Bind when the Mattermost user
-	// or the Zulip account is bound already.
-	ErrAlreadyBound = errors.New("account: already linked")
+	// ErrAlreadyLinked is returned by Links.AddLink when the Mattermost user
+	// or the Zulip account is linked already.
+	ErrAlreadyLinked = errors.New("account: already linked")
 )
 
 // Mattermost is what the flow needs of the Mattermost server.
@@ -128,16 +128,16 @@ type Locker interface {
 	TryLock(ctx context.Context, userID string) (unlock func(), ok bool, err error)
 }
 
-// Bindings keeps which Zulip account belongs to which Mattermost account.
-type Bindings interface {
-	// Binding returns the user's binding; ok is false when there is none.
-	Binding(userID string) (b Binding, ok bool, err error)
-	// Bind stores b, atomically: it fails with an error wrapping
-	// ErrAlreadyBound when the user or the Zulip account is bound already.
-	Bind(b Binding) error
-	// Unbind removes the user's binding and returns it; ok is false when
+// Links keeps which Zulip account belongs to which Mattermost account.
+type Links interface {
+	// Link returns the user's link; ok is false when there is none.
+	Link(userID string) (b Link, ok bool, err error)
+	// AddLink stores b, atomically: it fails with an error wrapping
+	// ErrAlreadyLinked when the user or the Zulip account is linked already.
+	AddLink(b Link) error
+	// RemoveLink removes the user's link and returns it; ok is false when
 	// there was none.
-	Unbind(userID string) (b Binding, ok bool, err error)
+	RemoveLink(userID string) (b Link, ok bool, err error)
 }
 
 // LinkCodes keeps the one-time codes of /account link, one per user, and

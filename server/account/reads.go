@@ -17,6 +17,6 @@ func (s *Service) ListChanges(state State, page, perPage int) ([]Change, error) 
 
 // LinkOf is the user's link to a Zulip account; ok is false when there is
 // none.
-func (s *Service) LinkOf(userID string) (b Binding, ok bool, err error) {
-	return s.opts.Bindings.Binding(userID)
+func (s *Service) LinkOf(userID string) (b Link, ok bool, err error) {
+	return s.opts.Links.Link(userID)
 }

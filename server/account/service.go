@@ -27,7 +27,7 @@ type Settings struct {
 
 	// RetryFor is how long after it was asked for a change is retried in
 	// the background (default DefaultRetryFor). RetryFirst and RetryMax
-	// bound the backoff between tries (defaults DefaultRetryFirst and
+	// linked the backoff between tries (defaults DefaultRetryFirst and
 	// DefaultRetryMax); Jitter spreads the tries (nil: none).
 	RetryFor   time.Duration
 	RetryFirst time.Duration
@@ -56,7 +56,7 @@ type Settings struct {
 // usage and the per-user lock (*store.Store).
 type Store interface {
 	Recorder
-	Bindings
+	Links
 	LinkCodes
 	Usage
 	Locker
@@ -82,7 +82,7 @@ type Deps struct {
 type options struct {
 	Settings
 	Recorder  Recorder
-	Bindings  Bindings
+	Links     Links
 	LinkCodes LinkCodes
 	Usage     Usage
 	Locker    Locker
@@ -94,7 +94,7 @@ type options struct {
 	LinkCodeText LinkCodeText
 }
 
-// Service owns the email-change flow and the account bindings. The slash
+// Service owns the email-change flow and the account links. The slash
 // command and the HTTP API both call it.
 type Service struct {
 	mm   Mattermost
@@ -136,7 +136,7 @@ func NewService(d Deps, set Settings) (*Service, error) {
 		set.RetryMax = DefaultRetryMax
 	}
 	return &Service{mm: d.Mattermost, zc: d.Zulip, opts: options{
-		Settings: set, Recorder: d.Store, Bindings: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store,
+		Settings: set, Recorder: d.Store, Links: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store,
 		Notifier: d.Notifier, Auditor: d.Auditor, Logger: d.Logger, Facts: d.Facts,
 		LinkCodeText: d.LinkCodeText,
 	}}, nil

@@ -28,24 +28,24 @@ func req(newEmail string) Request {
 // harness wires a Service to fakes. Ann (u1) exists in both systems; her
 // Zulip account is 10.
 type harness struct {
-	mm       *fakeMattermost
-	z        *fakeZulip
-	rec      *memRecorder
-	bindings *memBindings
-	codes    *memLinkCodes
-	usage    *memUsage
-	log      *recLogger
-	notes    *memNotifier
-	clock    *clock
-	locker   *memLocker
-	facts    *ZulipFacts
-	auditor  Auditor
-	opts     Settings
+	mm      *fakeMattermost
+	z       *fakeZulip
+	rec     *memRecorder
+	links   *memLinks
+	codes   *memLinkCodes
+	usage   *memUsage
+	log     *recLogger
+	notes   *memNotifier
+	clock   *clock
+	locker  *memLocker
+	facts   *ZulipFacts
+	auditor Auditor
+	opts    Settings
 }
 
 func newHarness(users []User, zulipAddrs ...string) *harness {
 	h := &harness{
-		mm: newFakeMattermost(users...), z: newFakeZulip(zulipAddrs...), rec: &memRecorder{}, bindings: newMemBindings(),
+		mm: newFakeMattermost(users...), z: newFakeZulip(zulipAddrs...), rec: &memRecorder{}, links: newMemLinks(),
 		codes: &memLinkCodes{codes: map[string]LinkCode{}}, usage: &memUsage{usage: map[string]UserUsage{}}, log: &recLogger{}, notes: &memNotifier{},
 		clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}, locker: &memLocker{held: map[string]bool{}},
 	}
@@ -85,7 +85,7 @@ func TestChangeEmail(t *testing.T) {
 		setupMM func(*fakeMattermost)
 		zulip   []string // addresses in Zulip (Ann's account first: id 10)
 		setupZ  func(*fakeZulip)
-		bound   bool // Ann is bound to Zulip account 10 before the change
+		linked  bool // Ann is linked to Zulip account 10 before the change
 		noZulip bool
 
 		wantState     State
@@ -99,7 +99,7 @@ func TestChangeEmail(t *testing.T) {
 		wantNext      time.Duration // for a change left open: when the job tries next, from now
 	}{
 		{
-			name: "happy path changes both and binds by verified email", sync: true, input: "  Ann@New.Example.org ",
+			name: "happy path changes both and links by verified email", sync: true, input: "  Ann@New.Example.org ",
 			zulip:     []string{ann},
 			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged,
 			wantPatches: []string{probe, "10->" + annNew},
@@ -252,7 +252,7 @@ func TestChangeEmail(t *testing.T) {
 			wantPatches: []string{probe, "10->" + annNew},
 		},
 		{
-			name: "zulip already has the new address for the bound account", sync: true, input: annNew, zulip: []string{annNew}, bound: true,
+			name: "zulip already has the new address for the linked account", sync: true, input: annNew, zulip: []string{annNew}, linked: true,
 			wantState: StateDone, wantMMEmail: annNew, wantZulip: annNew, wantMM: StatusChanged, wantZ: StatusChanged, wantPatches: []string{probe},
 		},
 	}
@@ -264,8 +264,8 @@ func TestChangeEmail(t *testing.T) {
 			}
 			h := newHarness(append([]User{user}, tc.others...), tc.zulip...)
 			h.opts.SyncZulip = tc.sync
-			if tc.bound {
-				h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+			if tc.linked {
+				h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 			}
 			if tc.setupMM != nil {
 				tc.setupMM(h.mm)

@@ -46,7 +46,7 @@ func TestLinkWithSlashAddressRefused(t *testing.T) {
 	if h.z.calls != 0 || len(h.z.dms) != 0 || len(h.codes.codes) != 0 {
 		t.Errorf("Zulip calls %d, messages %v, codes %v", h.z.calls, h.z.dms, h.codes.codes)
 	}
-	if _, bound, _ := h.bindings.Binding("u1"); bound {
+	if _, linked, _ := h.links.Link("u1"); linked {
 		t.Error("linked")
 	}
 	if res.Input != "ann/x@example.org" {

@@ -24,7 +24,7 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 }
 
 // checkZulip makes sure Zulip can take the change before Mattermost is
-// touched: the caller's own Zulip account is known (bound, or proven now),
+// touched: the caller's own Zulip account is known (linked, or proven now),
 // the server is new enough and the bot may change emails (both remembered
 // for a while, see ZulipFacts), and the new address is free. For a linked
 // user whose Zulip address is their Mattermost email, that is two requests.
@@ -137,7 +137,7 @@ func mattermostFailure(err error) *Failure {
 	}
 }
 
-// syncZulip forwards the change to Zulip by the bound account's id, and
+// syncZulip forwards the change to Zulip by the linked account's id, and
 // puts Mattermost back when Zulip clearly did not take it. When Zulip's
 // answer is lost, nobody waits for it: the change is saved for the job,
 // which reads Zulip back at once and tells the user how it ended. While

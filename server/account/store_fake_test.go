@@ -10,7 +10,7 @@ import (
 // test can reach each one.
 type memStore struct {
 	*memRecorder
-	*memBindings
+	*memLinks
 	*memLinkCodes
 	*memUsage
 	*memLocker
@@ -20,7 +20,7 @@ type memStore struct {
 func (h *harness) deps(zc Zulip) Deps {
 	return Deps{
 		Mattermost: h.mm, Zulip: zc, Notifier: h.notes, Auditor: h.auditor, Logger: h.log, Facts: h.facts, LinkCodeText: linkCodeText,
-		Store: memStore{memRecorder: h.rec, memBindings: h.bindings, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker},
+		Store: memStore{memRecorder: h.rec, memLinks: h.links, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker},
 	}
 }
 

@@ -22,7 +22,7 @@ func TestZulipFactsSaveRequests(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.facts = NewZulipFacts(ZulipFactsTTL)
 	h.opts.MaxChangesPerDay = 0
-	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	svc := h.service()
 
 	// First change: the facts are checked once.
@@ -65,7 +65,7 @@ func TestZulipFactsSaveRequests(t *testing.T) {
 func TestZulipFactsNotRememberedWhenTheCheckFails(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.facts = NewZulipFacts(ZulipFactsTTL)
-	h.bindings = newMemBindings(Binding{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
 	h.z.patchErrs = []error{errNoPerm}
 	svc := h.service()
 	res, _ := h.changeAnn(t, svc, annNew)

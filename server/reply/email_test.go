@@ -35,7 +35,7 @@ func TestEmailReplies(t *testing.T) {
 		res          account.Result
 		want, absent []string
 	}{
-		{"happy path changes both and binds by verified email", account.Result{Change: change(account.StateDone, account.StatusChanged, account.StatusChanged)},
+		{"happy path changes both and links by verified email", account.Result{Change: change(account.StateDone, account.StatusChanged, account.StatusChanged)},
 			[]string{"`ann@new.example.org` in Mattermost and in Zulip", "it was `ann@example.org`"}, nil},
 		{"sync off changes Mattermost only", account.Result{Change: change(account.StateDone, account.StatusChanged, account.StatusDisabled)},
 			[]string{"Zulip sync is turned off"}, nil},

@@ -17,8 +17,8 @@ func TestLegacyRecordsAreListedAndPrunedAfterUpgrade(t *testing.T) {
 	kv := &countingKV{}
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
-	for i := range 1200 { // bindings sort before the records
-		if _, err := kv.Set(bindingKey(fmt.Sprintf("u%04d", i)), account.Binding{UserID: "x", ZulipUserID: i + 1}); err != nil {
+	for i := range 1200 { // links sort before the records
+		if _, err := kv.Set(linkKey(fmt.Sprintf("u%04d", i)), account.Link{UserID: "x", ZulipUserID: i + 1}); err != nil {
 			t.Fatal(err)
 		}
 	}

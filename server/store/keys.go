@@ -14,8 +14,8 @@ const (
 	keyChangePrefix = keyVersion + "change_"    // + change ID -> account.Change
 	keyUserLatest   = keyVersion + "userlast_"  // + user ID -> latest change ID
 	keyUserLock     = keyVersion + "lock_"      // + user ID -> random token, held while a change runs
-	keyBinding      = keyVersion + "bind_"      // + Mattermost user ID -> account.Binding
-	keyZulipOwner   = keyVersion + "zbind_"     // + Zulip user ID -> Mattermost user ID (the reverse of keyBinding)
+	keyLink         = keyVersion + "bind_"      // + Mattermost user ID -> account.Link
+	keyZulipOwner   = keyVersion + "zbind_"     // + Zulip user ID -> Mattermost user ID (the reverse of keyLink)
 	keyLinkCode     = keyVersion + "linkcode_"  // + user ID -> account.LinkCode (hash only)
 	keyUsage        = keyVersion + "usage_"     // + user ID -> account.UserUsage
 	keyOpenIndex    = keyVersion + "open"       // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
@@ -37,7 +37,7 @@ const (
 func changeKey(id string) string         { return keyChangePrefix + id }
 func userLatestKey(userID string) string { return keyUserLatest + userID }
 func userLockKey(userID string) string   { return keyUserLock + userID }
-func bindingKey(userID string) string    { return keyBinding + userID }
+func linkKey(userID string) string       { return keyLink + userID }
 func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(zulipID) }
 func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }

@@ -30,7 +30,7 @@ type KV interface {
 // change. It outlives the longest change (account.MaxDuration) twice over.
 const DefaultLockTTL = 3 * time.Minute
 
-// Store keeps change records, bindings, link codes, usage and per-user locks.
+// Store keeps change records, links, link codes, usage and per-user locks.
 type Store struct {
 	kv      KV
 	lockTTL time.Duration

@@ -120,53 +120,53 @@ func TestUnlockFreesOnlyItsOwnLock(t *testing.T) {
 	}
 }
 
-func TestBindings(t *testing.T) {
+func TestLinks(t *testing.T) {
 	s := New(&pluginapi.MemoryStore{})
-	ann := account.Binding{UserID: "u1", ZulipUserID: 10, Method: account.LinkCodeMethod, LinkedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	if err := s.Bind(ann); err != nil {
+	ann := account.Link{UserID: "u1", ZulipUserID: 10, Method: account.LinkCodeMethod, LinkedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	if err := s.AddLink(ann); err != nil {
 		t.Fatal(err)
 	}
-	got, ok, err := s.Binding("u1")
+	got, ok, err := s.Link("u1")
 	if err != nil || !ok || got != ann {
-		t.Fatalf("binding = %+v ok=%v err=%v", got, ok, err)
+		t.Fatalf("link = %+v ok=%v err=%v", got, ok, err)
 	}
-	if err := s.Bind(account.Binding{UserID: "u2", ZulipUserID: 10}); !errors.Is(err, account.ErrAlreadyBound) {
-		t.Errorf("a second user bound to the same Zulip account: %v", err)
+	if err := s.AddLink(account.Link{UserID: "u2", ZulipUserID: 10}); !errors.Is(err, account.ErrAlreadyLinked) {
+		t.Errorf("a second user linked to the same Zulip account: %v", err)
 	}
-	if err := s.Bind(account.Binding{UserID: "u1", ZulipUserID: 11}); !errors.Is(err, account.ErrAlreadyBound) {
-		t.Errorf("a user bound twice: %v", err)
+	if err := s.AddLink(account.Link{UserID: "u1", ZulipUserID: 11}); !errors.Is(err, account.ErrAlreadyLinked) {
+		t.Errorf("a user linked twice: %v", err)
 	}
 	// The failed attempt must not have kept Zulip account 11.
-	if err := s.Bind(account.Binding{UserID: "u3", ZulipUserID: 11}); err != nil {
+	if err := s.AddLink(account.Link{UserID: "u3", ZulipUserID: 11}); err != nil {
 		t.Errorf("Zulip account 11 left reserved: %v", err)
 	}
-	if _, ok, _ := s.Binding("u2"); ok {
-		t.Error("u2 got a binding")
+	if _, ok, _ := s.Link("u2"); ok {
+		t.Error("u2 got a link")
 	}
 
-	old, ok, err := s.Unbind("u1")
+	old, ok, err := s.RemoveLink("u1")
 	if err != nil || !ok || old != ann {
-		t.Fatalf("unbind = %+v %v %v", old, ok, err)
+		t.Fatalf("unlink = %+v %v %v", old, ok, err)
 	}
-	if _, ok, _ := s.Binding("u1"); ok {
-		t.Error("still bound after unbind")
+	if _, ok, _ := s.Link("u1"); ok {
+		t.Error("still linked after unlink")
 	}
-	if err := s.Bind(account.Binding{UserID: "u2", ZulipUserID: 10}); err != nil {
-		t.Errorf("Zulip account 10 not free after unbind: %v", err)
+	if err := s.AddLink(account.Link{UserID: "u2", ZulipUserID: 10}); err != nil {
+		t.Errorf("Zulip account 10 not free after unlink: %v", err)
 	}
-	if _, ok, _ := s.Unbind("nobody"); ok {
-		t.Error("unbound a user without a binding")
+	if _, ok, _ := s.RemoveLink("nobody"); ok {
+		t.Error("unlinked a user without a link")
 	}
 }
 
-func TestBindTakesOverAStaleReverseKey(t *testing.T) {
+func TestAddLinkTakesOverAStaleReverseKey(t *testing.T) {
 	kv := &pluginapi.MemoryStore{}
 	s := New(kv)
-	// An unbind interrupted between its two deletes left the reverse key.
+	// An unlink interrupted between its two deletes left the reverse key.
 	if _, err := kv.Set(zulipOwnerKey(10), "u1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Bind(account.Binding{UserID: "u2", ZulipUserID: 10}); err != nil {
+	if err := s.AddLink(account.Link{UserID: "u2", ZulipUserID: 10}); err != nil {
 		t.Fatalf("stale reverse key blocks the account: %v", err)
 	}
 	var owner string
@@ -255,7 +255,7 @@ func TestPruneChanges(t *testing.T) {
 }
 
 func TestKeysAreVersioned(t *testing.T) {
-	for _, k := range []string{changeKey("x"), userLatestKey("x"), userLockKey("x"), bindingKey("x"), zulipOwnerKey(1), linkCodeKey("x"), usageKey("x")} {
+	for _, k := range []string{changeKey("x"), userLatestKey("x"), userLockKey("x"), linkKey("x"), zulipOwnerKey(1), linkCodeKey("x"), usageKey("x")} {
 		if !strings.HasPrefix(k, "v1_") {
 			t.Errorf("key %q is not versioned", k)
 		}

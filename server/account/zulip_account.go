@@ -9,10 +9,10 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
-// LinkMethod is how a binding was proven.
+// LinkMethod is how a link was proven.
 type LinkMethod string
 
-// The proofs a binding can rest on.
+// The proofs a link can rest on.
 const (
 	// LinkVerifiedEmail: the Mattermost email was verified and equals the
 	// Zulip account's real address.
@@ -23,9 +23,9 @@ const (
 	LinkAdmin LinkMethod = "admin"
 )
 
-// Binding says which Zulip account belongs to a Mattermost account. Every
-// change goes to the bound Zulip account, addressed by its id.
-type Binding struct {
+// Link says which Zulip account belongs to a Mattermost account. Every
+// change goes to the linked Zulip account, addressed by its id.
+type Link struct {
 	UserID      string     `json:"user_id"`
 	ZulipUserID int        `json:"zulip_user_id"`
 	Method      LinkMethod `json:"method"`
@@ -41,15 +41,15 @@ type zulipTarget struct {
 	alreadyChanged bool
 }
 
-// zulipAccount finds the caller's Zulip account: the bound one, or, for a
-// user without a binding, one proven by a verified matching email (which
-// binds it). Nothing else is ever taken as the caller's.
+// zulipAccount finds the caller's Zulip account: the linked one, or, for a
+// user without a link, one proven by a verified matching email (which
+// links it). Nothing else is ever taken as the caller's.
 func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) (zulipTarget, *Failure) {
-	b, bound, err := s.opts.Bindings.Binding(user.ID)
+	b, linked, err := s.opts.Links.Link(user.ID)
 	if err != nil {
 		return zulipTarget{}, newFailure(CodeInternal, err)
 	}
-	if !bound {
+	if !linked {
 		zu, f := s.proveByVerifiedEmail(ctx, user)
 		if f != nil {
 			return zulipTarget{}, f
@@ -68,9 +68,9 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 	}
 	target := zulipTarget{userID: zu.ID}
 	if strings.EqualFold(zu.RealAddress(), user.Email) {
-		return target, nil // the email points at the bound account itself
+		return target, nil // the email points at the linked account itself
 	}
-	// The bound account has another address: make sure the Mattermost email
+	// The linked account has another address: make sure the Mattermost email
 	// does not point at someone else's Zulip account. Zulip's API cannot
 	// look up an address holding "/" (nor can anyone change one by it).
 	if strings.Contains(user.Email, "/") {
@@ -89,9 +89,9 @@ func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) 
 	}
 }
 
-// proveByVerifiedEmail binds the user to the Zulip account whose real
+// proveByVerifiedEmail links the user to the Zulip account whose real
 // address equals the user's verified Mattermost email, if it is an active
-// human account that nobody else is bound to.
+// human account that nobody else is linked to.
 func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.User, *Failure) {
 	if !user.EmailVerified {
 		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Mattermost email is not verified"))
@@ -112,9 +112,9 @@ func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.Us
 	case !zu.IsActive || zu.IsBot:
 		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Zulip account is deactivated or a bot"))
 	}
-	err = s.opts.Bindings.Bind(Binding{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC()})
+	err = s.opts.Links.AddLink(Link{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC()})
 	switch {
-	case errors.Is(err, ErrAlreadyBound):
+	case errors.Is(err, ErrAlreadyLinked):
 		return zulip.User{}, newFailure(CodeZulipLinkedElsewhere, err)
 	case err != nil:
 		return zulip.User{}, newFailure(CodeInternal, err)

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// Which Zulip account is the caller's: only a bound one, or one proven now.
-func TestBindingDecidesTheZulipAccount(t *testing.T) {
+// Which Zulip account is the caller's: only a linked one, or one proven now.
+func TestLinkDecidesTheZulipAccount(t *testing.T) {
 	const (
 		victim   = "owner@example.org" // a Zulip-only account: 11
 		bobsAddr = "bob@example.org"
@@ -17,14 +17,14 @@ func TestBindingDecidesTheZulipAccount(t *testing.T) {
 		user      User
 		zulip     []string // 10: first, 11: second, …
 		setupZ    func(*fakeZulip)
-		bindings  []Binding
+		links     []Link
 		wantCode  Code
-		wantBound int      // Zulip id Ann is bound to afterwards (0: none)
+		wantBound int      // Zulip id Ann is linked to afterwards (0: none)
 		wantAddrs []string // addresses of accounts 10, 11 at the end
 		wantLog   string
 	}{
 		{
-			name: "verified matching email binds automatically", user: annUser(), zulip: []string{ann},
+			name: "verified matching email links automatically", user: annUser(), zulip: []string{ann},
 			wantBound: 10, wantAddrs: []string{annNew},
 		},
 		{
@@ -45,53 +45,53 @@ func TestBindingDecidesTheZulipAccount(t *testing.T) {
 			wantCode: CodeNotLinked, wantAddrs: []string{ann},
 		},
 		{
-			name: "a deactivated Zulip account is not bound", user: annUser(), zulip: []string{ann},
+			name: "a deactivated Zulip account is not linked", user: annUser(), zulip: []string{ann},
 			setupZ:   func(z *fakeZulip) { z.accounts[10].inactive = true },
 			wantCode: CodeNotLinked, wantAddrs: []string{ann},
 		},
 		{
-			name: "a Zulip bot is not bound", user: annUser(), zulip: []string{ann},
+			name: "a Zulip bot is not linked", user: annUser(), zulip: []string{ann},
 			setupZ:   func(z *fakeZulip) { z.accounts[10].bot = true },
 			wantCode: CodeNotLinked, wantAddrs: []string{ann},
 		},
 		{
-			name: "a Zulip account bound to someone else is not taken", user: annUser(), zulip: []string{ann},
-			bindings: []Binding{{UserID: "u9", ZulipUserID: 10}},
+			name: "a Zulip account linked to someone else is not taken", user: annUser(), zulip: []string{ann},
+			links:    []Link{{UserID: "u9", ZulipUserID: 10}},
 			wantCode: CodeZulipLinkedElsewhere, wantAddrs: []string{ann},
 		},
 		{
-			name: "bound: the email pointing at another Zulip account is refused and logged", user: User{ID: "u1", Email: bobsAddr}, zulip: []string{ann, bobsAddr},
-			bindings: []Binding{{UserID: "u1", ZulipUserID: 10}},
+			name: "linked: the email pointing at another Zulip account is refused and logged", user: User{ID: "u1", Email: bobsAddr}, zulip: []string{ann, bobsAddr},
+			links:    []Link{{UserID: "u1", ZulipUserID: 10}},
 			wantCode: CodeZulipAccountMismatch, wantBound: 10, wantAddrs: []string{ann, bobsAddr},
 			wantLog: "linked_zulip_user_id 10 email_zulip_user_id 11",
 		},
 		{
-			name: "bound with another address: the bound account is changed by id", user: User{ID: "u1", Email: "ann.mm@example.org"}, zulip: []string{ann},
-			bindings:  []Binding{{UserID: "u1", ZulipUserID: 10}},
+			name: "linked with another address: the linked account is changed by id", user: User{ID: "u1", Email: "ann.mm@example.org"}, zulip: []string{ann},
+			links:     []Link{{UserID: "u1", ZulipUserID: 10}},
 			wantBound: 10, wantAddrs: []string{annNew},
 		},
 		{
-			name: "bound to a hidden account: still changed by id", user: annUser(), zulip: []string{ann},
+			name: "linked to a hidden account: still changed by id", user: annUser(), zulip: []string{ann},
 			setupZ:    func(z *fakeZulip) { z.accounts[10].hidden = true },
-			bindings:  []Binding{{UserID: "u1", ZulipUserID: 10}},
+			links:     []Link{{UserID: "u1", ZulipUserID: 10}},
 			wantBound: 10, wantAddrs: []string{annNew},
 		},
 		{
-			name: "bound account deactivated: refused, binding kept", user: annUser(), zulip: []string{ann},
+			name: "linked account deactivated: refused, link kept", user: annUser(), zulip: []string{ann},
 			setupZ:   func(z *fakeZulip) { z.accounts[10].inactive = true },
-			bindings: []Binding{{UserID: "u1", ZulipUserID: 10}},
+			links:    []Link{{UserID: "u1", ZulipUserID: 10}},
 			wantCode: CodeZulipAccountInactive, wantBound: 10, wantAddrs: []string{ann},
 		},
 		{
-			name: "bound account gone: refused, the email's account is not taken instead", user: annUser(), zulip: []string{ann},
-			bindings: []Binding{{UserID: "u1", ZulipUserID: 77}},
+			name: "linked account gone: refused, the email's account is not taken instead", user: annUser(), zulip: []string{ann},
+			links:    []Link{{UserID: "u1", ZulipUserID: 77}},
 			wantCode: CodeZulipAccountInactive, wantBound: 77, wantAddrs: []string{ann},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness([]User{tc.user}, tc.zulip...)
-			h.bindings = newMemBindings(tc.bindings...)
+			h.links = newMemLinks(tc.links...)
 			if tc.setupZ != nil {
 				tc.setupZ(h.z)
 			}
@@ -103,12 +103,12 @@ func TestBindingDecidesTheZulipAccount(t *testing.T) {
 			if got != tc.wantCode {
 				t.Errorf("code = %q, want %q (%v)", got, tc.wantCode, res.Failure)
 			}
-			b, bound, _ := h.bindings.Binding("u1")
-			if (tc.wantBound != 0) != bound || b.ZulipUserID != tc.wantBound {
-				t.Errorf("binding = %+v (bound %v), want Zulip %d", b, bound, tc.wantBound)
+			b, linked, _ := h.links.Link("u1")
+			if (tc.wantBound != 0) != linked || b.ZulipUserID != tc.wantBound {
+				t.Errorf("link = %+v (linked %v), want Zulip %d", b, linked, tc.wantBound)
 			}
-			if tc.wantBound == 10 && len(tc.bindings) == 0 && (b.Method != LinkVerifiedEmail || b.LinkedAt.IsZero()) {
-				t.Errorf("automatic binding = %+v", b)
+			if tc.wantBound == 10 && len(tc.links) == 0 && (b.Method != LinkVerifiedEmail || b.LinkedAt.IsZero()) {
+				t.Errorf("automatic link = %+v", b)
 			}
 			for i, want := range tc.wantAddrs {
 				if got := h.z.addrOf(10 + i); got != want {

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// Link returns the user's link; ok is false when there is none.
+func (s *Store) Link(userID string) (account.Link, bool, error) {
+	var b *account.Link
+	if err := s.kv.Get(linkKey(userID), &b); err != nil {
+		return account.Link{}, false, fmt.Errorf("store: reading the link of %s: %w", userID, err)
+	}
+	if b == nil {
+		return account.Link{}, false, nil
+	}
+	return *b, true, nil
+}
+
+// AddLink stores b under both keys, each written only if absent, so two nodes
+// or two requests can never link one Zulip account to two users or one user
+// to two accounts. A reverse key left behind by an interrupted RemoveLink (its
+// user no longer linked to that account) is taken over.
+func (s *Store) AddLink(b account.Link) error {
+	if b.UserID == "" || b.ZulipUserID <= 0 {
+		return errors.New("store: a link needs a user and a Zulip account")
+	}
+	zkey := zulipOwnerKey(b.ZulipUserID)
+	ok, err := s.kv.Set(zkey, b.UserID, pluginapi.SetAtomic(nil))
+	if err != nil {
+		return fmt.Errorf("store: link Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	if !ok {
+		if ok, err = s.takeOverStaleOwner(b); err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("store: Zulip account %d: %w", b.ZulipUserID, account.ErrAlreadyLinked)
+		}
+	}
+	ok, err = s.kv.Set(linkKey(b.UserID), b, pluginapi.SetAtomic(nil))
+	if err == nil && !ok {
+		err = fmt.Errorf("store: user %s: %w", b.UserID, account.ErrAlreadyLinked)
+	}
+	if err != nil {
+		// Give the Zulip account back, but only if it is still ours.
+		_, _ = s.kv.Set(zkey, nil, pluginapi.SetAtomic(b.UserID))
+		if errors.Is(err, account.ErrAlreadyLinked) {
+			return err
+		}
+		return fmt.Errorf("store: link user %s: %w", b.UserID, err)
+	}
+	// Between our two writes another AddLink may have taken the reverse key
+	// over (our user was not linked yet, so it looked stale). Once our
+	// forward key is written nobody can take it any more; if it is no
+	// longer ours, withdraw.
+	var owner string
+	if err := s.kv.Get(zkey, &owner); err != nil {
+		return fmt.Errorf("store: checking the owner of Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	if owner != b.UserID {
+		_, _ = s.kv.Set(linkKey(b.UserID), nil, pluginapi.SetAtomic(b))
+		return fmt.Errorf("store: Zulip account %d was linked to another user meanwhile: %w", b.ZulipUserID, account.ErrAlreadyLinked)
+	}
+	return nil
+}
+
+// takeOverStaleOwner claims a reverse key whose user is not linked to that
+// Zulip account any more.
+func (s *Store) takeOverStaleOwner(b account.Link) (bool, error) {
+	zkey := zulipOwnerKey(b.ZulipUserID)
+	var owner string
+	if err := s.kv.Get(zkey, &owner); err != nil {
+		return false, fmt.Errorf("store: reading the owner of Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	if owner == "" {
+		ok, err := s.kv.Set(zkey, b.UserID, pluginapi.SetAtomic(nil))
+		return ok, err
+	}
+	if owner == b.UserID {
+		return true, nil
+	}
+	ob, linked, err := s.Link(owner)
+	if err != nil {
+		return false, err
+	}
+	if linked && ob.ZulipUserID == b.ZulipUserID {
+		return false, nil
+	}
+	ok, err := s.kv.Set(zkey, b.UserID, pluginapi.SetAtomic(owner))
+	if err != nil {
+		return false, fmt.Errorf("store: taking over Zulip account %d: %w", b.ZulipUserID, err)
+	}
+	return ok, nil
+}
+
+// RemoveLink removes the user's link, then the reverse key if it is still
+// this user's.
+func (s *Store) RemoveLink(userID string) (account.Link, bool, error) {
+	b, ok, err := s.Link(userID)
+	if err != nil || !ok {
+		return b, ok, err
+	}
+	if err := s.kv.Delete(linkKey(userID)); err != nil {
+		return b, false, fmt.Errorf("store: removing the link of %s: %w", userID, err)
+	}
+	// Should this fail, the stale reverse key is harmless: AddLink takes it over.
+	_, _ = s.kv.Set(zulipOwnerKey(b.ZulipUserID), nil, pluginapi.SetAtomic(userID))
+	return b, true, nil
+}
