@@ -12,7 +12,7 @@ type State string
 
 // The states of a change.
 const (
-	StateNew                 State = "new"                  // in memory only, before anything is stored
+	StateNew                 State = ""                     // the zero state: in memory only, before anything is stored
 	StateRefused             State = "refused"              // stopped before anything was stored; never stored
 	StateStarted             State = "started"              // in flight: the command or the job is making it
 	StateWaitingForZulip     State = "waiting_for_zulip"    // nothing changed yet; the whole change is retried

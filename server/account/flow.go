@@ -23,7 +23,7 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	now := s.opts.Now()
 	res := Result{
 		Input: strings.TrimSpace(req.NewEmail),
-		Change: Change{ID: newChangeID(), UserID: req.UserID, RequestedBy: req.actor(), State: StateNew, Mattermost: StatusUntouched,
+		Change: Change{ID: newChangeID(), UserID: req.UserID, RequestedBy: req.actor(), Mattermost: StatusUntouched,
 			Zulip: s.initialZulipStatus(), CreatedAt: now, UpdatedAt: now},
 	}
 	ch := &res.Change

@@ -39,7 +39,7 @@ func (s *Service) moved(err error) bool {
 	}
 	var ite *ImpossibleTransitionError
 	if errors.As(err, &ite) {
-		s.opts.Logger.Error("account sync: impossible state change refused", "change_id", ite.ChangeID, "from", string(ite.From), "to", string(ite.To))
+		s.opts.Logger.Error("account sync: impossible state change refused", "change_id", ite.ChangeID, "from", ite.From.name(), "to", ite.To.name())
 	} else {
 		s.opts.Logger.Error("account sync: a change could not move", "error", err.Error())
 	}

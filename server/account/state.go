@@ -75,7 +75,15 @@ type ImpossibleTransitionError struct {
 }
 
 func (e *ImpossibleTransitionError) Error() string {
-	return fmt.Sprintf("account: change %s cannot move from %s to %s", e.ChangeID, e.From, e.To)
+	return fmt.Sprintf("account: change %s cannot move from %s to %s", e.ChangeID, e.From.name(), e.To.name())
+}
+
+// name is the state's name in logs and the diagram ("new" for StateNew).
+func (s State) name() string {
+	if s == StateNew {
+		return "new"
+	}
+	return string(s)
 }
 
 // moveTo moves c to state to if the table allows it.
