@@ -31,6 +31,12 @@ type Link struct {
 	Method      LinkMethod `json:"method"`
 	LinkedBy    string     `json:"linked_by,omitempty"` // the admin, for LinkAdmin
 	LinkedAt    time.Time  `json:"linked_at"`
+	// AgreedEmail is the address both systems last agreed on: set when the
+	// link is made with the same address on both sides, and moved by every
+	// change Account Sync makes, before it acts, so that its own changes
+	// are never taken for changes made elsewhere. Empty when not known (a
+	// link made before this field, or made while the addresses differed).
+	AgreedEmail string `json:"agreed_email,omitempty"`
 }
 
 // zulipTarget is the Zulip account a change applies to.
