@@ -260,7 +260,11 @@ func (s *Service) confirmLinkCode(ctx context.Context, userID, code string, res 
 		res.Outcome = LinkOutcomeNoZulipUser
 		return res
 	}
-	err = s.opts.Links.AddLink(Link{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC()})
+	l := Link{UserID: userID, ZulipUserID: zu.ID, Method: LinkCodeMethod, LinkedAt: s.opts.Now().UTC()}
+	if u, err := s.mm.GetUser(userID); err == nil && zu.RealAddress() != "" && strings.EqualFold(u.Email, zu.RealAddress()) {
+		l.AgreedEmail = u.Email // the same address on both sides; else none is agreed yet
+	}
+	err = s.opts.Links.AddLink(l)
 	switch {
 	case errors.Is(err, ErrAlreadyLinked):
 		return failedLink(res, newFailure(CodeZulipLinkedElsewhere, err))

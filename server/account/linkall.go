@@ -136,7 +136,11 @@ func (s *Service) linkOne(u User, adminID string, byAddress map[string]zulip.Use
 		skip(SkipZulipInactive)
 		return
 	}
-	err := s.opts.Links.AddLink(Link{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC()})
+	l := Link{UserID: u.ID, ZulipUserID: zu.ID, Method: LinkAdmin, LinkedBy: adminID, LinkedAt: s.opts.Now().UTC()}
+	if strings.EqualFold(zu.RealAddress(), u.Email) {
+		l.AgreedEmail = u.Email
+	}
+	err := s.opts.Links.AddLink(l)
 	switch {
 	case errors.Is(err, ErrAlreadyLinked):
 		skip(SkipLinkedElsewhere)

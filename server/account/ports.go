@@ -138,6 +138,10 @@ type Links interface {
 	// RemoveLink removes the user's link and returns it; ok is false when
 	// there was none.
 	RemoveLink(userID string) (b Link, ok bool, err error)
+	// SetAgreedEmail sets the user's link's agreed address, with
+	// compare-and-set, if the link still goes to zulipUserID (else it does
+	// nothing).
+	SetAgreedEmail(userID string, zulipUserID int, email string) error
 }
 
 // LinkCodes keeps the one-time codes of /account link, one per user, and

@@ -26,7 +26,9 @@ func (s *Service) finish(ctx context.Context, res *Result) Result {
 	if res.recorded || res.Change.State == StateRefused {
 		return *res // refused (logged, never stored), or saved and logged already
 	}
-	s.save(ctx, &res.Change)
+	if s.save(ctx, &res.Change) {
+		s.agreeOnEnd(&res.Change)
+	}
 	s.logChange(res)
 	return *res
 }

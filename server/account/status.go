@@ -82,6 +82,7 @@ func (s *Service) Cancel(ctx context.Context, userID, sessionID string) CancelRe
 			s.opts.Logger.Error("account sync: could not save a cancelled change", "change_id", ch.ID, "error", err.Error())
 			return CancelResult{Outcome: CancelOutcomeFailed, Change: res.Change}
 		}
+		s.agreeOnEnd(&ch)
 		s.opts.Logger.Info("account sync: email change cancelled by the user", "change_id", ch.ID, "user_id", userID)
 		res.Change, res.Outcome = ch, CancelOutcomeCancelled
 	default:

@@ -86,3 +86,16 @@ func (r *memRecorder) ListChanges(state State, page, perPage int) ([]Change, err
 	start := min(page*perPage, len(all))
 	return all[start:min(start+perPage, len(all))], nil
 }
+
+// SetAgreedEmail sets the link's agreed address if it still goes to
+// zulipUserID.
+func (m *memLinks) SetAgreedEmail(userID string, zulipUserID int, email string) error {
+	if m.err != nil {
+		return m.err
+	}
+	if l, ok := m.byUser[userID]; ok && l.ZulipUserID == zulipUserID {
+		l.AgreedEmail = email
+		m.byUser[userID] = l
+	}
+	return nil
+}

@@ -118,7 +118,7 @@ func (s *Service) proveByVerifiedEmail(ctx context.Context, user User) (zulip.Us
 	case !zu.IsActive || zu.IsBot:
 		return zulip.User{}, newFailure(CodeNotLinked, errors.New("the Zulip account is deactivated or a bot"))
 	}
-	err = s.opts.Links.AddLink(Link{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC()})
+	err = s.opts.Links.AddLink(Link{UserID: user.ID, ZulipUserID: zu.ID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC(), AgreedEmail: user.Email})
 	switch {
 	case errors.Is(err, ErrAlreadyLinked):
 		return zulip.User{}, newFailure(CodeZulipLinkedElsewhere, err)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -111,4 +112,36 @@ func (s *Store) RemoveLink(userID string) (account.Link, bool, error) {
 	// Should this fail, the stale reverse key is harmless: AddLink takes it over.
 	_, _ = s.kv.Set(zulipOwnerKey(b.ZulipUserID), nil, pluginapi.SetAtomic(userID))
 	return b, true, nil
+}
+
+// SetAgreedEmail sets the agreed address of userID's link, if the link
+// still goes to zulipUserID, with compare-and-set (another writer may
+// replace the link meanwhile).
+func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) error {
+	key := linkKey(userID)
+	for range shardTries {
+		var old []byte
+		if err := s.kv.Get(key, &old); err != nil {
+			return fmt.Errorf("store: reading the link of %s: %w", userID, err)
+		}
+		if len(old) == 0 {
+			return nil
+		}
+		var l account.Link
+		if err := json.Unmarshal(old, &l); err != nil {
+			return fmt.Errorf("store: decoding the link of %s: %w", userID, err)
+		}
+		if l.ZulipUserID != zulipUserID || l.AgreedEmail == email {
+			return nil
+		}
+		l.AgreedEmail = email
+		ok, err := s.kv.Set(key, l, pluginapi.SetAtomic(old))
+		if err != nil {
+			return fmt.Errorf("store: saving the link of %s: %w", userID, err)
+		}
+		if ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("store: the link of %s stayed busy for %d tries", userID, shardTries)
 }

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// The agreed address is set on the link it belongs to, and only there.
+func TestSetAgreedEmail(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	ann := account.Link{UserID: "u1", ZulipUserID: 10, Method: account.LinkCodeMethod, LinkedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC), AgreedEmail: "ann@example.org"}
+	if err := s.AddLink(ann); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetAgreedEmail("u1", 10, "ann@new.example.org"); err != nil {
+		t.Fatal(err)
+	}
+	want := ann
+	want.AgreedEmail = "ann@new.example.org"
+	if got, ok, err := s.Link("u1"); err != nil || !ok || got != want {
+		t.Errorf("link %+v %v %v, want %+v", got, ok, err, want)
+	}
+	// The link now goes to another Zulip account: nothing changes.
+	if err := s.SetAgreedEmail("u1", 11, "other@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := s.Link("u1"); got != want {
+		t.Errorf("a stale change moved another link's address: %+v", got)
+	}
+	// No link: nothing is stored.
+	if err := s.SetAgreedEmail("u2", 12, "bob@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Link("u2"); ok {
+		t.Error("a link was made up")
+	}
+}
+
+// Saves that race keep the link whole: each is compare-and-set.
+func TestSetAgreedEmailKeepsTheLink(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	ann := account.Link{UserID: "u1", ZulipUserID: 10, Method: account.LinkAdmin, LinkedBy: "admin"}
+	if err := s.AddLink(ann); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, e := range []string{"a@example.org", "b@example.org", "c@example.org", "d@example.org"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.SetAgreedEmail("u1", 10, e); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	got, _, _ := s.Link("u1")
+	got.AgreedEmail = ""
+	if got != ann {
+		t.Errorf("link %+v, want %+v with an agreed address", got, ann)
+	}
+}
