@@ -240,7 +240,9 @@ func (s *Service) settleInterrupted(ctx context.Context, res *Result) bool {
 			return true
 		}
 		next := ch.clone()
-		if !s.moved(next.followLater(now, "", nil, next.Zulip, s.retryNow(&next))) {
+		// Zulip gets the full retry time from the settling, as it had none.
+		t := retryTimes{next: now, giveUp: now.Add(s.opts.RetryFor)}
+		if !s.moved(next.followLater(now, "", nil, next.Zulip, t)) {
 			return true
 		}
 		if err := s.saveAhead(ctx, &next); err != nil { // write ahead of Zulip
