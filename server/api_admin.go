@@ -38,7 +38,7 @@ func (p *Plugin) handleListChanges(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "internal", reply.APIChangesUnlisted)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"changes": changes, "page": page, "per_page": perPage})
+	writeJSON(w, http.StatusOK, map[string]any{"changes": apiChanges(changes), "page": page, "per_page": perPage})
 }
 
 func atoiOr(s string, def int) (int, error) {

@@ -61,9 +61,9 @@ func readEmailRequest(w http.ResponseWriter, r *http.Request) (emailRequest, boo
 func writeResult(w http.ResponseWriter, res account.Result) {
 	switch res.Change.State {
 	case account.StateDone:
-		writeJSON(w, http.StatusOK, res.Change)
+		writeJSON(w, http.StatusOK, apiChange(res.Change))
 	case account.StatePendingVerification, account.StateWaitingForZulip, account.StateMattermostChanged:
-		writeJSON(w, http.StatusAccepted, res.Change)
+		writeJSON(w, http.StatusAccepted, apiChange(res.Change))
 	case account.StateNeedsAttention:
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "needs_attention", Message: reply.Email(res), ChangeID: res.Change.ID})
 	default:
@@ -113,6 +113,6 @@ func (p *Plugin) writeLatest(w http.ResponseWriter, userID string) {
 	case !ok:
 		writeJSONError(w, http.StatusNotFound, "no_changes", reply.APINoChanges)
 	default:
-		writeJSON(w, http.StatusOK, ch)
+		writeJSON(w, http.StatusOK, apiChange(ch))
 	}
 }

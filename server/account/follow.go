@@ -315,7 +315,8 @@ func (s *Service) followRollback(_ context.Context, res *Result) bool {
 		return s.end(res, ch.needAttention(now, StepRollbackVerified, f, attention{mattermost: StatusRollbackFailed}), f)
 	case s.timeUp(ch):
 		f := newFailure(CodeRollbackLinkExpired, err)
-		return s.end(res, ch.needAttention(now, StepRollbackVerified, f, attention{mattermost: StatusRollbackFailed}), f)
+		a := attention{mattermost: StatusRollbackFailed, keepLastError: true} // Zulip's refusal stays the last error
+		return s.end(res, ch.needAttention(now, StepRollbackVerified, f, a), f)
 	case err != nil:
 		s.opts.Logger.Warn("account sync: could not read the user of a change waiting for its rollback link; trying again later", "change_id", ch.ID, "error", err.Error())
 	}

@@ -164,12 +164,16 @@ func (c *Change) cancel(now time.Time) error {
 }
 
 // rollBack ends the change with Mattermost put back; why is the code of
-// the failure that made it go back.
+// the failure that made it go back. The give-up time stays on the record,
+// but a rollback link's lifetime, held there while the link was out, goes.
 func (c *Change) rollBack(now time.Time, step string, why Code) error {
 	return c.to(StateRolledBack, now, func() {
 		c.record(now, step, nil)
 		c.Mattermost = StatusRolledBack
-		c.NextAttemptAt, c.GiveUpAt = nil, nil
+		c.NextAttemptAt = nil
+		if c.State == StateRollbackPendingVerification {
+			c.GiveUpAt = nil
+		}
 		c.Code = why
 	})
 }
@@ -186,8 +190,11 @@ func (c *Change) waitForRollbackLink(now time.Time, until time.Time) error {
 
 // attention is what an admin finds on a change that needs them: the
 // systems' statuses as far as they are known ("" leaves one as it is).
+// keepLastError keeps the record's last error (the failure that started
+// the trouble) rather than noting f over it.
 type attention struct {
 	mattermost, zulip SystemStatus
+	keepLastError     bool
 }
 
 // needAttention ends a change whose systems differ, or may: an admin must
@@ -201,7 +208,9 @@ func (c *Change) needAttention(now time.Time, step string, f *Failure, a attenti
 		if a.zulip != "" {
 			c.Zulip = a.zulip
 		}
-		c.noteError(now, f)
+		if !a.keepLastError {
+			c.noteError(now, f)
+		}
 		c.NextAttemptAt = nil
 		if f != nil {
 			c.Code = f.Code

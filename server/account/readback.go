@@ -90,5 +90,8 @@ func (s *Service) retryOrAttention(res *Result, f *Failure) bool {
 		ch.retryLater(s.opts.Now(), f, t)
 		return true
 	}
+	if ch.GiveUpAt == nil {
+		ch.GiveUpAt = &t.giveUp
+	}
 	return s.end(res, ch.needAttention(s.opts.Now(), "", f, attention{}), f)
 }

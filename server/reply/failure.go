@@ -146,11 +146,20 @@ func lastErrorText(r account.Result) string {
 	return ""
 }
 
+// StoredError words a record's last error, "" when it has none: for the
+// HTTP API, whose records carry the text beside the code.
+func StoredError(ch account.Change) string {
+	if ch.LastError == nil {
+		return ""
+	}
+	return storedErrorText(ch, ch.LastError)
+}
+
 // storedErrorText words a record's last error from its code and facts. A
-// record saved before codes carried every fact kept its text too: that
-// text is shown only for a code this version no longer knows.
+// record saved before codes carried every fact kept its text: it is shown
+// as it was saved (a rate limit's wait, say, lived only there).
 func storedErrorText(ch account.Change, le *account.LastError) string {
-	if _, known := failureTexts[le.Code]; !known && le.Text != "" {
+	if le.Text != "" {
 		return le.Text
 	}
 	f := &account.Failure{Code: le.Code, Detail: le.Detail, RetryAfter: le.RetryAfter}

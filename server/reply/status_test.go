@@ -41,8 +41,9 @@ func TestStatusWordsTheStoredLastError(t *testing.T) {
 }
 
 // A record saved before the texts moved to the edge kept a rendered text
-// with its code: it decodes, and is worded from its code as records are
-// now; the text is shown only for a code this version does not know.
+// with its code: it decodes, and its text is shown as it was saved (some
+// facts, a rate limit's wait, lived only there); new records keep no text
+// and are worded from their code and facts.
 func TestOldRecordsStayReadable(t *testing.T) {
 	const old = `{"id":"c1","user_id":"u1","old_email":"ann@example.org","new_email":"ann@new.example.org","state":"waiting_for_zulip",
 		"mattermost":"untouched","zulip":"untouched","steps":[],"attempts":1,"next_attempt_at":"2026-11-23T10:00:30Z","give_up_at":"2026-11-24T10:00:00Z",
@@ -67,7 +68,7 @@ func TestOldRecordsStayReadable(t *testing.T) {
 	failed.State, failed.Code = account.StateFailed, account.CodeGaveUp
 	failed.LastError = &account.LastError{Code: account.CodeGaveUp, Text: "An old wording.", At: testNow}
 	assertWords(t, Notice(account.Notice{Kind: account.NoticeOutcome, Result: account.Result{Change: failed}}),
-		[]string{"was not made, and nothing was changed", "stopped trying"}, []string{"An old wording."})
+		[]string{"was not made, and nothing was changed", "An old wording."}, nil)
 
 	// New records keep no text.
 	saved, err := json.Marshal(account.LastError{Code: account.CodeZulipUnavailable, At: testNow})
