@@ -34,6 +34,8 @@ func (p *Plugin) newRouter() *mux.Router {
 	r.Handle(v1+"/users/{user_id:[a-z0-9]{26}}/email", admin(p.handleAdminChangeEmail)).Methods(http.MethodPost)
 	r.Handle(v1+"/users/{user_id:[a-z0-9]{26}}/status", admin(p.handleAdminStatus)).Methods(http.MethodGet)
 	r.Handle(v1+"/changes", admin(p.handleListChanges)).Methods(http.MethodGet)
+	r.Handle(v1+driftPath, admin(p.handleDrift)).Methods(http.MethodGet)
+	r.Handle(v1+driftCSVPath, admin(p.handleDriftCSV)).Methods(http.MethodGet)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", reply.APINotFound)

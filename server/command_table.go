@@ -91,6 +91,11 @@ var subcommands = []subcommand{
 		menu: &menuItem{hint: "check", desc: "Check the connection to Zulip and say what to fix (system admins)"},
 	},
 	{
+		name: "drift", admin: true, run: (*Plugin).commandDrift,
+		help: "list where Mattermost and Zulip disagree on users' emails, and what to do (changes nothing).",
+		menu: &menuItem{desc: "List where Mattermost and Zulip disagree on users' emails (system admins)"},
+	},
+	{
 		name: "help",
 		help: "show this help.",
 		menu: &menuItem{desc: "Show how to use /account"},

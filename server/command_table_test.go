@@ -97,6 +97,7 @@ var adminForms = map[string]bool{
 	"/account link-all":                  true,
 	"/account link-all unverified":       true,
 	"/account zulip check":               false,
+	"/account drift":                     false,
 }
 
 func TestTheAdminFormsAreTheAdminsOnes(t *testing.T) {

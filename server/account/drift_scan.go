@@ -113,14 +113,14 @@ func (d *driftScan) user(links Links, u *User) error {
 		return fmt.Errorf("reading the link of %s: %w", u.ID, err)
 	}
 	if linked {
-		d.linked[l.ZulipUserID], d.claimed[l.ZulipUserID] = true, true
-		zu, ok := d.byID[l.ZulipUserID]
 		row := DriftRow{ZulipUserID: l.ZulipUserID, AgreedEmail: l.AgreedEmail}
-		if ok {
-			d.add(row, u, &zu, classify(u, &l, &zu, d.open[u.ID]))
-		} else {
+		zu, ok := d.byID[l.ZulipUserID]
+		if !ok {
 			d.add(row, u, nil, classify(u, &l, nil, d.open[u.ID]))
+			return nil
 		}
+		d.linked[zu.ID], d.claimed[zu.ID] = true, true // only Zulip's own ids: bounded by its list
+		d.add(row, u, &zu, classify(u, &l, &zu, d.open[u.ID]))
 		return nil
 	}
 	if id, ok := d.byAddr[strings.ToLower(u.Email)]; ok {

@@ -92,7 +92,7 @@ func Drift(r account.DriftReport, csvURL, jsonURL string) string {
 		return b.String()
 	}
 	fmt.Fprintf(&b, " %d %s to look at:\n", len(r.Rows), plural(len(r.Rows), "pair", "pairs"))
-	for k := range r.Counts {
+	for _, k := range account.DriftKinds() {
 		if n := r.Counts[k]; n > 0 {
 			fmt.Fprintf(&b, "\n- **%s: %d.** %s", DriftLabel(k), n, DriftText(k))
 		}
