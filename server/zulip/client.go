@@ -58,7 +58,10 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 	http      *http.Client
-	pacer     *Pacer
+	// longPoll is http without its own timeout: a long poll's deadline is
+	// its context's (see Events).
+	longPoll *http.Client
+	pacer    *Pacer
 	// after is the timer of the client's own waits (a 429 to a request
 	// without credentials); time.After, replaced in tests.
 	after func(time.Duration) <-chan time.Time
@@ -86,6 +89,8 @@ func NewClient(cfg Config) (*Client, error) {
 		hc = &copied
 	}
 	hc.CheckRedirect = refuseRedirects
+	longPoll := *hc
+	longPoll.Timeout = 0
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = "account-sync"
@@ -97,6 +102,7 @@ func NewClient(cfg Config) (*Client, error) {
 		userAgent: ua,
 		timeout:   timeout,
 		http:      hc,
+		longPoll:  &longPoll,
 		pacer:     NewPacer(),
 		after:     time.After,
 	}, nil
@@ -181,9 +187,23 @@ func (c *Client) do(req *http.Request, v any) error {
 // paced by Zulip's rate-limit headers; a 429 whose wait fits is waited out
 // and the request sent again (Zulip refuses before doing anything).
 func (c *Client) doLimit(req *http.Request, v any, limit int64) error {
+	return c.doCall(req, v, callOpts{limit: limit, timeout: c.timeout})
+}
+
+// callOpts is how one request is sent.
+type callOpts struct {
+	limit   int64         // bound on the answer's body
+	timeout time.Duration // deadline of each try
+	// longPoll marks a request Zulip may hold for long (GET /events): paced
+	// by Pacer.waitLongPoll, and sent without the http.Client's timeout.
+	longPoll bool
+}
+
+// doCall is doLimit with every option.
+func (c *Client) doCall(req *http.Request, v any, o callOpts) error {
 	op := opOf(req)
 	for tries := 1; ; tries++ {
-		err := c.send(req, op, v, limit)
+		err := c.send(req, op, v, o)
 		var rl *RateLimitError
 		if !errors.As(err, &rl) || tries == maxRateLimitTries || !fits(req.Context(), rl.RetryAfter) || req.GetBody == nil && req.Body != nil {
 			return err
@@ -231,17 +251,21 @@ const maxRateLimitTries = 5
 // send makes one request, paced when it is the bot's: Zulip limits the
 // bot's requests and, apart, those without credentials by address, with the
 // same headers.
-func (c *Client) send(req *http.Request, op string, v any, limit int64) error {
+func (c *Client) send(req *http.Request, op string, v any, o callOpts) error {
 	answered := func(int, http.Header, time.Duration) {}
+	wait, hc := c.pacer.wait, c.http
+	if o.longPoll {
+		wait, hc = c.pacer.waitLongPoll, c.longPoll
+	}
 	if req.Header.Get("Authorization") != "" {
 		var err error
-		if answered, err = c.pacer.wait(req.Context(), op); err != nil {
+		if answered, err = wait(req.Context(), op); err != nil {
 			return err
 		}
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), c.timeout)
+	ctx, cancel := context.WithTimeout(req.Context(), o.timeout)
 	defer cancel()
-	resp, err := c.http.Do(req.WithContext(ctx))
+	resp, err := hc.Do(req.WithContext(ctx))
 	if err != nil {
 		answered(0, nil, 0)
 		return &UnavailableError{Op: op, Err: stripURL(err)}
@@ -251,7 +275,7 @@ func (c *Client) send(req *http.Request, op string, v any, limit int64) error {
 		answered(resp.StatusCode, resp.Header, 0)
 		return redirectError(op, req.URL, resp)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, o.limit))
 	if err != nil {
 		answered(resp.StatusCode, resp.Header, 0)
 		return &UnavailableError{Op: op, Status: resp.StatusCode, Err: fmt.Errorf("reading the answer: %w", stripURL(err))}

@@ -35,6 +35,10 @@ const (
 	ReasonEmailInUse
 	ReasonBadRequest
 	ReasonNotFound
+	// ReasonBadEventQueue is BAD_EVENT_QUEUE_ID: the event queue is gone
+	// (garbage-collected after 10 minutes without a poll, or Zulip lost
+	// it). Register a new one, and read the users again: events were missed.
+	ReasonBadEventQueue
 )
 
 func (r Reason) String() string {
@@ -57,6 +61,8 @@ func (r Reason) String() string {
 		return "bad request"
 	case ReasonNotFound:
 		return "not found"
+	case ReasonBadEventQueue:
+		return "bad event queue id"
 	default:
 		return "unknown"
 	}
@@ -175,6 +181,9 @@ var knownMessages = []struct {
 }
 
 func reasonFor(status int, code, msg string) Reason {
+	if status == http.StatusBadRequest && code == "BAD_EVENT_QUEUE_ID" {
+		return ReasonBadEventQueue
+	}
 	if status != http.StatusBadRequest || code != "BAD_REQUEST" {
 		return reasonForStatus(status, code)
 	}

@@ -141,6 +141,23 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, in *input) {
 		}
 		s.authed(w, r, in, s.handleSendMessage)
 		return
+	case "register":
+		if r.Method != http.MethodPost {
+			writeMethodNotAllowed(w, "POST")
+			return
+		}
+		s.authed(w, r, in, s.handleRegister)
+		return
+	case "events":
+		switch {
+		case isGet:
+			s.authed(w, r, in, s.handleGetEvents)
+		case r.Method == http.MethodDelete:
+			s.authed(w, r, in, s.handleDeleteQueue)
+		default:
+			writeMethodNotAllowed(w, "GET", "HEAD", "DELETE")
+		}
+		return
 	}
 	parts := strings.Split(rest, "/")
 	if len(parts) != 2 || parts[0] != "users" || parts[1] == "" {

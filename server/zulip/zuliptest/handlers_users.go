@@ -165,7 +165,7 @@ func (s *Server) updateUserLocked(in *input, me, target User, found, newEmailSup
 		return badRequest(MsgAlreadyHasAccount)
 	}
 	target.Email = newEmail
-	s.users[target.ID] = target
+	s.storeUserLocked(target)
 	return success(ignored, nil)
 }
 

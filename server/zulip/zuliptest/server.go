@@ -48,6 +48,7 @@ type Server struct {
 	requests         []Request
 	messages         []DirectMessage
 	nextMessageID    int
+	events           eventState
 }
 
 // Option configures a Server.
@@ -115,6 +116,7 @@ func newServer(opts ...Option) *Server {
 		systemBots: append([]string(nil), DefaultSystemBots...),
 		users:      make(map[int]User),
 		nextID:     8,
+		events:     newEventState(),
 	}
 	s.userLimit.set(DefaultRateLimit, DefaultRateWindow)
 	s.ipLimit.set(DefaultIPRateLimit, DefaultRateWindow)
@@ -129,8 +131,9 @@ func newServer(opts ...Option) *Server {
 	return s
 }
 
-// Close shuts the server down.
+// Close shuts the server down. Waiting GET /events answer at once.
 func (s *Server) Close() {
+	s.stopPolls()
 	if s.ts != nil {
 		s.ts.Close()
 	}

@@ -78,8 +78,10 @@ func (s *Server) Users() []User {
 	return out
 }
 
-// UpdateUser replaces the stored user with the same ID. It panics if there is
-// none, or if the new address belongs to another user.
+// UpdateUser replaces the stored user with the same ID, with the realm_user
+// events Zulip sends for what changed (address, visibility, activation) to
+// the event queues. It panics if there is none, or if the new address
+// belongs to another user.
 func (s *Server) UpdateUser(u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -94,7 +96,7 @@ func (s *Server) UpdateUser(u User) {
 	if u.DateJoined.IsZero() {
 		u.DateJoined = old.DateJoined
 	}
-	s.users[u.ID] = u
+	s.storeUserLocked(u)
 }
 
 // DummyEmail returns the address user{id}@{host} that always reaches a user.
