@@ -67,9 +67,14 @@ type Step struct {
 // Change is the durable record of one email change. It holds addresses and
 // codes, never credentials.
 type Change struct {
-	ID          string       `json:"id"`
-	UserID      string       `json:"user_id"`
-	RequestedBy string       `json:"requested_by,omitempty"` // who asked (the user themselves, today)
+	ID          string `json:"id"`
+	UserID      string `json:"user_id"`
+	RequestedBy string `json:"requested_by,omitempty"` // who asked (the user themselves, or an admin)
+	// Origin is where the change was made when not through Account Sync:
+	// OriginMattermostElsewhere for a change made in Mattermost by other
+	// means that Account Sync forwards to Zulip. Empty for a change asked of
+	// Account Sync.
+	Origin      string       `json:"origin,omitempty"`
 	OldEmail    string       `json:"old_email"`
 	NewEmail    string       `json:"new_email"`
 	ZulipUserID int          `json:"zulip_user_id,omitempty"`

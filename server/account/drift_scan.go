@@ -45,6 +45,11 @@ func (s *Service) Drift(ctx context.Context, adminID, sessionID string) (DriftRe
 	if f := s.CheckAdmin(adminID, sessionID); f != nil {
 		return DriftReport{}, f
 	}
+	return s.driftReport(ctx, adminID)
+}
+
+// driftReport is the drift report, for adminID (or the scan).
+func (s *Service) driftReport(ctx context.Context, adminID string) (DriftReport, *Failure) {
 	if f := s.linkable(); f != nil {
 		return DriftReport{}, f
 	}

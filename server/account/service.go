@@ -45,6 +45,9 @@ type Settings struct {
 	// ZulipHost is the Zulip site's host name: new addresses of Zulip's
 	// id-based form user{ID}@{ZulipHost} are refused.
 	ZulipHost string
+	// ReportMattermostChanges: a change made in Mattermost elsewhere is only
+	// reported (the drift report), not forwarded to Zulip.
+	ReportMattermostChanges bool
 
 	// Now and FlowTimeout are for tests; defaults are time.Now and
 	// DefaultFlowTimeout.

@@ -13,6 +13,8 @@ import (
 //	new -> refused: a gate or check failed before anything was stored
 //	new -> started: both systems checked; written ahead of Mattermost
 //	new -> waiting_for_zulip: Zulip down, slow, 5xx or 429 during the checks
+//	new -> mattermost_changed: a change made in Mattermost elsewhere, written ahead of Zulip
+//	new -> failed: a change made in Mattermost elsewhere that Zulip cannot take
 //	started -> done: Mattermost changed, and Zulip took it (or sync is off)
 //	started -> pending_verification: Mattermost mailed a confirmation link
 //	started -> mattermost_changed: Zulip's answer was lost, or it asked to wait
@@ -39,7 +41,7 @@ import (
 //	rollback_pending_verification -> rolled_back: the link to the old address was opened
 //	rollback_pending_verification -> needs_attention: the link expired, or another address came
 var transitions = map[State][]State{
-	StateNew: {StateRefused, StateStarted, StateWaitingForZulip},
+	StateNew: {StateRefused, StateStarted, StateWaitingForZulip, StateMattermostChanged, StateFailed},
 	StateStarted: {
 		StateDone, StatePendingVerification, StateMattermostChanged, StateRolledBack,
 		StateFailed, StateNeedsAttention,

@@ -199,6 +199,12 @@ func (s *Service) afterZulip(ctx context.Context, res *Result, err error) {
 func (s *Service) rollbackAhead(ctx context.Context, res *Result, f *Failure) {
 	ch := &res.Change
 	res.Failure = f
+	if ch.Origin == OriginMattermostElsewhere {
+		// Mattermost was changed elsewhere, by someone entitled to: it is
+		// never put back. The user is told what differs.
+		s.moved(ch.fail(s.opts.Now(), "", f))
+		return
+	}
 	ch.NextAttemptAt = nil
 	ch.noteError(s.opts.Now(), f)
 	s.save(ctx, ch)

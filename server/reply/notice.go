@@ -21,6 +21,9 @@ func Notice(n account.Notice) string {
 // ended, or that it waits for the user's link.
 func outcomeNotice(r account.Result) string {
 	ch := r.Change
+	if ch.Origin == account.OriginMattermostElsewhere {
+		return forwardNotice(r)
+	}
 	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
 	var text string
 	switch ch.State {

@@ -1,0 +1,45 @@
+package account
+
+import "context"
+
+// ReconcileReport counts what one scan did.
+type ReconcileReport struct {
+	Rows      int // pairs that stand apart (the drift report's rows)
+	Forwarded int // changes made in Mattermost elsewhere, forwarded to Zulip (or found not to be takeable)
+	Agreed    int // pairs both changed to the same address: the agreed address moved
+}
+
+// Reconcile is the scan: it reads both systems as the drift report does
+// (one Zulip request, Mattermost page by page), forwards every change made
+// in Mattermost elsewhere (Forward), and moves the agreed address where
+// both systems were changed to the same one. Every other pair is left to
+// the drift report. Nothing happens while sync is off.
+func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
+	var out ReconcileReport
+	if s.linkable() != nil {
+		return out, nil
+	}
+	rep, f := s.driftReport(ctx, "scan")
+	if f != nil {
+		return out, f
+	}
+	out.Rows = len(rep.Rows)
+	for _, row := range rep.Rows {
+		if ctx.Err() != nil {
+			break // the next scan goes on
+		}
+		switch row.Kind {
+		case DriftMattermostChanged:
+			if _, ok := s.Forward(ctx, row.UserID); ok {
+				out.Forwarded++
+			}
+		case DriftBothChangedSame:
+			s.agree(&Change{UserID: row.UserID, ZulipUserID: row.ZulipUserID}, row.Email)
+			out.Agreed++
+		}
+	}
+	if out.Forwarded > 0 || out.Agreed > 0 {
+		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed)
+	}
+	return out, nil
+}
