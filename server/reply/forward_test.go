@@ -1,0 +1,32 @@
+package reply
+
+import (
+	"testing"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// The direct messages about a change made in Mattermost elsewhere say what
+// happened in Zulip, what differs, and what to do.
+func TestForwardNotices(t *testing.T) {
+	ch := account.Change{ID: "c1", Origin: account.OriginMattermostElsewhere, OldEmail: "ann@example.org", NewEmail: "ann@new.example.org",
+		Mattermost: account.StatusChanged, Zulip: account.StatusChanged, State: account.StateDone}
+	notice := func(ch account.Change, f *account.Failure) string {
+		return Notice(account.Notice{Kind: account.NoticeOutcome, Result: account.Result{Change: ch, Failure: f}})
+	}
+	assertWords(t, notice(ch, nil), []string{"Your Mattermost email was changed to `ann@new.example.org` outside Account Sync (it was `ann@example.org`)",
+		"changed your Zulip email to it too", "(Reference: `c1`)"}, []string{"put back"})
+
+	failed := ch
+	failed.State, failed.Zulip, failed.Code = account.StateFailed, account.StatusUntouched, account.CodeTakenInZulip
+	assertWords(t, notice(failed, &account.Failure{Code: account.CodeTakenInZulip}),
+		[]string{"changed to `ann@new.example.org` outside Account Sync, but Zulip could not take it", "Another Zulip account already uses",
+			"Your Zulip email stays `ann@example.org`", "the two now differ", "change your email in Zulip yourself, or set your Mattermost email back"},
+		[]string{"put back to", "nothing was changed"})
+
+	waiting := ch
+	waiting.State, waiting.Zulip = account.StateMattermostChanged, account.StatusUnknown
+	if got := notice(waiting, nil); got != "" {
+		t.Errorf("an open forward is told: %s", got)
+	}
+}
