@@ -53,6 +53,9 @@ func versionAtLeast(v string, major, minor int) bool {
 func (a *auditor) Audit(e account.AuditEvent) {
 	kv := []any{"change_id", e.ChangeID, "actor_id", e.ActorID, "user_id", e.UserID, "old_email", e.OldEmail, "new_email", e.NewEmail,
 		"outcome", e.Outcome, "code", string(e.Code)}
+	if e.Origin != "" {
+		kv = append(kv, "origin", e.Origin)
+	}
 	a.log.Info("account sync audit: email change", kv...)
 	if a.logAudit == nil {
 		return
@@ -69,7 +72,7 @@ func (a *auditor) Audit(e account.AuditEvent) {
 			Parameters:  map[string]any{"user_id": e.UserID, "new_email": e.NewEmail},
 			PriorState:  map[string]any{"email": e.OldEmail},
 			ObjectType:  "user",
-			ResultState: map[string]any{"outcome": e.Outcome, "code": string(e.Code), "change_id": e.ChangeID},
+			ResultState: map[string]any{"outcome": e.Outcome, "code": string(e.Code), "change_id": e.ChangeID, "origin": e.Origin},
 		},
 		Meta: map[string]any{"plugin_id": pluginID},
 	})

@@ -21,9 +21,14 @@ func elsewhereHarness() *harness {
 // its origin; Mattermost is never touched.
 func TestForwardAChangeMadeInMattermostElsewhere(t *testing.T) {
 	h := elsewhereHarness()
+	aud := &memAuditor{}
+	h.auditor = aud
 	res, ok := h.service().Forward(context.Background(), "u1")
 	if !ok || res.Change.State != StateDone || res.Change.Origin != OriginMattermostElsewhere {
 		t.Fatalf("forward %v: %+v (%v)", ok, res.Change, res.Failure)
+	}
+	if len(aud.events) != 1 || aud.events[0].Origin != OriginMattermostElsewhere || aud.events[0].NewEmail != annNew || !aud.events[0].Success {
+		t.Errorf("audit %+v", aud.events)
 	}
 	got := stored(t, h, res.Change.ID)
 	if got.OldEmail != ann || got.NewEmail != annNew || got.ZulipUserID != 10 || got.Mattermost != StatusChanged || got.Zulip != StatusChanged || got.Code != "" {

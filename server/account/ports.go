@@ -191,6 +191,7 @@ type AuditEvent struct {
 	OldEmail string
 	NewEmail string
 	Outcome  string // the change's state ("refused" for refusals)
+	Origin   string // where the change was made, when not through Account Sync
 	Code     Code   // why it stopped or waits, if it did
 	Success  bool   // done, or on its way (waiting, pending)
 }

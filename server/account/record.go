@@ -98,7 +98,7 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 // audit records a request's outcome.
 func (s *Service) audit(res *Result) {
 	ch := res.Change
-	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State)}
+	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State), Origin: ch.Origin}
 	if res.Failure != nil {
 		e.Code = res.Failure.Code
 	}
