@@ -9,6 +9,14 @@
 // client under test at Server.URL, then inspect Requests(), the stored
 // users and DirectMessages(). Faults (AddFault) simulate outages, slowness,
 // garbage, redirects and changes that commit after the client gave up.
+//
+// Real-time events (events.go): POST /register creates an event queue,
+// GET /events long-polls it (a heartbeat after WithEventHeartbeat), DELETE
+// /events deletes it; queues nobody polls expire (WithEventQueueTimeout,
+// ExpireEventQueues) and then answer BAD_EVENT_QUEUE_ID. Every change of a
+// user's address, email visibility or activation, by the API or by a test
+// (UpdateUser, ChangeEmailInSettings, SetDeactivated), sends realm_user
+// events, delivery_email only to those who may see the address.
 package zuliptest
 
 import "time"
