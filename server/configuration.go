@@ -25,11 +25,17 @@ type configuration struct {
 	RecordRetentionDays     string
 	RetryForHours           string
 	AllowedDomains          string
+	// MattermostChangesElsewhere: what to do with an email changed in
+	// Mattermost outside Account Sync: "forward" (default) or "report".
+	MattermostChangesElsewhere string
+	ReconcileIntervalMinutes   string
 
 	// Not in the System Console: for the end-to-end suite, which cannot
 	// wait minutes. Empty means the defaults.
 	JobIntervalSeconds string
 	RetryFirstSeconds  string
+	// ReconcileIntervalSeconds, when set, replaces ReconcileIntervalMinutes.
+	ReconcileIntervalSeconds string
 }
 
 // Defaults of the text settings, used when one is empty or not a number.
@@ -38,6 +44,13 @@ const (
 	defaultRetentionDays    = 90
 	defaultRetryForHours    = 24
 	defaultJobInterval      = time.Minute
+	defaultReconcileMinutes = 15
+)
+
+// Values of the MattermostChangesElsewhere setting.
+const (
+	mattermostChangesForward = "forward"
+	mattermostChangesReport  = "report"
 )
 
 // Clone returns a copy (all fields are values).
@@ -56,6 +69,8 @@ func (c *configuration) normalize() {
 	c.RecordRetentionDays = strings.TrimSpace(c.RecordRetentionDays)
 	c.RetryForHours = strings.TrimSpace(c.RetryForHours)
 	c.AllowedDomains = strings.TrimSpace(c.AllowedDomains)
+	c.MattermostChangesElsewhere = strings.ToLower(strings.TrimSpace(c.MattermostChangesElsewhere))
+	c.ReconcileIntervalMinutes = strings.TrimSpace(c.ReconcileIntervalMinutes)
 }
 
 // allowedDomains is the AllowedDomains setting as lower-case domains, and
@@ -96,6 +111,25 @@ func (c *configuration) jobInterval() time.Duration {
 		return time.Duration(n) * time.Second
 	}
 	return defaultJobInterval
+}
+
+// reconcileInterval is how often the scan compares both systems.
+func (c *configuration) reconcileInterval() time.Duration {
+	if n, err := strconv.Atoi(c.ReconcileIntervalSeconds); err == nil && n >= 1 {
+		return time.Duration(n) * time.Second
+	}
+	n, err := strconv.Atoi(c.ReconcileIntervalMinutes)
+	if err != nil || n < 1 || n > 1440 {
+		n = defaultReconcileMinutes
+	}
+	return time.Duration(n) * time.Minute
+}
+
+// reportMattermostChanges: changes made in Mattermost elsewhere are only
+// reported, not forwarded to Zulip. Anything but "report" forwards, the
+// default (an unknown value is also one of problems()).
+func (c *configuration) reportMattermostChanges() bool {
+	return c.MattermostChangesElsewhere == mattermostChangesReport
 }
 
 // retryFirst is the wait before the first background retry (0: the default).
@@ -148,6 +182,14 @@ func (c *configuration) problems() []string {
 	}
 	if n, err := strconv.Atoi(c.RetryForHours); c.RetryForHours != "" && (err != nil || n < 1 || n > 168) {
 		out = append(out, fmt.Sprintf("the retry time must be a number of hours from 1 to 168 (using %d)", defaultRetryForHours))
+	}
+	if n, err := strconv.Atoi(c.ReconcileIntervalMinutes); c.ReconcileIntervalMinutes != "" && (err != nil || n < 1 || n > 1440) {
+		out = append(out, fmt.Sprintf("the scan interval must be a number of minutes from 1 to 1440 (using %d)", defaultReconcileMinutes))
+	}
+	switch c.MattermostChangesElsewhere {
+	case "", mattermostChangesForward, mattermostChangesReport:
+	default:
+		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q)", mattermostChangesForward, mattermostChangesReport, mattermostChangesForward))
 	}
 	return out
 }

@@ -34,6 +34,11 @@ func TestSettingsAreCheckedWhenSaved(t *testing.T) {
 		{"malformed domains", with("alloweddomains", "example.org, not a domain, x"), "not a domain, x"},
 		{"good domains", with("alloweddomains", "example.org, @Example.COM"), ""},
 		{"retry hours out of range", with("retryforhours", "0"), "retry time"},
+		{"scan interval out of range", with("reconcileintervalminutes", "1441"), "scan interval"},
+		{"scan interval not a number", with("reconcileintervalminutes", "often"), "scan interval"},
+		{"scan interval in range", with("reconcileintervalminutes", "60"), ""},
+		{"changes elsewhere reported", with("mattermostchangeselsewhere", "report"), ""},
+		{"changes elsewhere unknown", with("mattermostchangeselsewhere", "ignore"), "changes made in Mattermost elsewhere"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := &model.Config{}

@@ -91,3 +91,53 @@ func TestConfigurationLimitsAndRetention(t *testing.T) {
 		}
 	}
 }
+
+// The scan's interval: minutes from 1 to 1440, else 15; the hidden seconds
+// setting wins. Anything but "report" forwards changes made elsewhere, and
+// every value that falls back to a default is a problem for the admin.
+func TestReconcileSettings(t *testing.T) {
+	for _, tc := range []struct {
+		minutes, seconds string
+		want             time.Duration
+		wantProblem      bool
+	}{
+		{"", "", 15 * time.Minute, false},
+		{"1", "", time.Minute, false},
+		{" 1440 ", "", 1440 * time.Minute, false},
+		{"0", "", 15 * time.Minute, true},
+		{"1441", "", 15 * time.Minute, true},
+		{"-3", "", 15 * time.Minute, true},
+		{"ten", "", 15 * time.Minute, true},
+		{"30", "2", 2 * time.Second, false},
+		{"30", "0", 30 * time.Minute, false},
+	} {
+		c := configuration{ReconcileIntervalMinutes: tc.minutes, ReconcileIntervalSeconds: tc.seconds}
+		c.normalize()
+		if got := c.reconcileInterval(); got != tc.want {
+			t.Errorf("interval(%q, %q s) = %s, want %s", tc.minutes, tc.seconds, got, tc.want)
+		}
+		if got := strings.Contains(strings.Join(c.problems(), ";"), "scan interval must be a number of minutes from 1 to 1440 (using 15)"); got != tc.wantProblem {
+			t.Errorf("interval %q: problems %v, want one: %v", tc.minutes, c.problems(), tc.wantProblem)
+		}
+	}
+	for _, tc := range []struct {
+		setting     string
+		wantReport  bool
+		wantProblem bool
+	}{
+		{"", false, false},
+		{"forward", false, false},
+		{"report", true, false},
+		{" Report ", true, false},
+		{"ignore", false, true},
+	} {
+		c := configuration{MattermostChangesElsewhere: tc.setting}
+		c.normalize()
+		if got := c.reportMattermostChanges(); got != tc.wantReport {
+			t.Errorf("MattermostChangesElsewhere %q: report = %v, want %v", tc.setting, got, tc.wantReport)
+		}
+		if got := len(c.problems()) == 1 && strings.Contains(c.problems()[0], `"forward" or "report" (using "forward")`); got != tc.wantProblem {
+			t.Errorf("MattermostChangesElsewhere %q: problems %v", tc.setting, c.problems())
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gorilla/mux"
+	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/plugin"
 	"github.com/mattermost/mattermost/server/public/pluginapi"
 
@@ -27,6 +28,7 @@ type Plugin struct {
 	router    *mux.Router
 	retention io.Closer // the daily clean-up job
 	sync      io.Closer // carries open changes on
+	reconcile io.Closer // the scan: forwards changes made elsewhere
 	botID     string
 	auditor   *auditor
 
@@ -62,6 +64,9 @@ func (p *Plugin) OnActivate() error {
 	if p.sync, err = p.scheduleSync(); err != nil {
 		return fmt.Errorf("scheduling the background job: %w", err)
 	}
+	if p.reconcile, err = p.scheduleReconcile(); err != nil {
+		return fmt.Errorf("scheduling the scan: %w", err)
+	}
 	return nil
 }
 
@@ -69,7 +74,7 @@ func (p *Plugin) OnActivate() error {
 // is finished by the next run, here or on another node.
 func (p *Plugin) OnDeactivate() error {
 	var errs []error
-	for _, j := range []io.Closer{p.sync, p.retention} {
+	for _, j := range []io.Closer{p.reconcile, p.sync, p.retention} {
 		if j != nil {
 			errs = append(errs, j.Close())
 		}
@@ -109,7 +114,8 @@ func (p *Plugin) service() *account.Service {
 		AllowedDomains:   domains,
 		ZulipHost:        cfg.zulipHost(),
 		// An allowed-domains setting that cannot be used refuses every change.
-		AllowedDomainsInvalid: badDomains,
+		AllowedDomainsInvalid:   badDomains,
+		ReportMattermostChanges: cfg.reportMattermostChanges(),
 	})
 	if err != nil {
 		panic(fmt.Sprintf("Account Sync: wiring the email-change flow: %v", err)) // every dependency is set above
@@ -145,6 +151,16 @@ type noBot struct{}
 
 func (noBot) Notify(string, account.Notice) error {
 	return errors.New("the Account Sync bot is not set up yet")
+}
+
+// UserHasLoggedIn forwards the user's email at once if it was changed in
+// Mattermost elsewhere: SSO and LDAP sign-ins bring the directory's
+// address. It runs apart from the sign-in, which never waits for Zulip.
+func (p *Plugin) UserHasLoggedIn(_ *plugin.Context, user *model.User) {
+	if user == nil || user.IsBot {
+		return
+	}
+	go p.forwardOne(user.Id)
 }
 
 // ServeHTTP hands plugin HTTP requests to the router.

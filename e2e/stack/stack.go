@@ -91,9 +91,15 @@ func (s *Stack) GoodSettings() map[string]any {
 		"MaxChangesPerUserPerDay": "5",
 		"RecordRetentionDays":     "90",
 		"RetryForHours":           "24",
+		// The scan (forwarding changes made in Mattermost elsewhere) stays
+		// out of the way of the other tests: it runs at activation, then
+		// once a day. The forwarding tests turn on ReconcileIntervalSeconds.
+		"MattermostChangesElsewhere": "forward",
+		"ReconcileIntervalMinutes":   "1440",
 		// Hidden timings, so background retries happen within seconds.
-		"JobIntervalSeconds": "1",
-		"RetryFirstSeconds":  "1",
+		"JobIntervalSeconds":       "1",
+		"RetryFirstSeconds":        "1",
+		"ReconcileIntervalSeconds": "",
 	}
 }
 

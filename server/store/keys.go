@@ -25,6 +25,7 @@ const (
 	keyDaysBuilt    = keyVersion + "days_built" // -> when the index by day was built from the records saved before it existed
 	keyRetentionJob = "retention"               // cluster job name (pluginapi/cluster adds its own prefix)
 	keySyncJob      = "sync"                    // cluster job name of the job that carries open changes on
+	keyReconcileJob = "reconcile"               // cluster job name of the scan that forwards changes made elsewhere
 )
 
 // When link codes were sent, kept apart from the pending code so that
@@ -75,4 +76,5 @@ func hashOf(id string) uint32 {
 const (
 	RetentionJobKey = keyRetentionJob // the daily clean-up
 	SyncJobKey      = keySyncJob      // carries open changes on
+	ReconcileJobKey = keyReconcileJob // the scan: compares both systems, forwards changes made elsewhere
 )
