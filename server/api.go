@@ -79,7 +79,7 @@ func requireUser(next http.Handler) http.Handler {
 func (p *Plugin) sessionGate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := p.service().CheckSession(userOf(r), sessionOf(r)); f != nil {
-			writeFailure(w, f, "")
+			writeFailure(w, f)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -95,7 +95,7 @@ func (p *Plugin) sessionGate(next http.Handler) http.Handler {
 func (p *Plugin) requireSystemAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := p.service().CheckAdmin(userOf(r), sessionOf(r)); f != nil {
-			writeFailure(w, f, "")
+			writeFailure(w, f)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -55,7 +55,7 @@ func (p *Plugin) handleDrift(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, f := p.service().Drift(r.Context(), userOf(r), sessionOf(r))
 	if f != nil {
-		writeFailure(w, f, "")
+		writeFailure(w, f)
 		return
 	}
 	out := driftPage{
@@ -79,7 +79,7 @@ var driftCSVHeader = []string{
 func (p *Plugin) handleDriftCSV(w http.ResponseWriter, r *http.Request) {
 	rep, f := p.service().Drift(r.Context(), userOf(r), sessionOf(r))
 	if f != nil {
-		writeFailure(w, f, "")
+		writeFailure(w, f)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

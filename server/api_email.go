@@ -86,8 +86,9 @@ type errorBody struct {
 	ChangeID string `json:"change_id,omitempty"`
 }
 
-func writeFailure(w http.ResponseWriter, f *account.Failure, changeID string) {
-	writeFailureText(w, f, reply.Failure(f), changeID)
+// writeFailure answers a refusal that stored nothing.
+func writeFailure(w http.ResponseWriter, f *account.Failure) {
+	writeFailureText(w, f, reply.Failure(f), "")
 }
 
 func writeFailureText(w http.ResponseWriter, f *account.Failure, text, changeID string) {

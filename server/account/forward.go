@@ -45,11 +45,7 @@ func (s *Service) Forward(ctx context.Context, userID string) (res Result, ok bo
 		return Result{}, false
 	}
 	res = Result{Change: ch}
-	user, err := s.mm.GetUser(userID)
-	if err != nil {
-		return Result{}, false
-	}
-	target, f := s.checkForward(ctx, user, &res.Change)
+	target, f := s.checkForward(ctx, &res.Change)
 	switch {
 	case f != nil && errors.Is(f, errNotForwardable):
 		return Result{}, false
@@ -103,7 +99,7 @@ func (s *Service) foundElsewhere(userID string) (Change, bool) {
 // checkForward makes sure Zulip can take the forwarded address: Zulip's
 // own rules, the linked account still active, human and at the agreed
 // address, the server and the bot able, and the address free.
-func (s *Service) checkForward(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
+func (s *Service) checkForward(ctx context.Context, ch *Change) (zulipTarget, *Failure) {
 	addr, err := NormalizeAddress(ch.NewEmail, nil)
 	if err != nil {
 		return zulipTarget{}, asFailure(err, CodeZulipRefusedAddress)

@@ -16,8 +16,8 @@ type ReconcileReport struct {
 // the drift report. Nothing happens while sync is off.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 	var out ReconcileReport
-	if s.linkable() != nil {
-		return out, nil
+	if !s.opts.SyncZulip || s.zc == nil {
+		return out, nil // nothing to keep in step
 	}
 	rep, f := s.driftReport(ctx, "scan")
 	if f != nil {

@@ -16,15 +16,15 @@ type driftText struct{ label, text string }
 var driftTexts = map[account.DriftKind]driftText{
 	account.DriftMattermostChanged: {"changed in Mattermost elsewhere",
 		"The Mattermost email was changed outside Account Sync (the profile page, the System Console, mmctl, an SSO or LDAP sign-in); Zulip still has the address both last agreed on. " +
-			"What to do: set the same address in Zulip (a Zulip administrator, in the user's settings), or set the Mattermost email back. " +
-			"Account Sync does not yet forward changes made elsewhere by itself."},
+			"What to do: nothing, unless such changes are set to be only reported: Account Sync forwards it to Zulip at its next scan, or at the user's next sign-in. " +
+			"If the row stays, Zulip refused the address (the user was told why): change it in Zulip by hand, or set the Mattermost email back."},
 	account.DriftZulipChanged: {"changed in Zulip elsewhere",
 		"The Zulip address was changed outside Account Sync (in Zulip's settings, by a Zulip administrator, by SCIM); Mattermost still has the address both last agreed on. " +
 			"What to do: if the user wants it, they type `/account email <zulip-address>`: Mattermost follows, and Zulip already has it. " +
 			"If the Zulip change is not wanted, change it back in Zulip."},
 	account.DriftBothChangedSame: {"both changed to the same address",
 		"Both systems were changed outside Account Sync, to the same address. " +
-			"What to do: nothing is out of step. The pair is listed until Account Sync notes the address as agreed, at its next change of this user."},
+			"What to do: nothing; Account Sync notes the new address as the agreed one at its next scan."},
 	account.DriftBothChangedDifferent: {"both changed to different addresses",
 		"Both systems were changed outside Account Sync, to different addresses; Account Sync does not guess which one is right. " +
 			"What to do: ask the user which address is theirs. If it is the Zulip one, `/account email @user <zulip-address>` moves Mattermost to it; " +
