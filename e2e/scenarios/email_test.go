@@ -42,6 +42,9 @@ func TestHappyPath(t *testing.T) {
 		"state": "done", "mattermost": "changed", "zulip": "changed",
 	}, []string{"validate", "check_mattermost", "check_zulip", "apply_mattermost", "sync_zulip"}, "")
 	assertLinked(t, p.client, p.user.Id, p.zulipID, "verified_email", "")
+	if rec, _ := link(t, p.client); rec["agreed_email"] != newEmail {
+		t.Errorf("link agreed_email = %v, want %s: both systems agree on it now", rec["agreed_email"], newEmail)
+	}
 
 	// What Zulip saw: form-encoded PATCHes as the bot to the account's id,
 	// never a JSON body; the only other PATCH is the permission check on the

@@ -261,6 +261,10 @@ func assertLinked(t *testing.T, c *model.Client4, userID string, zulipID int, me
 			if v != userID {
 				t.Errorf("link user_id = %v, want %s", v, userID)
 			}
+		case "agreed_email": // the address both systems last agreed on, when known
+			if s, ok := v.(string); !ok || !strings.Contains(s, "@") {
+				t.Errorf("link agreed_email = %v, want an address", v)
+			}
 		default:
 			t.Errorf("link record has an unexpected field %q = %v", k, v)
 		}
