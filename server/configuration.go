@@ -126,10 +126,11 @@ func (c *configuration) reconcileInterval() time.Duration {
 }
 
 // reportMattermostChanges: changes made in Mattermost elsewhere are only
-// reported, not forwarded to Zulip. Anything but "report" forwards, the
-// default (an unknown value is also one of problems()).
+// reported, not forwarded to Zulip. Only "forward" (or no value: the
+// default) forwards; a value not understood only reports, failing closed
+// like the other guard settings (it is also one of problems()).
 func (c *configuration) reportMattermostChanges() bool {
-	return c.MattermostChangesElsewhere == mattermostChangesReport
+	return c.MattermostChangesElsewhere != "" && c.MattermostChangesElsewhere != mattermostChangesForward
 }
 
 // retryFirst is the wait before the first background retry (0: the default).
@@ -189,7 +190,7 @@ func (c *configuration) problems() []string {
 	switch c.MattermostChangesElsewhere {
 	case "", mattermostChangesForward, mattermostChangesReport:
 	default:
-		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q)", mattermostChangesForward, mattermostChangesReport, mattermostChangesForward))
+		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q until it is fixed)", mattermostChangesForward, mattermostChangesReport, mattermostChangesReport))
 	}
 	return out
 }

@@ -11,6 +11,23 @@ func (s *Service) agree(ch *Change, email string) {
 	if ch.ZulipUserID == 0 || email == "" {
 		return
 	}
+	s.setAgreed(ch, email)
+}
+
+// agreeAhead moves the agreed address to the change's new address before
+// the change acts, noting where it was so that a change that does not go
+// through puts it back.
+func (s *Service) agreeAhead(ch *Change) {
+	if ch.ZulipUserID == 0 {
+		return
+	}
+	if l, ok, err := s.opts.Links.Link(ch.UserID); err == nil && ok && l.ZulipUserID == ch.ZulipUserID {
+		ch.AgreedBefore = l.AgreedEmail
+	}
+	s.setAgreed(ch, ch.NewEmail)
+}
+
+func (s *Service) setAgreed(ch *Change, email string) {
 	if err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, email); err != nil {
 		s.opts.Logger.Warn("account sync: could not note the address both systems agree on", "change_id", ch.ID, "user_id", ch.UserID, "error", err.Error())
 	}
@@ -21,10 +38,13 @@ func (s *Service) agree(ch *Change, email string) {
 // an admin leaves it as it was: the systems may differ.
 func (s *Service) agreeOnEnd(ch *Change) {
 	switch {
-	case ch.State.Open(), ch.State == StateNeedsAttention, ch.State == StateRefused:
+	case ch.State.Open(), ch.State == StateNeedsAttention, ch.State == StateRefused, ch.ZulipUserID == 0:
 	case ch.Zulip == StatusChanged:
-		s.agree(ch, ch.NewEmail)
+		s.setAgreed(ch, ch.NewEmail)
 	default:
-		s.agree(ch, ch.OldEmail)
+		// Back where it was before the change (not the change's old
+		// address: Mattermost may have been changed elsewhere before, and
+		// Zulip never had that one).
+		s.setAgreed(ch, ch.AgreedBefore)
 	}
 }

@@ -99,7 +99,7 @@ func TestAgreedAddressFollowsTheChanges(t *testing.T) {
 		h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod, AgreedEmail: annNew})
 		now := h.clock.now()
 		ch := Change{ID: "c1", UserID: "u1", RequestedBy: "u1", OldEmail: ann, NewEmail: annNew, ZulipUserID: 10, State: StateWaitingForZulip,
-			Mattermost: StatusUntouched, Zulip: StatusUntouched, CreatedAt: now, UpdatedAt: now}
+			Mattermost: StatusUntouched, Zulip: StatusUntouched, CreatedAt: now, UpdatedAt: now, AgreedBefore: ann}
 		if err := h.rec.SaveChange(context.Background(), &ch); err != nil {
 			t.Fatal(err)
 		}

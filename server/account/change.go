@@ -74,15 +74,18 @@ type Change struct {
 	// OriginMattermostElsewhere for a change made in Mattermost by other
 	// means that Account Sync forwards to Zulip. Empty for a change asked of
 	// Account Sync.
-	Origin      string       `json:"origin,omitempty"`
-	OldEmail    string       `json:"old_email"`
-	NewEmail    string       `json:"new_email"`
-	ZulipUserID int          `json:"zulip_user_id,omitempty"`
-	State       State        `json:"state"`
-	Mattermost  SystemStatus `json:"mattermost"`
-	Zulip       SystemStatus `json:"zulip"`
-	Code        Code         `json:"code,omitempty"` // why it stopped, when it did
-	Steps       []Step       `json:"steps"`
+	Origin string `json:"origin,omitempty"`
+	// AgreedBefore is the link's agreed address when the change moved it
+	// (before acting); a change that does not go through puts it back.
+	AgreedBefore string       `json:"agreed_before,omitempty"`
+	OldEmail     string       `json:"old_email"`
+	NewEmail     string       `json:"new_email"`
+	ZulipUserID  int          `json:"zulip_user_id,omitempty"`
+	State        State        `json:"state"`
+	Mattermost   SystemStatus `json:"mattermost"`
+	Zulip        SystemStatus `json:"zulip"`
+	Code         Code         `json:"code,omitempty"` // why it stopped, when it did
+	Steps        []Step       `json:"steps"`
 	// Attempts counts the tries made in the background; NextAttemptAt is
 	// when the job tries next; GiveUpAt is when retrying stops.
 	Attempts      int        `json:"attempts,omitempty"`

@@ -139,7 +139,7 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 		return
 	}
 	*ch = next
-	s.agree(ch, ch.NewEmail) // before Mattermost changes: never taken for a change made elsewhere (no-op without Zulip)
+	s.agreeAhead(ch) // before Mattermost changes: never taken for a change made elsewhere (no-op without Zulip)
 
 	if f := s.applyMattermost(ch); f != nil {
 		res.Failure = f

@@ -44,13 +44,24 @@ func (s *Service) Forward(ctx context.Context, userID string) (res Result, ok bo
 	if !found {
 		return Result{}, false
 	}
+	// The user's limits hold for forwards too: over them, the next scan
+	// looks again (the drift report shows the pair meanwhile).
+	lim, f := s.checkLimits(userID)
+	if f != nil {
+		s.opts.Logger.Info("account sync: a change made in Mattermost elsewhere waits for the user's limits", "user_id", userID, "code", string(f.Code))
+		return Result{}, false
+	}
+	lim.countAttempt(s)
 	res = Result{Change: ch}
 	target, f := s.checkForward(ctx, &res.Change)
 	switch {
 	case f != nil && errors.Is(f, errNotForwardable):
 		return Result{}, false
-	case f != nil && retryable(f):
-		s.opts.Logger.Info("account sync: Zulip cannot take a change made in Mattermost elsewhere for now; the next scan tries again", "user_id", userID, "code", string(f.Code))
+	case f != nil && (retryable(f) || f.Code.ForAdmin()):
+		// Zulip unreachable, or something only an admin can fix (the
+		// bot's key, its role, a setting): not recorded, the next scan
+		// tries again, and the admin finds it in the log.
+		s.logFailure("account sync: a change made in Mattermost elsewhere cannot be forwarded for now; the next scan tries again", res.Change, f)
 		return Result{}, false
 	case f != nil:
 		// Recorded, so that the user is told once and the next scans leave
@@ -63,6 +74,9 @@ func (s *Service) Forward(ctx context.Context, userID string) (res Result, ok bo
 		return Result{}, false
 	default:
 		s.forwardAhead(ctx, &res, target)
+		if res.Change.State == StateDone || res.Change.State.Open() {
+			lim.countChange(s)
+		}
 	}
 	out := s.finish(ctx, &res)
 	s.notify(out)
@@ -86,8 +100,11 @@ func (s *Service) foundElsewhere(userID string) (Change, bool) {
 		return Change{}, false
 	case ok && latest.State.Open():
 		return Change{}, false // its own end moves the agreed address
-	case ok && latest.Origin == OriginMattermostElsewhere && strings.EqualFold(latest.NewEmail, user.Email):
+	case ok && latest.Origin == OriginMattermostElsewhere && strings.EqualFold(latest.NewEmail, user.Email) &&
+		latest.Code != CodeGaveUp && !latest.Code.ForAdmin():
 		return Change{}, false // this very forward ended already: the drift report shows the pair
+	case ok && latest.Origin == "" && latest.Zulip == StatusDisabled && strings.EqualFold(latest.NewEmail, user.Email):
+		return Change{}, false // Account Sync's own Mattermost-only change (sync was off): not made elsewhere
 	}
 	now := s.opts.Now()
 	ch := Change{ID: newChangeID(), UserID: userID, Origin: OriginMattermostElsewhere, OldEmail: l.AgreedEmail, NewEmail: user.Email,
@@ -107,6 +124,9 @@ func (s *Service) checkForward(ctx context.Context, ch *Change) (zulipTarget, *F
 	ch.NewEmail = addr
 	if isZulipDummyAddress(addr, s.opts.ZulipHost) {
 		return zulipTarget{}, newFailure(CodeZulipDummyAddress, nil)
+	}
+	if f := s.domainAllowed(addr); f != nil {
+		return zulipTarget{}, f
 	}
 	zu, err := s.zc.GetUserByID(ctx, ch.ZulipUserID)
 	switch {
@@ -151,6 +171,6 @@ func (s *Service) forwardAhead(ctx context.Context, res *Result, target zulipTar
 		return
 	}
 	*ch = next
-	s.agree(ch, ch.NewEmail)
+	s.agreeAhead(ch)
 	s.syncZulip(ctx, res, target)
 }
