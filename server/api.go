@@ -36,6 +36,9 @@ func (p *Plugin) newRouter() *mux.Router {
 	r.Handle(v1+"/changes", admin(p.handleListChanges)).Methods(http.MethodGet)
 	r.Handle(v1+driftPath, admin(p.handleDrift)).Methods(http.MethodGet)
 	r.Handle(v1+driftCSVPath, admin(p.handleDriftCSV)).Methods(http.MethodGet)
+	// An offer's buttons: the presser's session is checked by the service
+	// (AcceptOffer, KeepOffer), and the answer is always 200.
+	r.Handle(offerPath, requireUser(http.HandlerFunc(p.handleOffer))).Methods(http.MethodPost)
 
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "not_found", reply.APINotFound)

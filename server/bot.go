@@ -39,15 +39,19 @@ type botNotifier struct {
 // Notify posts the notice's text in the direct channel between the user
 // and the bot; a notice with nothing to tell posts nothing.
 func (n *botNotifier) Notify(userID string, notice account.Notice) error {
-	message := reply.Notice(notice)
-	if message == "" {
+	post := &model.Post{Message: reply.Notice(notice)}
+	if notice.Kind == account.NoticeOffer {
+		post = offerPost(notice.Offer)
+	}
+	if post.Message == "" {
 		return nil
 	}
 	ch, err := n.client.Channel.GetDirect(userID, n.botID)
 	if err != nil {
 		return fmt.Errorf("opening the direct channel: %w", err)
 	}
-	if err := n.client.Post.CreatePost(&model.Post{ChannelId: ch.Id, UserId: n.botID, Message: message}); err != nil {
+	post.ChannelId, post.UserId = ch.Id, n.botID
+	if err := n.client.Post.CreatePost(post); err != nil {
 		return fmt.Errorf("posting the direct message: %w", err)
 	}
 	return nil

@@ -28,7 +28,10 @@ type configuration struct {
 	// MattermostChangesElsewhere: what to do with an email changed in
 	// Mattermost outside Account Sync: "forward" (default) or "report".
 	MattermostChangesElsewhere string
-	ReconcileIntervalMinutes   string
+	// ZulipChangesElsewhere: what to do with an address changed in Zulip
+	// outside Account Sync: "ask" the user (default) or "report".
+	ZulipChangesElsewhere    string
+	ReconcileIntervalMinutes string
 
 	// Not in the System Console: for the end-to-end suite, which cannot
 	// wait minutes. Empty means the defaults.
@@ -51,6 +54,7 @@ const (
 const (
 	mattermostChangesForward = "forward"
 	mattermostChangesReport  = "report"
+	zulipChangesAsk          = "ask"
 )
 
 // Clone returns a copy (all fields are values).
@@ -70,6 +74,7 @@ func (c *configuration) normalize() {
 	c.RetryForHours = strings.TrimSpace(c.RetryForHours)
 	c.AllowedDomains = strings.TrimSpace(c.AllowedDomains)
 	c.MattermostChangesElsewhere = strings.ToLower(strings.TrimSpace(c.MattermostChangesElsewhere))
+	c.ZulipChangesElsewhere = strings.ToLower(strings.TrimSpace(c.ZulipChangesElsewhere))
 	c.ReconcileIntervalMinutes = strings.TrimSpace(c.ReconcileIntervalMinutes)
 }
 
@@ -129,6 +134,15 @@ func (c *configuration) reconcileInterval() time.Duration {
 // reported, not forwarded to Zulip. Only "forward" (or no value: the
 // default) forwards; a value not understood only reports, failing closed
 // like the other guard settings (it is also one of problems()).
+// reportZulipChanges: changes made in Zulip elsewhere are only reported,
+// not offered. Only "ask" (or no value: the default) offers; a value not
+// understood only reports, failing closed (it is also one of problems()).
+func (c *configuration) reportZulipChanges() bool {
+	return c.ZulipChangesElsewhere != "" && c.ZulipChangesElsewhere != zulipChangesAsk
+}
+
+// reportMattermostChanges: changes made in Mattermost elsewhere are only
+// reported (see reportZulipChanges for the rule).
 func (c *configuration) reportMattermostChanges() bool {
 	return c.MattermostChangesElsewhere != "" && c.MattermostChangesElsewhere != mattermostChangesForward
 }
@@ -191,6 +205,11 @@ func (c *configuration) problems() []string {
 	case "", mattermostChangesForward, mattermostChangesReport:
 	default:
 		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q until it is fixed)", mattermostChangesForward, mattermostChangesReport, mattermostChangesReport))
+	}
+	switch c.ZulipChangesElsewhere {
+	case "", zulipChangesAsk, mattermostChangesReport:
+	default:
+		out = append(out, fmt.Sprintf("changes made in Zulip elsewhere must be %q or %q (using %q until it is fixed)", zulipChangesAsk, mattermostChangesReport, mattermostChangesReport))
 	}
 	return out
 }

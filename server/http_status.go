@@ -36,6 +36,7 @@ var httpStatus = map[account.Code]int{
 	account.CodeZulipAccountMismatch: http.StatusConflict,
 	account.CodeZulipLinkedElsewhere: http.StatusConflict,
 	account.CodeChangeOpen:           http.StatusConflict,
+	account.CodeOfferNotCurrent:      http.StatusConflict,
 	account.CodeBusy:                 http.StatusConflict,
 
 	account.CodeLimitReached:    http.StatusTooManyRequests,

@@ -116,6 +116,7 @@ func (p *Plugin) service() *account.Service {
 		// An allowed-domains setting that cannot be used refuses every change.
 		AllowedDomainsInvalid:   badDomains,
 		ReportMattermostChanges: cfg.reportMattermostChanges(),
+		ReportZulipChanges:      cfg.reportZulipChanges(),
 	})
 	if err != nil {
 		panic(fmt.Sprintf("Account Sync: wiring the email-change flow: %v", err)) // every dependency is set above

@@ -77,6 +77,7 @@ var codeTable = map[Code]codeProps{
 	CodeCancelled:        {kind: kindEnd},
 	CodeLinkChanged:      {kind: kindEnd},
 	CodeSyncTurnedOff:    {kind: kindEnd},
+	CodeOfferNotCurrent:  {kind: kindUser},
 }
 
 // Codes lists every failure code, sorted: the edge's tables of texts and

@@ -68,6 +68,7 @@ const (
 	CodeUserUnreadable      Code = "user_unreadable"     // the Mattermost account could not be read until the give-up time
 	CodeZulipDummyAddress   Code = "zulip_dummy_address" // Zulip's own id-based address form user{ID}@{realm host}
 	CodeSyncTurnedOff       Code = "sync_turned_off"     // Zulip sync was turned off while the change waited for Zulip
+	CodeOfferNotCurrent     Code = "offer_not_current"   // an offer that is not the user's, was answered already, or no longer holds
 )
 
 // Failure is why the flow stopped or a step failed. Err is the underlying

@@ -13,6 +13,9 @@ const (
 	NoticeOutcome NoticeKind = "outcome"
 	// NoticeOnBehalf: an admin asked to change the user's email.
 	NoticeOnBehalf NoticeKind = "on_behalf"
+	// NoticeOffer: Zulip's address was changed elsewhere; the user is
+	// offered it for Mattermost too (Offer), with buttons to answer.
+	NoticeOffer NoticeKind = "offer"
 )
 
 // Notice is what the bot tells a user: the kind, the change's result, and
@@ -20,6 +23,7 @@ const (
 // the name cannot be read).
 type Notice struct {
 	Kind   NoticeKind
+	Offer  Offer // for NoticeOffer
 	Result Result
 	Admin  string
 }

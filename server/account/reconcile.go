@@ -7,6 +7,7 @@ type ReconcileReport struct {
 	Rows      int // pairs that stand apart (the drift report's rows)
 	Forwarded int // changes made in Mattermost elsewhere, forwarded to Zulip (or found not to be takeable)
 	Agreed    int // pairs both changed to the same address: the agreed address moved
+	Offered   int // changes made in Zulip elsewhere, offered to the Mattermost user
 }
 
 // Reconcile is the scan: it reads both systems as the drift report does
@@ -33,13 +34,17 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 			if _, ok := s.Forward(ctx, row.UserID); ok {
 				out.Forwarded++
 			}
+		case DriftZulipChanged:
+			if _, ok := s.OfferZulipChange(ctx, row.UserID); ok {
+				out.Offered++
+			}
 		case DriftBothChangedSame:
 			s.agree(&Change{UserID: row.UserID, ZulipUserID: row.ZulipUserID}, row.Email)
 			out.Agreed++
 		}
 	}
-	if out.Forwarded > 0 || out.Agreed > 0 {
-		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed)
+	if out.Forwarded > 0 || out.Agreed > 0 || out.Offered > 0 {
+		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed, "offered", out.Offered)
 	}
 	return out, nil
 }

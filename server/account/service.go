@@ -48,6 +48,9 @@ type Settings struct {
 	// ReportMattermostChanges: a change made in Mattermost elsewhere is only
 	// reported (the drift report), not forwarded to Zulip.
 	ReportMattermostChanges bool
+	// ReportZulipChanges: a change made in Zulip elsewhere is only reported,
+	// not offered to the Mattermost user.
+	ReportZulipChanges bool
 
 	// Now and FlowTimeout are for tests; defaults are time.Now and
 	// DefaultFlowTimeout.
@@ -63,6 +66,7 @@ type Store interface {
 	LinkCodes
 	Usage
 	Locker
+	Offers
 }
 
 // Deps are what the service works with. All are required, except Zulip,
@@ -89,6 +93,7 @@ type options struct {
 	LinkCodes LinkCodes
 	Usage     Usage
 	Locker    Locker
+	Offers    Offers
 	Notifier  Notifier
 	Auditor   Auditor
 	Logger    Logger
@@ -139,7 +144,7 @@ func NewService(d Deps, set Settings) (*Service, error) {
 		set.RetryMax = DefaultRetryMax
 	}
 	return &Service{mm: d.Mattermost, zc: d.Zulip, opts: options{
-		Settings: set, Recorder: d.Store, Links: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store,
+		Settings: set, Recorder: d.Store, Links: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store, Offers: d.Store,
 		Notifier: d.Notifier, Auditor: d.Auditor, Logger: d.Logger, Facts: d.Facts,
 		LinkCodeText: d.LinkCodeText,
 	}}, nil

@@ -40,6 +40,7 @@ type harness struct {
 	locker  *memLocker
 	facts   *ZulipFacts
 	auditor Auditor
+	offers  *memOffers
 	opts    Settings
 }
 
@@ -52,6 +53,7 @@ func newHarness(users []User, zulipAddrs ...string) *harness {
 	h.opts = Settings{SyncZulip: true, MaxChangesPerDay: 5}
 	h.facts = NewZulipFacts(0)
 	h.auditor = nopAuditor{}
+	h.offers = &memOffers{}
 	return h
 }
 

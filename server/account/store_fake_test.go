@@ -14,13 +14,14 @@ type memStore struct {
 	*memLinkCodes
 	*memUsage
 	*memLocker
+	*memOffers
 }
 
 // deps are the harness's fakes as the service's dependencies.
 func (h *harness) deps(zc Zulip) Deps {
 	return Deps{
 		Mattermost: h.mm, Zulip: zc, Notifier: h.notes, Auditor: h.auditor, Logger: h.log, Facts: h.facts, LinkCodeText: linkCodeText,
-		Store: memStore{memRecorder: h.rec, memLinks: h.links, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker},
+		Store: memStore{memRecorder: h.rec, memLinks: h.links, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker, memOffers: h.offers},
 	}
 }
 
@@ -97,5 +98,21 @@ func (m *memLinks) SetAgreedEmail(userID string, zulipUserID int, email string) 
 		l.AgreedEmail = email
 		m.byUser[userID] = l
 	}
+	return nil
+}
+
+// memOffers keeps each user's latest offer.
+type memOffers struct{ byUser map[string]Offer }
+
+func (m *memOffers) Offer(userID string) (Offer, bool, error) {
+	o, ok := m.byUser[userID]
+	return o, ok, nil
+}
+
+func (m *memOffers) SaveOffer(o Offer) error {
+	if m.byUser == nil {
+		m.byUser = map[string]Offer{}
+	}
+	m.byUser[o.UserID] = o
 	return nil
 }

@@ -19,6 +19,7 @@ const askAdmin = "Please ask your system administrator for help; the details are
 // is the code's fact (failureArg); TestEveryCodeHasAText ranges over
 // account.Codes().
 var failureTexts = map[account.Code]string{
+	account.CodeOfferNotCurrent:     "This offer is no longer current: it was answered already, it is not yours, or a newer change replaced it. `/account status` shows where your email stands.",
 	account.CodeAddressMissing:      "Please give the new address, for example `/account email ann@example.org`.",
 	account.CodeAddressTooLong:      "That address is too long: Mattermost allows at most 128 characters.",
 	account.CodeAddressInvalid:      "%s is not a valid email address. Give just the address, like `ann@example.org`, without a name or angle brackets.",

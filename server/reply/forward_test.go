@@ -30,3 +30,14 @@ func TestForwardNotices(t *testing.T) {
 		t.Errorf("an open forward is told: %s", got)
 	}
 }
+
+// An offer says what changed where, what each button does, and what to do
+// when the user did not change it.
+func TestOfferTexts(t *testing.T) {
+	o := account.Offer{ID: "o1", Email: "ann@new.example.org", Agreed: "ann@example.org"}
+	assertWords(t, Notice(account.Notice{Kind: account.NoticeOffer, Offer: o}),
+		[]string{"Your Zulip email was changed to `ann@new.example.org` outside Account Sync", "your Mattermost email is still `ann@example.org`",
+			"**" + OfferUse + "**", "**" + OfferKeep + "**", "not offered again", "tell your administrator"}, nil)
+	assertWords(t, OfferKept(o), []string{"You kept your Mattermost email `ann@example.org`", "Zulip keeps `ann@new.example.org`", "not be offered again"}, nil)
+	assertWords(t, Failure(&account.Failure{Code: account.CodeOfferNotCurrent}), []string{"no longer current", "`/account status`"}, nil)
+}

@@ -14,6 +14,9 @@ func Notice(n account.Notice) string {
 	if n.Kind == account.NoticeOnBehalf {
 		return onBehalfNotice(n.Result, n.Admin)
 	}
+	if n.Kind == account.NoticeOffer {
+		return Offer(n.Offer)
+	}
 	return outcomeNotice(n.Result)
 }
 

@@ -18,6 +18,7 @@ const (
 	keyZulipOwner   = keyVersion + "zbind_"     // + Zulip user ID -> Mattermost user ID (the reverse of keyLink)
 	keyLinkCode     = keyVersion + "linkcode_"  // + user ID -> account.LinkCode (hash only)
 	keyUsage        = keyVersion + "usage_"     // + user ID -> account.UserUsage
+	keyOffer        = keyVersion + "offer_"     // + user ID -> account.Offer, the user's latest
 	keyOpenIndex    = keyVersion + "open"       // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
 	keyOpenShard    = keyVersion + "open_"      // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
 	keyDayShard     = keyVersion + "byday_"     // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
@@ -42,6 +43,7 @@ func linkKey(userID string) string       { return keyLink + userID }
 func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(zulipID) }
 func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }
+func offerKey(userID string) string      { return keyOffer + userID }
 func codesSentKey(userID string) string  { return keyCodesSent + userID }
 func zulipSentKey(zulipID int) string    { return keyZulipSent + strconv.Itoa(zulipID) }
 

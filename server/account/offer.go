@@ -1,0 +1,146 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// OfferState is where an offer stands.
+type OfferState string
+
+// The states of an offer.
+const (
+	OfferOpen     OfferState = "open"     // sent; waits for the user's answer
+	OfferAccepted OfferState = "accepted" // the user took the address for Mattermost too
+	OfferKept     OfferState = "kept"     // the user kept their Mattermost email: not offered again
+)
+
+// Offer is an address changed in Zulip elsewhere, offered to the linked
+// Mattermost user: the user decides, because a Zulip administrator could
+// otherwise move a Mattermost account's email, a way into that account.
+type Offer struct {
+	ID          string     `json:"id"`
+	UserID      string     `json:"user_id"`
+	ZulipUserID int        `json:"zulip_user_id"`
+	Email       string     `json:"email"`  // Zulip's new address
+	Agreed      string     `json:"agreed"` // the address both agreed on when it was offered
+	State       OfferState `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	AnsweredAt  *time.Time `json:"answered_at,omitempty"`
+}
+
+// Offers keeps each user's latest offer.
+type Offers interface {
+	// Offer returns the user's latest offer; ok is false when there is none.
+	Offer(userID string) (o Offer, ok bool, err error)
+	// SaveOffer stores o as the user's latest offer.
+	SaveOffer(o Offer) error
+}
+
+// OfferZulipChange offers the user the address their linked Zulip account
+// was changed to by other means, when Mattermost still has the address
+// both agreed on. ok is false when there is nothing to offer: no link or
+// agreed address, Zulip not changed (or its address hidden), Mattermost
+// changed too, an open change, this address offered already (answered or
+// not), an address Mattermost would not take, sync off or such changes only
+// reported.
+func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, bool) {
+	if !s.opts.SyncZulip || s.zc == nil || s.opts.ReportZulipChanges {
+		return Offer{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
+	defer cancel()
+	unlock, f := s.lockUser(ctx, userID)
+	if f != nil {
+		return Offer{}, false
+	}
+	defer unlock()
+	user, err := s.mm.GetUser(userID)
+	if err != nil || user.IsBot || user.Deactivated {
+		return Offer{}, false
+	}
+	l, linked, err := s.opts.Links.Link(userID)
+	if err != nil || !linked || l.AgreedEmail == "" || !strings.EqualFold(user.Email, l.AgreedEmail) {
+		return Offer{}, false
+	}
+	if open, ok, err := s.opts.Recorder.LatestChange(userID); err != nil || (ok && open.State.Open()) {
+		return Offer{}, false
+	}
+	zu, err := s.zc.GetUserByID(ctx, l.ZulipUserID)
+	if err != nil || !zu.IsActive || zu.IsBot || zu.RealAddress() == "" || strings.EqualFold(zu.RealAddress(), l.AgreedEmail) {
+		return Offer{}, false
+	}
+	addr, err := NormalizeAddress(zu.RealAddress(), s.mm.ValidEmail)
+	if err != nil || isZulipDummyAddress(addr, s.opts.ZulipHost) || s.domainAllowed(addr) != nil {
+		return Offer{}, false // Mattermost would refuse it: the drift report shows the pair
+	}
+	if last, ok, err := s.opts.Offers.Offer(userID); err != nil || (ok && strings.EqualFold(last.Email, addr) && strings.EqualFold(last.Agreed, l.AgreedEmail)) {
+		return Offer{}, false // offered already, whatever the answer
+	}
+	o := Offer{ID: newChangeID(), UserID: userID, ZulipUserID: l.ZulipUserID, Email: addr, Agreed: l.AgreedEmail, State: OfferOpen, CreatedAt: s.opts.Now()}
+	if err := s.opts.Offers.SaveOffer(o); err != nil {
+		s.opts.Logger.Error("account sync: could not save an offer", "user_id", userID, "error", err.Error())
+		return Offer{}, false
+	}
+	s.opts.Logger.Info("account sync: offered a Zulip address to the Mattermost user", "user_id", userID, "offer_id", o.ID, "zulip_user_id", o.ZulipUserID)
+	if err := s.opts.Notifier.Notify(userID, Notice{Kind: NoticeOffer, Offer: o}); err != nil {
+		s.opts.Logger.Warn("account sync: could not send an offer", "user_id", userID, "offer_id", o.ID, "error", err.Error())
+	}
+	return o, true
+}
+
+// currentOffer is the user's open offer with id, or why there is none.
+func (s *Service) currentOffer(userID, id string) (Offer, *Failure) {
+	o, ok, err := s.opts.Offers.Offer(userID)
+	switch {
+	case err != nil:
+		return Offer{}, newFailure(CodeInternal, err)
+	case !ok || o.ID != id || o.State != OfferOpen:
+		return Offer{}, newFailure(CodeOfferNotCurrent, nil)
+	}
+	return o, nil
+}
+
+// AcceptOffer takes the offered address for the user's Mattermost email: the
+// normal flow, under the same gates (the session is the presser's own),
+// with Mattermost's confirmation link when the server requires one; Zulip
+// has the address already. Only the user the offer is for can accept it,
+// and only while it is their current, unanswered offer.
+func (s *Service) AcceptOffer(ctx context.Context, userID, sessionID, offerID string) (Result, *Failure) {
+	if f := s.CheckSession(userID, sessionID); f != nil {
+		return Result{}, f
+	}
+	o, f := s.currentOffer(userID, offerID)
+	if f != nil {
+		return Result{}, f
+	}
+	res := s.ChangeEmail(ctx, Request{UserID: userID, SessionID: sessionID, NewEmail: o.Email})
+	if res.Change.State != StateRefused {
+		s.answer(o, OfferAccepted)
+	}
+	return res, nil
+}
+
+// KeepOffer ends the user's current offer: they keep their Mattermost
+// email, and the same address is not offered again.
+func (s *Service) KeepOffer(userID, sessionID, offerID string) (Offer, *Failure) {
+	if f := s.CheckSession(userID, sessionID); f != nil {
+		return Offer{}, f
+	}
+	o, f := s.currentOffer(userID, offerID)
+	if f != nil {
+		return Offer{}, f
+	}
+	return s.answer(o, OfferKept), nil
+}
+
+func (s *Service) answer(o Offer, state OfferState) Offer {
+	now := s.opts.Now()
+	o.State, o.AnsweredAt = state, &now
+	if err := s.opts.Offers.SaveOffer(o); err != nil {
+		s.opts.Logger.Error("account sync: could not save the answer to an offer", "user_id", o.UserID, "offer_id", o.ID, "error", err.Error())
+	}
+	s.opts.Logger.Info("account sync: an offer was answered", "user_id", o.UserID, "offer_id", o.ID, "answer", string(state))
+	return o
+}
