@@ -1,0 +1,126 @@
+package scenarios
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/model"
+)
+
+// offerPost waits for the bot's direct message that offers p an address,
+// and returns it.
+func offerPost(t *testing.T, p person) *model.Post {
+	t.Helper()
+	bot, _, err := w.Bed.Admin.GetUserByUsername(ctxFor(t), "account-sync", "")
+	if err != nil {
+		t.Fatalf("the plugin's bot account: %v", err)
+	}
+	ch, _, err := p.client.CreateDirectChannel(ctxFor(t), p.user.Id, bot.Id)
+	if err != nil {
+		t.Fatalf("the direct channel with the bot: %v", err)
+	}
+	var found *model.Post
+	eventually(func() bool {
+		posts, _, err := p.client.GetPostsForChannel(ctxFor(t), ch.Id, 0, 50, "", false, false)
+		if err != nil {
+			return false
+		}
+		for _, id := range posts.Order {
+			if post := posts.Posts[id]; post.UserId == bot.Id && len(post.Attachments()) > 0 {
+				found = post
+				return true
+			}
+		}
+		return false
+	})
+	if found == nil {
+		t.Fatalf("no offer from the bot; its messages: %q", botMessages(t, p))
+	}
+	return found
+}
+
+// actionID is the id of the offer's button named name.
+func actionID(t *testing.T, post *model.Post, name string) string {
+	t.Helper()
+	for _, a := range post.Attachments() {
+		for _, act := range a.Actions {
+			if act.Name == name {
+				return act.Id
+			}
+		}
+	}
+	t.Fatalf("no %q button on %+v", name, post.Attachments())
+	return ""
+}
+
+// Issue 15: an address changed in Zulip's own settings is offered to the
+// Mattermost user with two buttons; another user cannot press them; Use
+// moves Mattermost to it, and the post loses its buttons.
+func TestZulipChangeOfferedAndUsed(t *testing.T) {
+	withSettings(t, map[string]any{"ReconcileIntervalSeconds": "1"})
+	p := newPerson(t)
+	first := newAddress()
+	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
+	inZulip := newAddress()
+	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
+
+	post := offerPost(t, p)
+	assertContains(t, post.Message, "Your Zulip email was changed to `"+inZulip+"` outside Account Sync", "your Mattermost email is still `"+first+"`")
+	use := actionID(t, post, "Use it in Mattermost too")
+
+	other := newPerson(t)
+	if _, err := other.client.DoPostAction(ctxFor(t), post.Id, use); err == nil {
+		t.Errorf("another user pressed the offer's button")
+	}
+	assertEmails(t, p, first, inZulip)
+
+	if _, err := p.client.DoPostAction(ctxFor(t), post.Id, use); err != nil {
+		t.Fatalf("pressing Use: %v", err)
+	}
+	waitForEmails(t, p, inZulip, inZulip)
+	assertRecord(t, waitForState(t, p.client, "done"), map[string]any{
+		"user_id": p.user.Id, "old_email": first, "new_email": inZulip, "zulip_user_id": p.zulipID,
+		"state": "done", "mattermost": "changed", "zulip": "changed",
+	}, nil, "")
+	if rec, _ := link(t, p.client); rec["agreed_email"] != inZulip {
+		t.Errorf("agreed %v, want %s", rec["agreed_email"], inZulip)
+	}
+	for _, r := range zulipRequests(http.MethodPatch) {
+		if r.Path == zulipPath(p) && r.Form.Get("new_email") == inZulip {
+			t.Errorf("Zulip was changed again after the offer: %s", r.Path)
+		}
+	}
+	answered, _, err := p.client.GetPost(ctxFor(t), post.Id, "")
+	if err != nil || len(answered.Attachments()) != 0 {
+		t.Errorf("the answered offer keeps its buttons: %v %+v", err, answered)
+	}
+}
+
+// Keep: nothing changes in either system, and the address is not offered
+// again at the next scans.
+func TestZulipChangeOfferKept(t *testing.T) {
+	withSettings(t, map[string]any{"ReconcileIntervalSeconds": "1"})
+	p := newPerson(t)
+	first := newAddress()
+	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
+	inZulip := newAddress()
+	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
+
+	post := offerPost(t, p)
+	if _, err := p.client.DoPostAction(ctxFor(t), post.Id, actionID(t, post, "Keep my Mattermost email")); err != nil {
+		t.Fatalf("pressing Keep: %v", err)
+	}
+	time.Sleep(3 * time.Second) // a few scans
+	assertEmails(t, p, first, inZulip)
+	n := 0
+	for _, m := range botMessages(t, p) {
+		if strings.Contains(m, "Your Zulip email was changed to `"+inZulip+"`") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("offered %d times, want once", n)
+	}
+}
