@@ -29,6 +29,7 @@ type Plugin struct {
 	retention io.Closer // the daily clean-up job
 	sync      io.Closer // carries open changes on
 	reconcile io.Closer // the scan: forwards changes made elsewhere
+	events    io.Closer // follows Zulip's events on one node
 	botID     string
 	auditor   *auditor
 
@@ -67,6 +68,9 @@ func (p *Plugin) OnActivate() error {
 	if p.reconcile, err = p.scheduleReconcile(); err != nil {
 		return fmt.Errorf("scheduling the scan: %w", err)
 	}
+	if p.events, err = p.followZulipEvents(); err != nil {
+		return fmt.Errorf("following Zulip's events: %w", err)
+	}
 	return nil
 }
 
@@ -74,7 +78,7 @@ func (p *Plugin) OnActivate() error {
 // is finished by the next run, here or on another node.
 func (p *Plugin) OnDeactivate() error {
 	var errs []error
-	for _, j := range []io.Closer{p.reconcile, p.sync, p.retention} {
+	for _, j := range []io.Closer{p.events, p.reconcile, p.sync, p.retention} {
 		if j != nil {
 			errs = append(errs, j.Close())
 		}

@@ -124,3 +124,23 @@ func TestZulipChangeOfferKept(t *testing.T) {
 		t.Errorf("offered %d times, want once", n)
 	}
 }
+
+// Zulip's real-time events bring the offer within seconds, without waiting
+// for the scan (the test bed's scan runs once a day).
+func TestZulipChangeOfferedByEvents(t *testing.T) {
+	p := newPerson(t)
+	first := newAddress()
+	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
+	inZulip := newAddress()
+	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
+	post := offerPost(t, p)
+	assertContains(t, post.Message, "Your Zulip email was changed to `"+inZulip+"` outside Account Sync")
+	polled := false
+	for _, r := range zulipRequests(http.MethodGet) {
+		polled = polled || r.Path == "/api/v1/events"
+	}
+	if !polled {
+		t.Error("the offer came without Zulip's events being followed")
+	}
+	assertEmails(t, p, first, inZulip)
+}

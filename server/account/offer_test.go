@@ -126,3 +126,20 @@ func TestReconcileOffersZulipChanges(t *testing.T) {
 		t.Errorf("second scan %+v, notes %d", rep, len(h.notes.sent))
 	}
 }
+
+// A Zulip event about a linked account offers its change at once; about an
+// unlinked account, nothing happens.
+func TestZulipEventOffersAtOnce(t *testing.T) {
+	h := zulipChangedHarness()
+	if h.service().ZulipAccountChanged(context.Background(), 99, "x@example.org") || len(h.notes.sent) != 0 {
+		t.Error("an unlinked account's event did something")
+	}
+	h.locker.held["u1"] = true // the user's own command runs
+	if h.service().ZulipAccountChanged(context.Background(), 10, ann) || len(h.notes.sent) != 0 {
+		t.Error("an event at the agreed address (Account Sync's own change) did something")
+	}
+	delete(h.locker.held, "u1")
+	if !h.service().ZulipAccountChanged(context.Background(), 10, annNew) || len(h.notes.sent) != 1 || h.offers.byUser["u1"].Email != annNew {
+		t.Errorf("the linked account's event: notes %v, offers %v", h.notes.sent, h.offers.byUser)
+	}
+}

@@ -138,6 +138,9 @@ type Links interface {
 	// RemoveLink removes the user's link and returns it; ok is false when
 	// there was none.
 	RemoveLink(userID string) (b Link, ok bool, err error)
+	// LinkedUser returns the Mattermost user linked to a Zulip account; ok
+	// is false when there is none.
+	LinkedUser(zulipUserID int) (userID string, ok bool, err error)
 	// SetAgreedEmail sets the user's link's agreed address, with
 	// compare-and-set, if the link still goes to zulipUserID (else it does
 	// nothing).

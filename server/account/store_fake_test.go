@@ -116,3 +116,9 @@ func (m *memOffers) SaveOffer(o Offer) error {
 	m.byUser[o.UserID] = o
 	return nil
 }
+
+// LinkedUser returns the user linked to a Zulip account.
+func (m *memLinks) LinkedUser(zulipUserID int) (string, bool, error) {
+	u, ok := m.byZulip[zulipUserID]
+	return u, ok, nil
+}

@@ -27,6 +27,7 @@ const (
 	keyRetentionJob = "retention"               // cluster job name (pluginapi/cluster adds its own prefix)
 	keySyncJob      = "sync"                    // cluster job name of the job that carries open changes on
 	keyReconcileJob = "reconcile"               // cluster job name of the scan that forwards changes made elsewhere
+	keyEventsMutex  = "zulip_events"            // cluster mutex name (pluginapi/cluster adds its own prefix)
 )
 
 // When link codes were sent, kept apart from the pending code so that
@@ -79,4 +80,5 @@ const (
 	RetentionJobKey = keyRetentionJob // the daily clean-up
 	SyncJobKey      = keySyncJob      // carries open changes on
 	ReconcileJobKey = keyReconcileJob // the scan: compares both systems, forwards changes made elsewhere
+	EventsMutexKey  = keyEventsMutex  // held by the one node that follows Zulip's events
 )

@@ -145,3 +145,21 @@ func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) err
 	}
 	return fmt.Errorf("store: the link of %s stayed busy for %d tries", userID, shardTries)
 }
+
+// LinkedUser returns the Mattermost user linked to a Zulip account, by the
+// reverse key; a reverse key left behind by an interrupted RemoveLink (its
+// user no longer linked to that account) does not count.
+func (s *Store) LinkedUser(zulipUserID int) (string, bool, error) {
+	var userID string
+	if err := s.kv.Get(zulipOwnerKey(zulipUserID), &userID); err != nil {
+		return "", false, fmt.Errorf("store: reading the owner of Zulip account %d: %w", zulipUserID, err)
+	}
+	if userID == "" {
+		return "", false, nil
+	}
+	l, ok, err := s.Link(userID)
+	if err != nil || !ok || l.ZulipUserID != zulipUserID {
+		return "", false, err
+	}
+	return userID, true, nil
+}

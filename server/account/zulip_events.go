@@ -1,0 +1,30 @@
+package account
+
+import (
+	"context"
+	"strings"
+)
+
+// ZulipAccountChanged is told that Zulip reported a change of one of its
+// accounts (a real-time event): if it is linked, a change made in Zulip
+// elsewhere is offered to the Mattermost user at once (OfferZulipChange
+// checks everything again). address is the account's new real address, as
+// the event gave it. ok is false when nothing was offered.
+func (s *Service) ZulipAccountChanged(ctx context.Context, zulipUserID int, address string) bool {
+	userID, linked, err := s.opts.Links.LinkedUser(zulipUserID)
+	if err != nil {
+		s.opts.Logger.Warn("account sync: could not read who is linked to a Zulip account", "zulip_user_id", zulipUserID, "error", err.Error())
+		return false
+	}
+	if !linked {
+		return false // unlinked accounts are never acted on
+	}
+	// Account Sync's own changes arrive as events too: the agreed address
+	// moved before it acted. Told apart here without the user's lock, so
+	// that the user's own commands never find it taken.
+	if l, ok, err := s.opts.Links.Link(userID); err != nil || !ok || l.AgreedEmail == "" || strings.EqualFold(l.AgreedEmail, address) {
+		return false
+	}
+	_, ok := s.OfferZulipChange(ctx, userID)
+	return ok
+}
