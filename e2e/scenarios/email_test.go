@@ -82,6 +82,9 @@ func TestHappyPath(t *testing.T) {
 	assertEmails(t, p, next, next)
 	var got []string
 	for _, r := range w.Zulip.Requests() {
+		if r.Path == "/api/v1/events" || r.Path == "/api/v1/register" {
+			continue // the plugin follows Zulip's events all along
+		}
 		got = append(got, r.Method+" "+r.Target)
 	}
 	if want := []string{"GET " + strconv.Itoa(p.zulipID), "GET " + next, "PATCH " + strconv.Itoa(p.zulipID)}; strings.Join(got, ", ") != strings.Join(want, ", ") {
@@ -200,8 +203,10 @@ func TestSyncSwitchedOff(t *testing.T) {
 
 	assertContains(t, reply, "Your email is now `"+newEmail+"` in Mattermost", "Zulip sync is turned off")
 	assertEmails(t, p, newEmail, p.email)
-	if n := len(w.Zulip.Requests()); n != 0 {
-		t.Errorf("Zulip got %d requests with sync off", n)
+	for _, r := range w.Zulip.Requests() {
+		if r.Path != "/api/v1/events" { // a long poll begun before sync went off may end now
+			t.Errorf("Zulip got %s %s with sync off", r.Method, r.Path)
+		}
 	}
 }
 
