@@ -90,6 +90,10 @@ func (f *eventFollower) run(ctx context.Context) {
 			f.p.client.Log.Info("Account Sync: Zulip's event queue was lost; registering again and comparing both systems", "error", err.Error())
 			q = nil
 			f.scan(ctx)
+			// A queue lost again and again (an answer Zulip keeps giving)
+			// must not spend the bot's rate limit: back off like any error.
+			sleep(ctx, wait)
+			wait = min(2*wait, eventsRetryMax)
 			continue
 		case err != nil:
 			sleep(ctx, wait)

@@ -90,6 +90,31 @@ func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, b
 	return o, true
 }
 
+// mayOffer tells, without the user's lock and without asking Zulip, whether
+// address (Zulip's, as the scan or an event saw it) could be offered to the
+// user: linked with an agreed address, Mattermost still at it, an address
+// Mattermost would take, and not offered already. The scan and the event
+// follower ask it first, so that a pair that stays apart (a kept offer, an
+// address outside the allowed domains) costs them no lock and no request.
+func (s *Service) mayOffer(userID, address string) bool {
+	if s.opts.ReportZulipChanges || address == "" {
+		return false
+	}
+	l, linked, err := s.opts.Links.Link(userID)
+	if err != nil || !linked || l.AgreedEmail == "" || strings.EqualFold(l.AgreedEmail, address) {
+		return false
+	}
+	addr, err := NormalizeAddress(address, s.mm.ValidEmail)
+	if err != nil || isZulipDummyAddress(addr, s.opts.ZulipHost) || s.domainAllowed(addr) != nil {
+		return false
+	}
+	if last, ok, err := s.opts.Offers.Offer(userID); err != nil || (ok && strings.EqualFold(last.Email, addr) && strings.EqualFold(last.Agreed, l.AgreedEmail)) {
+		return false
+	}
+	user, err := s.mm.GetUser(userID)
+	return err == nil && strings.EqualFold(user.Email, l.AgreedEmail)
+}
+
 // currentOffer is the user's open offer with id, or why there is none.
 func (s *Service) currentOffer(userID, id string) (Offer, *Failure) {
 	o, ok, err := s.opts.Offers.Offer(userID)
@@ -115,11 +140,42 @@ func (s *Service) AcceptOffer(ctx context.Context, userID, sessionID, offerID st
 	if f != nil {
 		return Result{}, f
 	}
+	if f := s.offerHolds(ctx, o); f != nil {
+		return Result{}, f
+	}
 	res := s.ChangeEmail(ctx, Request{UserID: userID, SessionID: sessionID, NewEmail: o.Email})
 	if res.Change.State != StateRefused {
 		s.answer(o, OfferAccepted)
 	}
 	return res, nil
+}
+
+// offerHolds makes sure what was offered still is so: the link still goes
+// to the offer's Zulip account, which still has the offered address, and
+// Mattermost still has the address both agreed on. A button only ever
+// moves Mattermost to what Zulip has.
+func (s *Service) offerHolds(ctx context.Context, o Offer) *Failure {
+	l, linked, err := s.opts.Links.Link(o.UserID)
+	if err != nil {
+		return newFailure(CodeInternal, err)
+	}
+	user, err := s.mm.GetUser(o.UserID)
+	if err != nil {
+		return newFailure(CodeMattermostFailed, err)
+	}
+	if !linked || l.ZulipUserID != o.ZulipUserID || !strings.EqualFold(user.Email, o.Agreed) || s.zc == nil {
+		return newFailure(CodeOfferNotCurrent, nil)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
+	defer cancel()
+	zu, err := s.zc.GetUserByID(ctx, o.ZulipUserID)
+	switch {
+	case err != nil:
+		return zulipFailure(err, CodeZulipRejected)
+	case !zu.IsActive || !strings.EqualFold(zu.RealAddress(), o.Email):
+		return newFailure(CodeOfferNotCurrent, nil)
+	}
+	return nil
 }
 
 // KeepOffer ends the user's current offer: they keep their Mattermost

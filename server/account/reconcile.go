@@ -35,6 +35,9 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 				out.Forwarded++
 			}
 		case DriftZulipChanged:
+			if !s.mayOffer(row.UserID, row.ZulipEmail) {
+				continue
+			}
 			if _, ok := s.OfferZulipChange(ctx, row.UserID); ok {
 				out.Offered++
 			}

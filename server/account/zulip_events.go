@@ -1,9 +1,6 @@
 package account
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // ZulipAccountChanged is told that Zulip reported a change of one of its
 // accounts (a real-time event): if it is linked, a change made in Zulip
@@ -20,9 +17,9 @@ func (s *Service) ZulipAccountChanged(ctx context.Context, zulipUserID int, addr
 		return false // unlinked accounts are never acted on
 	}
 	// Account Sync's own changes arrive as events too: the agreed address
-	// moved before it acted. Told apart here without the user's lock, so
-	// that the user's own commands never find it taken.
-	if l, ok, err := s.opts.Links.Link(userID); err != nil || !ok || l.AgreedEmail == "" || strings.EqualFold(l.AgreedEmail, address) {
+	// moved before it acted. Told apart here (mayOffer) without the user's
+	// lock, so that the user's own commands never find it taken.
+	if !s.mayOffer(userID, address) {
 		return false
 	}
 	_, ok := s.OfferZulipChange(ctx, userID)
