@@ -79,19 +79,7 @@ func (s *Service) followVerification(ctx context.Context, res *Result) bool {
 		if !s.zulipFollows(ch) {
 			return true
 		}
-		// Zulip gets the full retry time from now, not from the request.
-		next := ch.clone()
-		next.GiveUpAt = nil
-		t := retryTimes{next: now, giveUp: now.Add(s.opts.RetryFor)}
-		if !s.moved(next.followLater(now, "", nil, next.Zulip, t)) {
-			return true
-		}
-		if err := s.saveAhead(ctx, &next); err != nil { // write ahead of Zulip
-			s.opts.Logger.Error("account sync: could not save the change record; the next run goes on", "change_id", ch.ID, "error", err.Error())
-			return false
-		}
-		*ch = next
-		return s.followZulip(ctx, res)
+		return s.followAhead(ctx, res, true) // the full retry time from now, not from the request
 	case expired:
 		f := newFailure(CodeLinkExpired, nil)
 		return s.end(res, ch.expire(now, f), f)
@@ -239,18 +227,7 @@ func (s *Service) settleInterrupted(ctx context.Context, res *Result) bool {
 		if !s.zulipFollows(ch) {
 			return true
 		}
-		next := ch.clone()
-		// Zulip gets the full retry time from the settling, as it had none.
-		t := retryTimes{next: now, giveUp: now.Add(s.opts.RetryFor)}
-		if !s.moved(next.followLater(now, "", nil, next.Zulip, t)) {
-			return true
-		}
-		if err := s.saveAhead(ctx, &next); err != nil { // write ahead of Zulip
-			s.opts.Logger.Error("account sync: could not save the change record; the next run goes on", "change_id", ch.ID, "error", err.Error())
-			return false
-		}
-		*ch = next
-		return s.followZulip(ctx, res)
+		return s.followAhead(ctx, res, false) // from the settling, if it had no give-up time
 	case strings.EqualFold(user.Email, ch.OldEmail):
 		// Nothing changed (Zulip is only ever changed after Mattermost):
 		// make the whole change again.
@@ -330,4 +307,28 @@ func (s *Service) lastFailure(ch *Change) *Failure {
 		return nil
 	}
 	return &Failure{Code: ch.LastError.Code, Detail: ch.LastError.Detail}
+}
+
+// followAhead moves a change whose Mattermost side is done on to Zulip: it
+// saves mattermost_changed ahead of Zulip (on a copy) and brings Zulip
+// along. Zulip gets the full retry time from now: always when fresh, else
+// only if the change had no give-up time. false when the save failed: the
+// next run goes on.
+func (s *Service) followAhead(ctx context.Context, res *Result, fresh bool) bool {
+	ch := &res.Change
+	now := s.opts.Now()
+	next := ch.clone()
+	if fresh {
+		next.GiveUpAt = nil
+	}
+	t := retryTimes{next: now, giveUp: now.Add(s.opts.RetryFor)}
+	if !s.moved(next.followLater(now, "", nil, next.Zulip, t)) {
+		return true
+	}
+	if err := s.saveAhead(ctx, &next); err != nil { // write ahead of Zulip
+		s.opts.Logger.Error("account sync: could not save the change record; the next run goes on", "change_id", ch.ID, "error", err.Error())
+		return false
+	}
+	*ch = next
+	return s.followZulip(ctx, res)
 }
