@@ -8,7 +8,7 @@ import (
 
 // handleLink answers the caller's link to a Zulip account.
 func (p *Plugin) handleLink(w http.ResponseWriter, r *http.Request) {
-	userID := r.Header.Get("Mattermost-User-ID")
+	userID := userOf(r)
 	b, ok, err := p.service().LinkOf(userID)
 	if err != nil {
 		p.client.Log.Error("Account Sync: reading a link", "user_id", userID, "error", err.Error())

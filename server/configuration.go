@@ -50,11 +50,12 @@ const (
 	defaultReconcileMinutes = 15
 )
 
-// Values of the MattermostChangesElsewhere setting.
+// Values of the MattermostChangesElsewhere and ZulipChangesElsewhere
+// settings.
 const (
 	mattermostChangesForward = "forward"
-	mattermostChangesReport  = "report"
 	zulipChangesAsk          = "ask"
+	changesReport            = "report" // either setting: only the drift report
 )
 
 // Clone returns a copy (all fields are values).
@@ -130,10 +131,6 @@ func (c *configuration) reconcileInterval() time.Duration {
 	return time.Duration(n) * time.Minute
 }
 
-// reportMattermostChanges: changes made in Mattermost elsewhere are only
-// reported, not forwarded to Zulip. Only "forward" (or no value: the
-// default) forwards; a value not understood only reports, failing closed
-// like the other guard settings (it is also one of problems()).
 // reportZulipChanges: changes made in Zulip elsewhere are only reported,
 // not offered. Only "ask" (or no value: the default) offers; a value not
 // understood only reports, failing closed (it is also one of problems()).
@@ -202,14 +199,14 @@ func (c *configuration) problems() []string {
 		out = append(out, fmt.Sprintf("the scan interval must be a number of minutes from 1 to 1440 (using %d)", defaultReconcileMinutes))
 	}
 	switch c.MattermostChangesElsewhere {
-	case "", mattermostChangesForward, mattermostChangesReport:
+	case "", mattermostChangesForward, changesReport:
 	default:
-		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q until it is fixed)", mattermostChangesForward, mattermostChangesReport, mattermostChangesReport))
+		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q until it is fixed)", mattermostChangesForward, changesReport, changesReport))
 	}
 	switch c.ZulipChangesElsewhere {
-	case "", zulipChangesAsk, mattermostChangesReport:
+	case "", zulipChangesAsk, changesReport:
 	default:
-		out = append(out, fmt.Sprintf("changes made in Zulip elsewhere must be %q or %q (using %q until it is fixed)", zulipChangesAsk, mattermostChangesReport, mattermostChangesReport))
+		out = append(out, fmt.Sprintf("changes made in Zulip elsewhere must be %q or %q (using %q until it is fixed)", zulipChangesAsk, changesReport, changesReport))
 	}
 	return out
 }

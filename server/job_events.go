@@ -103,10 +103,17 @@ func (f *eventFollower) run(ctx context.Context) {
 		wait = eventsRetryFirst
 		next := q.Advance(events)
 		q = &next
+		unreadable := false
 		for _, ev := range events {
-			if ev.Kind == zulip.EventUserUpdate && ev.DeliveryEmail != nil && *ev.DeliveryEmail != "" {
+			switch {
+			case ev.Kind == zulip.EventUnreadable:
+				unreadable = true
+			case ev.Kind == zulip.EventUserUpdate && ev.DeliveryEmail != nil && *ev.DeliveryEmail != "":
 				f.p.service().ZulipAccountChanged(ctx, ev.UserID, *ev.DeliveryEmail)
 			}
+		}
+		if unreadable {
+			f.scan(ctx) // an event it could not read: compare both systems instead
 		}
 	}
 }

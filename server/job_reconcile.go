@@ -67,9 +67,9 @@ func (j *reconcileJob) run() {
 	case f != nil:
 		j.p.client.Log.Error("Account Sync: the scan could not compare Mattermost and Zulip; the next scan tries again", "code", string(f.Code), "error", f.Error(), "took", took)
 	case ctx.Err() != nil:
-		j.p.client.Log.Warn("Account Sync: the scan stopped before its end; the next scan goes on", "pairs_apart", rep.Rows, "forwarded", rep.Forwarded, "agreed", rep.Agreed, "took", took)
+		j.p.client.Log.Warn("Account Sync: the scan stopped before its end; the next scan goes on", "pairs_apart", rep.Rows, "forwarded", rep.Forwarded, "offered", rep.Offered, "agreed", rep.Agreed, "took", took)
 	default:
-		j.p.client.Log.Debug("Account Sync: scan finished", "pairs_apart", rep.Rows, "forwarded", rep.Forwarded, "agreed", rep.Agreed, "took", took)
+		j.p.client.Log.Debug("Account Sync: scan finished", "pairs_apart", rep.Rows, "forwarded", rep.Forwarded, "offered", rep.Offered, "agreed", rep.Agreed, "took", took)
 	}
 }
 

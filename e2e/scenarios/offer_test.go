@@ -55,19 +55,27 @@ func actionID(t *testing.T, post *model.Post, name string) string {
 	return ""
 }
 
+// offeredInZulip makes a linked person (their first change agreed both
+// systems on first), changes their address in Zulip's own settings, and
+// waits for the bot's offer of it.
+func offeredInZulip(t *testing.T) (p person, first, inZulip string, post *model.Post) {
+	t.Helper()
+	p = newPerson(t)
+	first = newAddress()
+	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
+	inZulip = newAddress()
+	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
+	post = offerPost(t, p)
+	assertContains(t, post.Message, "Your Zulip email was changed to `"+inZulip+"` outside Account Sync", "your Mattermost email is still `"+first+"`")
+	return p, first, inZulip, post
+}
+
 // Issue 15: an address changed in Zulip's own settings is offered to the
 // Mattermost user with two buttons; another user cannot press them; Use
 // moves Mattermost to it, and the post loses its buttons.
 func TestZulipChangeOfferedAndUsed(t *testing.T) {
 	withSettings(t, map[string]any{"ReconcileIntervalSeconds": "1"})
-	p := newPerson(t)
-	first := newAddress()
-	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
-	inZulip := newAddress()
-	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
-
-	post := offerPost(t, p)
-	assertContains(t, post.Message, "Your Zulip email was changed to `"+inZulip+"` outside Account Sync", "your Mattermost email is still `"+first+"`")
+	p, first, inZulip, post := offeredInZulip(t)
 	use := actionID(t, post, "Use it in Mattermost too")
 
 	other := newPerson(t)
@@ -102,13 +110,7 @@ func TestZulipChangeOfferedAndUsed(t *testing.T) {
 // again at the next scans.
 func TestZulipChangeOfferKept(t *testing.T) {
 	withSettings(t, map[string]any{"ReconcileIntervalSeconds": "1"})
-	p := newPerson(t)
-	first := newAddress()
-	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
-	inZulip := newAddress()
-	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
-
-	post := offerPost(t, p)
+	p, first, inZulip, post := offeredInZulip(t)
 	if _, err := p.client.DoPostAction(ctxFor(t), post.Id, actionID(t, post, "Keep my Mattermost email")); err != nil {
 		t.Fatalf("pressing Keep: %v", err)
 	}
@@ -128,13 +130,7 @@ func TestZulipChangeOfferKept(t *testing.T) {
 // Zulip's real-time events bring the offer within seconds, without waiting
 // for the scan (the test bed's scan runs once a day).
 func TestZulipChangeOfferedByEvents(t *testing.T) {
-	p := newPerson(t)
-	first := newAddress()
-	assertContains(t, run(t, p.client, "/account email "+first), "in Mattermost and in Zulip")
-	inZulip := newAddress()
-	w.Zulip.ChangeEmailInSettings(p.zulipID, inZulip)
-	post := offerPost(t, p)
-	assertContains(t, post.Message, "Your Zulip email was changed to `"+inZulip+"` outside Account Sync")
+	p, first, inZulip, _ := offeredInZulip(t)
 	polled := false
 	for _, r := range zulipRequests(http.MethodGet) {
 		polled = polled || r.Path == "/api/v1/events"

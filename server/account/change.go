@@ -104,7 +104,7 @@ type Change struct {
 type LastError struct {
 	Code Code `json:"code"`
 	// Text is the rendered text records saved by earlier versions kept; it
-	// is no longer written, and read only for a code no longer known.
+	// is no longer written, and an old record shows it as it was saved.
 	Text string `json:"text,omitempty"`
 	// Detail is the failure's safe fact (an address Mattermost has now, an
 	// auth service name), for texts rendered later.

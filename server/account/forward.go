@@ -29,7 +29,7 @@ var errNotForwardable = errors.New("account: not a change made in Mattermost els
 // that already ended, a deactivated user, Zulip unreachable (the next scan
 // tries again), sync off, or such changes only reported.
 func (s *Service) Forward(ctx context.Context, userID string) (res Result, ok bool) {
-	if !s.opts.SyncZulip || s.zc == nil || s.opts.ReportMattermostChanges {
+	if !s.syncing() || s.opts.ReportMattermostChanges {
 		return Result{}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)

@@ -52,7 +52,7 @@ func (s *Service) ownSession(userID, sessionID string) (Session, *Failure) {
 }
 
 // CheckAdmin is the gate of what only system admins may do: another user's
-// email or status, link-all, the Zulip check. The session must be the
+// email or status, link-all, the Zulip check, the drift report. The session must be the
 // admin's own, the admin a system admin (by the server's permission
 // checks), and never an OAuth 2.0 app's, whatever Allow OAuth 2.0 apps
 // says: Mattermost never lets an OAuth app change another user's email, and

@@ -110,7 +110,7 @@ func (s *Service) Link(ctx context.Context, userID, sessionID, arg string) LinkR
 }
 
 func (s *Service) linkable() *Failure {
-	if !s.opts.SyncZulip || s.zc == nil {
+	if !s.syncing() {
 		return newFailure(CodeZulipNotConfigured, nil)
 	}
 	return nil

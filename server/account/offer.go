@@ -46,7 +46,7 @@ type Offers interface {
 // not), an address Mattermost would not take, sync off or such changes only
 // reported.
 func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, bool) {
-	if !s.opts.SyncZulip || s.zc == nil || s.opts.ReportZulipChanges {
+	if !s.syncing() || s.opts.ReportZulipChanges {
 		return Offer{}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)

@@ -17,7 +17,7 @@ type ReconcileReport struct {
 // the drift report. Nothing happens while sync is off.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 	var out ReconcileReport
-	if !s.opts.SyncZulip || s.zc == nil {
+	if !s.syncing() {
 		return out, nil // nothing to keep in step
 	}
 	rep, f := s.driftReport(ctx, "scan")
@@ -51,3 +51,6 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 	}
 	return out, nil
 }
+
+// syncing tells whether Zulip sync is on and set up.
+func (s *Service) syncing() bool { return s.opts.SyncZulip && s.zc != nil }

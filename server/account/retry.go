@@ -38,7 +38,7 @@ func backoff(n int, first, most, retryAfter time.Duration, jitter func(time.Dura
 	return max(d, retryAfter)
 }
 
-// RandomJitter returns a duration in [-span, span] (Options.Jitter).
+// RandomJitter returns a duration in [-span, span] (Settings.Jitter).
 func RandomJitter(span time.Duration) time.Duration {
 	if span <= 0 {
 		return 0

@@ -19,7 +19,8 @@ type Settings struct {
 	// SyncZulip forwards changes to Zulip. When true and Zulip is nil, every
 	// change is refused with CodeZulipNotConfigured.
 	SyncZulip bool
-	// AllowOAuth lets sessions created by OAuth 2.0 apps change emails.
+	// AllowOAuth lets sessions of OAuth 2.0 apps and personal access
+	// tokens change emails and links.
 	AllowOAuth bool
 	// MaxChangesPerDay limits a user's changes over a rolling 24 hours; 0
 	// means no limit. System admins are exempt.
@@ -27,7 +28,7 @@ type Settings struct {
 
 	// RetryFor is how long after it was asked for a change is retried in
 	// the background (default DefaultRetryFor). RetryFirst and RetryMax
-	// linked the backoff between tries (defaults DefaultRetryFirst and
+	// bound the backoff between tries (defaults DefaultRetryFirst and
 	// DefaultRetryMax); Jitter spreads the tries (nil: none).
 	RetryFor   time.Duration
 	RetryFirst time.Duration

@@ -10,7 +10,8 @@ const (
 
 const helpFooter = "Only the Zulip account linked to yours is ever changed. Both systems are checked before anything changes. " +
 	"If Zulip cannot be reached, the change is saved and made later in both systems or not at all, and the Account Sync bot sends you a direct message. " +
-	"If Zulip refuses the change, your Mattermost email is put back, so the two never end up different."
+	"If Zulip refuses the change, your Mattermost email is put back (when this server confirms every change by a link, through a link mailed to your old address); " +
+	"if the two may end up different, you and your administrator are told."
 
 // Help is /account help around the subcommands' lines: those every user
 // may run, then the system admins'.

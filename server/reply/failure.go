@@ -54,8 +54,8 @@ var failureTexts = map[account.Code]string{
 	account.CodeZulipAccountInactive: "Your linked Zulip account is deactivated or no longer exists. Ask your administrator, or remove the link with `/account unlink` and link your current Zulip account with `/account link <your-zulip-address>`.",
 	account.CodeZulipLinkedElsewhere: "The Zulip account with the address %s is already linked to another Mattermost account. Ask your administrator to check your accounts.",
 	account.CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
-	account.CodeAdminOnly:            "Only system administrators can run this: linking everyone, or changing or reading another user's email.",
-	account.CodeOAuthRefusedAdmin:    "Administrator actions of Account Sync (another user's email or status, linking everyone, the Zulip check) are never accepted from OAuth 2.0 apps, whatever the plugin's settings. Use Mattermost itself (web, desktop or mobile app), or a script with a personal access token.",
+	account.CodeAdminOnly:            "Only system administrators can run this: linking everyone, changing or reading another user's email, the Zulip check or the drift report.",
+	account.CodeOAuthRefusedAdmin:    "Administrator actions of Account Sync (another user's email or status, linking everyone, the Zulip check, the drift report) are never accepted from OAuth 2.0 apps, whatever the plugin's settings. Use Mattermost itself (web, desktop or mobile app), or a script with a personal access token.",
 
 	account.CodeAddressSlash:         "%s contains a `/`, and Zulip cannot find or check an account by such an address (its API cannot look it up). Choose an address without `/`.",
 	account.CodeDomainsMisconfigured: "The administrator's **Allowed email domains** setting for Account Sync is invalid, so no email can be changed until it is corrected. " + askAdmin,

@@ -41,3 +41,20 @@ func TestOfferTexts(t *testing.T) {
 	assertWords(t, OfferKept(o), []string{"You kept your Mattermost email `ann@example.org`", "Zulip keeps `ann@new.example.org`", "not be offered again"}, nil)
 	assertWords(t, Failure(&account.Failure{Code: account.CodeOfferNotCurrent}), []string{"no longer current", "`/account status`"}, nil)
 }
+
+// An admin's change told to its user says where each system stands: never
+// "it did not go through" when Mattermost has, or may have, the new address.
+func TestOnBehalfNoticeWhereItStands(t *testing.T) {
+	ch := account.Change{ID: "c1", OldEmail: "ann@example.org", NewEmail: "ann@new.example.org", State: account.StateMattermostChanged,
+		Mattermost: account.StatusChanged, Zulip: account.StatusUntouched}
+	notice := func(ch account.Change) string {
+		return Notice(account.Notice{Kind: account.NoticeOnBehalf, Result: account.Result{Change: ch}, Admin: "@root"})
+	}
+	assertWords(t, notice(ch), []string{"Your Mattermost email is now `ann@new.example.org`; Zulip follows"}, []string{"did not go through"})
+	ch.State, ch.Mattermost = account.StateNeedsAttention, account.StatusRollbackFailed
+	assertWords(t, notice(ch), []string{"Your accounts now differ"}, []string{"did not go through"})
+	ch.State = account.StateRollbackPendingVerification
+	assertWords(t, notice(ch), []string{"confirmation link that puts your old address back"}, []string{"did not go through"})
+	ch.State, ch.Mattermost = account.StateWaitingForZulip, account.StatusUntouched
+	assertWords(t, notice(ch), []string{"nothing has changed: your email stays `ann@example.org`"}, nil)
+}

@@ -72,8 +72,14 @@ func onBehalfNotice(r account.Result, admin string) string {
 		where = fmt.Sprintf("Your email is now %s (it was %s).", newA, oldA)
 	case account.StatePendingVerification:
 		where = fmt.Sprintf("Mattermost sent a confirmation link to %s; your email stays %s until it is opened.", newA, oldA)
-	case account.StateWaitingForZulip, account.StateMattermostChanged:
-		where = "Zulip could not take it yet; Account Sync keeps trying and tells you when it is done."
+	case account.StateWaitingForZulip:
+		where = fmt.Sprintf("Zulip could not be reached yet, so nothing has changed: your email stays %s for now. Account Sync keeps trying and tells you when it is done.", oldA)
+	case account.StateMattermostChanged:
+		where = fmt.Sprintf("Your Mattermost email is now %s; Zulip follows, and Account Sync tells you when it has.", newA)
+	case account.StateNeedsAttention:
+		where = attentionText(r)
+	case account.StateRollbackPendingVerification:
+		where = "Zulip did not take it; see the other message from Account Sync about the confirmation link that puts your old address back."
 	default:
 		where = fmt.Sprintf("It did not go through: your email stays %s.", oldA)
 	}

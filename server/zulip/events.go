@@ -25,8 +25,8 @@ const (
 	maxEventsBytes = 32 << 20
 )
 
-// Queue is one of the bot's event queues (POST /register). It is plain
-// data, JSON included, so that the node that polls can hand it on.
+// Queue is one of the bot's event queues (POST /register), as the node
+// that polls keeps it.
 type Queue struct {
 	ID string `json:"id"`
 	// LastEventID is the highest event ID acknowledged: Events sends it,
