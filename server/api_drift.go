@@ -46,11 +46,8 @@ func toDriftRow(r account.DriftRow) driftRow {
 // handleDrift is GET /drift?page=&per_page=: the drift report, by pages,
 // with the counts of the whole report. Each call reads both systems anew.
 func (p *Plugin) handleDrift(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	page, err1 := atoiOr(q.Get("page"), 0)
-	perPage, err2 := atoiOr(q.Get("per_page"), 50)
-	if err1 != nil || err2 != nil || page < 0 || perPage < 1 || perPage > 200 {
-		writeJSONError(w, http.StatusBadRequest, "bad_request", reply.APIBadPage)
+	page, perPage, ok := readPaging(w, r)
+	if !ok {
 		return
 	}
 	rep, f := p.service().Drift(r.Context(), userOf(r), sessionOf(r))
