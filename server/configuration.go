@@ -55,6 +55,7 @@ const (
 const (
 	mattermostChangesForward = "forward"
 	zulipChangesAsk          = "ask"
+	zulipChangesApply        = "apply"
 	changesReport            = "report" // either setting: only the drift report
 )
 
@@ -132,11 +133,16 @@ func (c *configuration) reconcileInterval() time.Duration {
 }
 
 // reportZulipChanges: changes made in Zulip elsewhere are only reported,
-// not offered. Only "ask" (or no value: the default) offers; a value not
-// understood only reports, failing closed (it is also one of problems()).
+// neither offered nor applied. "ask" (or no value: the default) offers,
+// "apply" applies; a value not understood only reports, failing closed (it
+// is also one of problems()).
 func (c *configuration) reportZulipChanges() bool {
-	return c.ZulipChangesElsewhere != "" && c.ZulipChangesElsewhere != zulipChangesAsk
+	return c.ZulipChangesElsewhere != "" && c.ZulipChangesElsewhere != zulipChangesAsk && c.ZulipChangesElsewhere != zulipChangesApply
 }
+
+// applyZulipChanges: changes made in Zulip elsewhere are applied to
+// Mattermost without asking the user.
+func (c *configuration) applyZulipChanges() bool { return c.ZulipChangesElsewhere == zulipChangesApply }
 
 // reportMattermostChanges: changes made in Mattermost elsewhere are only
 // reported (see reportZulipChanges for the rule).
@@ -204,9 +210,9 @@ func (c *configuration) problems() []string {
 		out = append(out, fmt.Sprintf("changes made in Mattermost elsewhere must be %q or %q (using %q until it is fixed)", mattermostChangesForward, changesReport, changesReport))
 	}
 	switch c.ZulipChangesElsewhere {
-	case "", zulipChangesAsk, changesReport:
+	case "", zulipChangesAsk, zulipChangesApply, changesReport:
 	default:
-		out = append(out, fmt.Sprintf("changes made in Zulip elsewhere must be %q or %q (using %q until it is fixed)", zulipChangesAsk, changesReport, changesReport))
+		out = append(out, fmt.Sprintf("changes made in Zulip elsewhere must be %q, %q or %q (using %q until it is fixed)", zulipChangesAsk, zulipChangesApply, changesReport, changesReport))
 	}
 	return out
 }

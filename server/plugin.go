@@ -121,6 +121,7 @@ func (p *Plugin) service() *account.Service {
 		AllowedDomainsInvalid:   badDomains,
 		ReportMattermostChanges: cfg.reportMattermostChanges(),
 		ReportZulipChanges:      cfg.reportZulipChanges(),
+		ApplyZulipChanges:       cfg.applyZulipChanges(),
 	})
 	if err != nil {
 		panic(fmt.Sprintf("Account Sync: wiring the email-change flow: %v", err)) // every dependency is set above

@@ -26,6 +26,7 @@ type fakeMattermost struct {
 	failRollback bool  // UpdateEmail back to an address fails
 	keepEmail    bool  // UpdateEmail succeeds but changes nothing (OAuth users)
 	getErrAfter  int   // GetUser fails after this many calls when > 0
+	findErr      error // returned by every FindUserByEmail when set
 	gets         int
 	updates      []string
 }
@@ -57,6 +58,9 @@ func (f *fakeMattermost) GetUser(id string) (User, error) {
 }
 
 func (f *fakeMattermost) FindUserByEmail(email string) (User, error) {
+	if f.findErr != nil {
+		return User{}, f.findErr
+	}
 	for _, u := range f.users {
 		if strings.EqualFold(u.Email, email) {
 			return *u, nil

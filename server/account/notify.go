@@ -16,6 +16,10 @@ const (
 	// NoticeOffer: Zulip's address was changed elsewhere; the user is
 	// offered it for Mattermost too (Offer), with buttons to answer.
 	NoticeOffer NoticeKind = "offer"
+	// NoticeApplied: Zulip's address was changed elsewhere and Account Sync
+	// applied it to Mattermost without asking (ApplyZulipChanges): where
+	// that stands, or why it was not made.
+	NoticeApplied NoticeKind = "applied"
 )
 
 // Notice is what the bot tells a user: the kind, the change's result, and

@@ -14,6 +14,9 @@ const (
 	OfferOpen     OfferState = "open"     // sent; waits for the user's answer
 	OfferAccepted OfferState = "accepted" // the user took the address for Mattermost too
 	OfferKept     OfferState = "kept"     // the user kept their Mattermost email: not offered again
+	// OfferApplied: applied to Mattermost without asking (ZulipChangesElsewhere
+	// = apply), or found not to be takeable; not applied again.
+	OfferApplied OfferState = "applied"
 )
 
 // Offer is an address changed in Zulip elsewhere, offered to the linked
@@ -46,7 +49,7 @@ type Offers interface {
 // not), an address Mattermost would not take, sync off or such changes only
 // reported.
 func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, bool) {
-	if !s.syncing() || s.opts.ReportZulipChanges {
+	if !s.syncing() || s.opts.ReportZulipChanges || s.opts.ApplyZulipChanges {
 		return Offer{}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
@@ -56,29 +59,11 @@ func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, b
 		return Offer{}, false
 	}
 	defer unlock()
-	user, err := s.mm.GetUser(userID)
-	if err != nil || user.IsBot || user.Deactivated {
+	seen, ok := s.zulipChangeSeen(ctx, userID)
+	if !ok {
 		return Offer{}, false
 	}
-	l, linked, err := s.opts.Links.Link(userID)
-	if err != nil || !linked || l.AgreedEmail == "" || !strings.EqualFold(user.Email, l.AgreedEmail) {
-		return Offer{}, false
-	}
-	if open, ok, err := s.opts.Recorder.LatestChange(userID); err != nil || (ok && open.State.Open()) {
-		return Offer{}, false
-	}
-	zu, err := s.zc.GetUserByID(ctx, l.ZulipUserID)
-	if err != nil || !zu.IsActive || zu.IsBot || zu.RealAddress() == "" || strings.EqualFold(zu.RealAddress(), l.AgreedEmail) {
-		return Offer{}, false
-	}
-	addr, err := NormalizeAddress(zu.RealAddress(), s.mm.ValidEmail)
-	if err != nil || isZulipDummyAddress(addr, s.opts.ZulipHost) || s.domainAllowed(addr) != nil {
-		return Offer{}, false // Mattermost would refuse it: the drift report shows the pair
-	}
-	if last, ok, err := s.opts.Offers.Offer(userID); err != nil || (ok && strings.EqualFold(last.Email, addr) && strings.EqualFold(last.Agreed, l.AgreedEmail)) {
-		return Offer{}, false // offered already, whatever the answer
-	}
-	o := Offer{ID: newChangeID(), UserID: userID, ZulipUserID: l.ZulipUserID, Email: addr, Agreed: l.AgreedEmail, State: OfferOpen, CreatedAt: s.opts.Now()}
+	o := seen.offer(newChangeID(), OfferOpen, s.opts.Now())
 	if err := s.opts.Offers.SaveOffer(o); err != nil {
 		s.opts.Logger.Error("account sync: could not save an offer", "user_id", userID, "error", err.Error())
 		return Offer{}, false
@@ -90,13 +75,58 @@ func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, b
 	return o, true
 }
 
-// mayOffer tells, without the user's lock and without asking Zulip, whether
+// zulipSeen is a change made in Zulip elsewhere, as read under the user's
+// lock: the user, their link, and Zulip's new address as Mattermost would
+// take it.
+type zulipSeen struct {
+	user User
+	link Link
+	addr string
+}
+
+func (z zulipSeen) offer(id string, state OfferState, now time.Time) Offer {
+	return Offer{ID: id, UserID: z.user.ID, ZulipUserID: z.link.ZulipUserID, Email: z.addr, Agreed: z.link.AgreedEmail, State: state, CreatedAt: now}
+}
+
+// zulipChangeSeen reads, under the user's lock, whether the user's linked
+// Zulip account was changed elsewhere to an address that can be offered or
+// applied: a human, active user linked with an agreed address that
+// Mattermost still has, no open change, Zulip's real address moved away
+// from it to one Mattermost would take, and not offered (or applied)
+// already.
+func (s *Service) zulipChangeSeen(ctx context.Context, userID string) (zulipSeen, bool) {
+	user, err := s.mm.GetUser(userID)
+	if err != nil || user.IsBot || user.Deactivated {
+		return zulipSeen{}, false
+	}
+	l, linked, err := s.opts.Links.Link(userID)
+	if err != nil || !linked || l.AgreedEmail == "" || !strings.EqualFold(user.Email, l.AgreedEmail) {
+		return zulipSeen{}, false
+	}
+	if open, ok, err := s.opts.Recorder.LatestChange(userID); err != nil || (ok && open.State.Open()) {
+		return zulipSeen{}, false
+	}
+	zu, err := s.zc.GetUserByID(ctx, l.ZulipUserID)
+	if err != nil || !zu.IsActive || zu.IsBot || zu.RealAddress() == "" || strings.EqualFold(zu.RealAddress(), l.AgreedEmail) {
+		return zulipSeen{}, false
+	}
+	addr, err := NormalizeAddress(zu.RealAddress(), s.mm.ValidEmail)
+	if err != nil || isZulipDummyAddress(addr, s.opts.ZulipHost) || s.domainAllowed(addr) != nil {
+		return zulipSeen{}, false // Mattermost would refuse it: the drift report shows the pair
+	}
+	if last, ok, err := s.opts.Offers.Offer(userID); err != nil || (ok && strings.EqualFold(last.Email, addr) && strings.EqualFold(last.Agreed, l.AgreedEmail)) {
+		return zulipSeen{}, false // offered already, whatever the answer
+	}
+	return zulipSeen{user: user, link: l, addr: addr}, true
+}
+
+// mayFollowZulip tells, without the user's lock and without asking Zulip, whether
 // address (Zulip's, as the scan or an event saw it) could be offered to the
-// user: linked with an agreed address, Mattermost still at it, an address
+// user (offered or applied): linked with an agreed address, Mattermost still at it, an address
 // Mattermost would take, and not offered already. The scan and the event
 // follower ask it first, so that a pair that stays apart (a kept offer, an
 // address outside the allowed domains) costs them no lock and no request.
-func (s *Service) mayOffer(userID, address string) bool {
+func (s *Service) mayFollowZulip(userID, address string) bool {
 	if s.opts.ReportZulipChanges || address == "" {
 		return false
 	}

@@ -8,11 +8,13 @@ type ReconcileReport struct {
 	Forwarded int // changes made in Mattermost elsewhere, forwarded to Zulip (or found not to be takeable)
 	Agreed    int // pairs both changed to the same address: the agreed address moved
 	Offered   int // changes made in Zulip elsewhere, offered to the Mattermost user
+	Applied   int // changes made in Zulip elsewhere, applied to Mattermost (or found not to be takeable)
 }
 
 // Reconcile is the scan: it reads both systems as the drift report does
 // (one Zulip request, Mattermost page by page), forwards every change made
-// in Mattermost elsewhere (Forward), and moves the agreed address where
+// in Mattermost elsewhere (Forward), offers (or, in apply mode, applies)
+// every change made in Zulip elsewhere, and moves the agreed address where
 // both systems were changed to the same one. Every other pair is left to
 // the drift report. Nothing happens while sync is off.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
@@ -35,10 +37,14 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 				out.Forwarded++
 			}
 		case DriftZulipChanged:
-			if !s.mayOffer(row.UserID, row.ZulipEmail) {
+			if !s.mayFollowZulip(row.UserID, row.ZulipEmail) {
 				continue
 			}
-			if _, ok := s.OfferZulipChange(ctx, row.UserID); ok {
+			applied, offered := s.followZulipChange(ctx, row.UserID)
+			if applied {
+				out.Applied++
+			}
+			if offered {
 				out.Offered++
 			}
 		case DriftBothChangedSame:
@@ -46,8 +52,8 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 			out.Agreed++
 		}
 	}
-	if out.Forwarded > 0 || out.Agreed > 0 || out.Offered > 0 {
-		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed, "offered", out.Offered)
+	if out.Forwarded > 0 || out.Agreed > 0 || out.Offered > 0 || out.Applied > 0 {
+		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed, "offered", out.Offered, "applied", out.Applied)
 	}
 	return out, nil
 }

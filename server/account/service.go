@@ -52,6 +52,10 @@ type Settings struct {
 	// ReportZulipChanges: a change made in Zulip elsewhere is only reported,
 	// not offered to the Mattermost user.
 	ReportZulipChanges bool
+	// ApplyZulipChanges: a change made in Zulip elsewhere is applied to the
+	// linked Mattermost account without asking the user (for organisations
+	// whose Zulip is fed by their directory), instead of offered.
+	ApplyZulipChanges bool
 
 	// Now and FlowTimeout are for tests; defaults are time.Now and
 	// DefaultFlowTimeout.

@@ -4,9 +4,9 @@ import "context"
 
 // ZulipAccountChanged is told that Zulip reported a change of one of its
 // accounts (a real-time event): if it is linked, a change made in Zulip
-// elsewhere is offered to the Mattermost user at once (OfferZulipChange
-// checks everything again). address is the account's new real address, as
-// the event gave it. ok is false when nothing was offered.
+// elsewhere is offered to the Mattermost user at once, or applied when the
+// administrator chose so (both check everything again under the lock). address is the account's new real address, as
+// the event gave it. ok is false when nothing was offered nor applied.
 func (s *Service) ZulipAccountChanged(ctx context.Context, zulipUserID int, address string) bool {
 	userID, linked, err := s.opts.Links.LinkedUser(zulipUserID)
 	if err != nil {
@@ -17,11 +17,11 @@ func (s *Service) ZulipAccountChanged(ctx context.Context, zulipUserID int, addr
 		return false // unlinked accounts are never acted on
 	}
 	// Account Sync's own changes arrive as events too: the agreed address
-	// moved before it acted. Told apart here (mayOffer) without the user's
+	// moved before it acted. Told apart here (mayFollowZulip) without the user's
 	// lock, so that the user's own commands never find it taken.
-	if !s.mayOffer(userID, address) {
+	if !s.mayFollowZulip(userID, address) {
 		return false
 	}
-	_, ok := s.OfferZulipChange(ctx, userID)
-	return ok
+	applied, offered := s.followZulipChange(ctx, userID)
+	return applied || offered
 }

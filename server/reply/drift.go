@@ -20,8 +20,8 @@ var driftTexts = map[account.DriftKind]driftText{
 			"If the row stays, Zulip refused the address (the user was told why): change it in Zulip by hand, or set the Mattermost email back."},
 	account.DriftZulipChanged: {"changed in Zulip elsewhere",
 		"The Zulip address was changed outside Account Sync (in Zulip's settings, by a Zulip administrator, by SCIM); Mattermost still has the address both last agreed on. " +
-			"What to do: nothing, unless such changes are set to be only reported: Account Sync offers the user the address at its next scan, and they decide. " +
-			"If the row stays, the user kept their Mattermost email: they can still type `/account email <zulip-address>`, or change it back in Zulip."},
+			"What to do: nothing, unless such changes are set to be only reported: Account Sync offers the user the address at its next scan, and they decide (or, set to apply, makes it in Mattermost). " +
+			"If the row stays, the user kept their Mattermost email, or Mattermost could not take the address (the user was told why): they can still type `/account email <zulip-address>`, or change it back in Zulip."},
 	account.DriftBothChangedSame: {"both changed to the same address",
 		"Both systems were changed outside Account Sync, to the same address. " +
 			"What to do: nothing; Account Sync notes the new address as the agreed one at its next scan."},

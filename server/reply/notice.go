@@ -17,6 +17,9 @@ func Notice(n account.Notice) string {
 	if n.Kind == account.NoticeOffer {
 		return Offer(n.Offer)
 	}
+	if n.Kind == account.NoticeApplied {
+		return appliedNotice(n.Result)
+	}
 	return outcomeNotice(n.Result)
 }
 
@@ -24,8 +27,11 @@ func Notice(n account.Notice) string {
 // ended, or that it waits for the user's link.
 func outcomeNotice(r account.Result) string {
 	ch := r.Change
-	if ch.Origin == account.OriginMattermostElsewhere {
+	switch ch.Origin {
+	case account.OriginMattermostElsewhere:
 		return forwardNotice(r)
+	case account.OriginZulipElsewhere:
+		return appliedNotice(r)
 	}
 	oldA, newA := code(ch.OldEmail), code(ch.NewEmail)
 	var text string
