@@ -21,7 +21,10 @@ func TestZulipChangesElsewhereModes(t *testing.T) {
 
 		waitForEmails(t, p, inZulip, inZulip)
 		var rec map[string]any
-		if !eventually(func() bool { rec = latestChange(t, p.client); return rec["origin"] == "zulip_elsewhere" && rec["state"] == "done" }) {
+		if !eventually(func() bool {
+			rec = latestChange(t, p.client)
+			return rec["origin"] == "zulip_elsewhere" && rec["state"] == "done"
+		}) {
 			t.Fatalf("the latest change is %v, want an applied one, done", rec)
 		}
 		assertRecord(t, rec, map[string]any{
