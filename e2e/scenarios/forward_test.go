@@ -78,7 +78,18 @@ func TestForwardChangesMadeInMattermostElsewhere(t *testing.T) {
 	})
 
 	t.Run("an unlinked user's change touches no Zulip account", func(t *testing.T) {
-		p := newPerson(t) // a Zulip account at the same address, not linked
+		// A Zulip account at the same address, not linked: the Mattermost
+		// email is not verified (an admin set it), so the scan does not
+		// link the two either.
+		u, c := newMMUser(t, "unl", newAddress())
+		addr := newAddress()
+		changeEmailAsAdmin(t, u.Id, addr)
+		zu := w.Zulip.AddUser(zuliptest.User{Email: addr, FullName: u.Username})
+		p := person{user: mmUser(t, u.Id), client: c, zulipID: zu.ID, email: addr}
+		if p.user.EmailVerified {
+			t.Fatal("the admin's change left the email verified")
+		}
+		waitForScans(t, 1)
 		before := zulipUser(t, p.zulipID)
 		w.Zulip.ResetRequests()
 		next := newAddress()

@@ -410,6 +410,7 @@ type memLinks struct {
 	byUser  map[string]Link
 	byZulip map[int]string
 	err     error
+	addErr  error // returned by AddLink only
 }
 
 func newMemLinks(bs ...Link) *memLinks {
@@ -431,6 +432,9 @@ func (m *memLinks) Link(userID string) (Link, bool, error) {
 func (m *memLinks) AddLink(b Link) error {
 	if m.err != nil {
 		return m.err
+	}
+	if m.addErr != nil {
+		return m.addErr
 	}
 	if _, ok := m.byUser[b.UserID]; ok {
 		return fmt.Errorf("user: %w", ErrAlreadyLinked)

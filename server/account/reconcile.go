@@ -9,13 +9,15 @@ type ReconcileReport struct {
 	Agreed    int // pairs both changed to the same address: the agreed address moved
 	Offered   int // changes made in Zulip elsewhere, offered to the Mattermost user
 	Applied   int // changes made in Zulip elsewhere, applied to Mattermost (or found not to be takeable)
+	Linked    int // users linked by verified email, where /account email would link them
 }
 
 // Reconcile is the scan: it reads both systems as the drift report does
 // (one Zulip request, Mattermost page by page), forwards every change made
 // in Mattermost elsewhere (Forward), offers (or, in apply mode, applies)
-// every change made in Zulip elsewhere, and moves the agreed address where
-// both systems were changed to the same one. Every other pair is left to
+// every change made in Zulip elsewhere, moves the agreed address where
+// both systems were changed to the same one, and links users where
+// /account email would (autoLink). Every other pair is left to
 // the drift report. Nothing happens while sync is off.
 func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 	var out ReconcileReport
@@ -47,13 +49,18 @@ func (s *Service) Reconcile(ctx context.Context) (ReconcileReport, *Failure) {
 			if offered {
 				out.Offered++
 			}
+		case DriftWouldLink:
+			if s.autoLink(ctx, row) {
+				out.Linked++
+			}
 		case DriftBothChangedSame:
 			s.agree(&Change{UserID: row.UserID, ZulipUserID: row.ZulipUserID}, row.Email)
 			out.Agreed++
 		}
 	}
-	if out.Forwarded > 0 || out.Agreed > 0 || out.Offered > 0 || out.Applied > 0 {
-		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed, "offered", out.Offered, "applied", out.Applied)
+	if out.Forwarded > 0 || out.Agreed > 0 || out.Offered > 0 || out.Applied > 0 || out.Linked > 0 {
+		s.opts.Logger.Info("account sync: scan", "rows", out.Rows, "forwarded", out.Forwarded, "agreed", out.Agreed, "offered", out.Offered,
+			"applied", out.Applied, "linked", out.Linked)
 	}
 	return out, nil
 }
