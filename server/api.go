@@ -36,6 +36,8 @@ func (p *Plugin) newRouter() *mux.Router {
 	r.Handle(v1+"/changes", admin(p.handleListChanges)).Methods(http.MethodGet)
 	r.Handle(v1+driftPath, admin(p.handleDrift)).Methods(http.MethodGet)
 	r.Handle(v1+driftCSVPath, admin(p.handleDriftCSV)).Methods(http.MethodGet)
+	r.Handle(v1+migrationsPath, admin(p.handlePlanMigration)).Methods(http.MethodPost)
+	r.Handle(v1+migrationsPath+"/{id}", admin(p.handleMigration)).Methods(http.MethodGet)
 	// An offer's buttons: the presser's session is checked by the service
 	// (AcceptOffer, KeepOffer), and the answer is always 200.
 	r.Handle(offerPath, requireUser(http.HandlerFunc(p.handleOffer))).Methods(http.MethodPost)

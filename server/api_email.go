@@ -37,7 +37,13 @@ func (p *Plugin) changeEmail(w http.ResponseWriter, r *http.Request, req account
 
 // readEmailRequest decodes a small JSON body, answering 413 or 400 itself.
 func readEmailRequest(w http.ResponseWriter, r *http.Request) (emailRequest, bool) {
-	var body emailRequest
+	return readJSONBody[emailRequest](w, r)
+}
+
+// readJSONBody decodes a small JSON body with no unknown fields, answering
+// 413 or 400 itself.
+func readJSONBody[T any](w http.ResponseWriter, r *http.Request) (T, bool) {
+	var body T
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	switch {
 	case err != nil:

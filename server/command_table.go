@@ -96,6 +96,12 @@ var subcommands = []subcommand{
 		menu: &menuItem{desc: "List where Mattermost and Zulip disagree on users' emails (system admins)"},
 	},
 	{
+		name: "migrate-domain", args: []string{"<old-domain>", "<new-domain>"}, admin: true, run: (*Plugin).commandMigrateDomain,
+		help:  "plan renaming every email at `<old-domain>` to the same name at `<new-domain>`: who would change, who is skipped and why (changes nothing).",
+		menu:  &menuItem{hint: "<old-domain> <new-domain>", desc: "Plan renaming an email domain in both systems (system admins)"},
+		usage: reply.MigrateDomainUsage,
+	},
+	{
 		name: "help",
 		help: "show this help.",
 		menu: &menuItem{desc: "Show how to use /account"},

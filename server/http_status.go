@@ -37,6 +37,8 @@ var httpStatus = map[account.Code]int{
 	account.CodeZulipLinkedElsewhere: http.StatusConflict,
 	account.CodeChangeOpen:           http.StatusConflict,
 	account.CodeOfferNotCurrent:      http.StatusConflict,
+	account.CodeMigrationDomain:      http.StatusBadRequest,
+	account.CodeMigrationNotFound:    http.StatusNotFound,
 	account.CodeBusy:                 http.StatusConflict,
 
 	account.CodeLimitReached:    http.StatusTooManyRequests,

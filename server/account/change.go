@@ -119,6 +119,19 @@ func (c *Change) step(now time.Time, name string, code Code) {
 	c.UpdatedAt = now
 }
 
+// isChangeID tells an id of newChangeID's form: 24 lower-case hex digits.
+func isChangeID(id string) bool {
+	if len(id) != 24 {
+		return false
+	}
+	for _, r := range id {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 func newChangeID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms

@@ -70,14 +70,16 @@ var codeTable = map[Code]codeProps{
 	CodeZulipLinkedElsewhere: {kind: kindUser},
 	CodeAdminOnly:            {kind: kindUser},
 
-	CodeChangeOpen:       {kind: kindUser},
-	CodeChangedMeanwhile: {kind: kindEnd},
-	CodeLinkExpired:      {kind: kindEnd},
-	CodeGaveUp:           {kind: kindEnd},
-	CodeCancelled:        {kind: kindEnd},
-	CodeLinkChanged:      {kind: kindEnd},
-	CodeSyncTurnedOff:    {kind: kindEnd},
-	CodeOfferNotCurrent:  {kind: kindUser},
+	CodeChangeOpen:        {kind: kindUser},
+	CodeChangedMeanwhile:  {kind: kindEnd},
+	CodeLinkExpired:       {kind: kindEnd},
+	CodeGaveUp:            {kind: kindEnd},
+	CodeCancelled:         {kind: kindEnd},
+	CodeLinkChanged:       {kind: kindEnd},
+	CodeSyncTurnedOff:     {kind: kindEnd},
+	CodeOfferNotCurrent:   {kind: kindUser},
+	CodeMigrationDomain:   {kind: kindUser},
+	CodeMigrationNotFound: {kind: kindUser},
 }
 
 // Codes lists every failure code, sorted: the edge's tables of texts and

@@ -69,6 +69,8 @@ const (
 	CodeZulipDummyAddress   Code = "zulip_dummy_address" // Zulip's own id-based address form user{ID}@{realm host}
 	CodeSyncTurnedOff       Code = "sync_turned_off"     // Zulip sync was turned off while the change waited for Zulip
 	CodeOfferNotCurrent     Code = "offer_not_current"   // an offer that is not the user's, was answered already, or no longer holds
+	CodeMigrationDomain     Code = "migration_domain"    // a domain migration's domain is not a domain, or both are the same
+	CodeMigrationNotFound   Code = "migration_not_found" // no domain migration has that id
 )
 
 // Failure is why the flow stopped or a step failed. Err is the underlying

@@ -72,6 +72,7 @@ type Store interface {
 	Usage
 	Locker
 	Offers
+	Migrations
 }
 
 // Deps are what the service works with. All are required, except Zulip,
@@ -93,16 +94,17 @@ type Deps struct {
 // options is the settings and the dependencies, by the role each plays.
 type options struct {
 	Settings
-	Recorder  Recorder
-	Links     Links
-	LinkCodes LinkCodes
-	Usage     Usage
-	Locker    Locker
-	Offers    Offers
-	Notifier  Notifier
-	Auditor   Auditor
-	Logger    Logger
-	Facts     *ZulipFacts
+	Recorder   Recorder
+	Links      Links
+	LinkCodes  LinkCodes
+	Usage      Usage
+	Locker     Locker
+	Offers     Offers
+	Migrations Migrations
+	Notifier   Notifier
+	Auditor    Auditor
+	Logger     Logger
+	Facts      *ZulipFacts
 	// LinkCodeText words the message that carries a link code in Zulip.
 	LinkCodeText LinkCodeText
 }
@@ -149,7 +151,7 @@ func NewService(d Deps, set Settings) (*Service, error) {
 		set.RetryMax = DefaultRetryMax
 	}
 	return &Service{mm: d.Mattermost, zc: d.Zulip, opts: options{
-		Settings: set, Recorder: d.Store, Links: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store, Offers: d.Store,
+		Settings: set, Recorder: d.Store, Links: d.Store, LinkCodes: d.Store, Usage: d.Store, Locker: d.Store, Offers: d.Store, Migrations: d.Store,
 		Notifier: d.Notifier, Auditor: d.Auditor, Logger: d.Logger, Facts: d.Facts,
 		LinkCodeText: d.LinkCodeText,
 	}}, nil

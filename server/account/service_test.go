@@ -41,7 +41,9 @@ type harness struct {
 	facts   *ZulipFacts
 	auditor Auditor
 	offers  *memOffers
-	opts    Settings
+	// migrations keeps the domain migrations.
+	migrations *memMigrations
+	opts       Settings
 }
 
 func newHarness(users []User, zulipAddrs ...string) *harness {
@@ -54,6 +56,7 @@ func newHarness(users []User, zulipAddrs ...string) *harness {
 	h.facts = NewZulipFacts(0)
 	h.auditor = nopAuditor{}
 	h.offers = &memOffers{}
+	h.migrations = &memMigrations{}
 	return h
 }
 

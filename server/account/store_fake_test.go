@@ -15,13 +15,14 @@ type memStore struct {
 	*memUsage
 	*memLocker
 	*memOffers
+	*memMigrations
 }
 
 // deps are the harness's fakes as the service's dependencies.
 func (h *harness) deps(zc Zulip) Deps {
 	return Deps{
 		Mattermost: h.mm, Zulip: zc, Notifier: h.notes, Auditor: h.auditor, Logger: h.log, Facts: h.facts, LinkCodeText: linkCodeText,
-		Store: memStore{memRecorder: h.rec, memLinks: h.links, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker, memOffers: h.offers},
+		Store: memStore{memRecorder: h.rec, memLinks: h.links, memLinkCodes: h.codes, memUsage: h.usage, memLocker: h.locker, memOffers: h.offers, memMigrations: h.migrations},
 	}
 }
 
@@ -121,4 +122,26 @@ func (m *memOffers) SaveOffer(o Offer) error {
 func (m *memLinks) LinkedUser(zulipUserID int) (string, bool, error) {
 	u, ok := m.byZulip[zulipUserID]
 	return u, ok, nil
+}
+
+// memMigrations keeps domain migrations by id.
+type memMigrations struct {
+	byID map[string]Migration
+	err  error
+}
+
+func (m *memMigrations) SaveMigration(mg Migration) error {
+	if m.err != nil {
+		return m.err
+	}
+	if m.byID == nil {
+		m.byID = map[string]Migration{}
+	}
+	m.byID[mg.ID] = mg
+	return nil
+}
+
+func (m *memMigrations) Migration(id string) (Migration, bool, error) {
+	mg, ok := m.byID[id]
+	return mg, ok, m.err
 }

@@ -6,6 +6,8 @@ import "strings"
 const (
 	EmailUsage = "Please give exactly one new address, for example `/account email ann@example.org`."
 	LinkUsage  = "Please give your Zulip address, for example `/account link ann@example.org`, or the 6-digit code the sync bot sent you in Zulip, for example `/account link 123456`."
+	// MigrateDomainUsage is the reply to /account migrate-domain without its two domains.
+	MigrateDomainUsage = "Please give the old and the new domain, for example `/account migrate-domain old.example new.example`."
 )
 
 const helpFooter = "Only the Zulip account linked to yours is ever changed. Both systems are checked before anything changes. " +

@@ -20,6 +20,8 @@ const askAdmin = "Please ask your system administrator for help; the details are
 // account.Codes().
 var failureTexts = map[account.Code]string{
 	account.CodeOfferNotCurrent:     "This offer is no longer current: it was answered already, it is not yours, or a newer change replaced it. `/account status` shows where your email stands.",
+	account.CodeMigrationDomain:     "A domain migration needs two different domains, such as `old.example` and `new.example`: domains only, no `@` or address.",
+	account.CodeMigrationNotFound:   "There is no domain migration with that id. `/account migrate-domain <old-domain> <new-domain>` plans one.",
 	account.CodeAddressMissing:      "Please give the new address, for example `/account email ann@example.org`.",
 	account.CodeAddressTooLong:      "That address is too long: Mattermost allows at most 128 characters.",
 	account.CodeAddressInvalid:      "%s is not a valid email address. Give just the address, like `ann@example.org`, without a name or angle brackets.",
@@ -54,7 +56,7 @@ var failureTexts = map[account.Code]string{
 	account.CodeZulipAccountInactive: "Your linked Zulip account is deactivated or no longer exists. Ask your administrator, or remove the link with `/account unlink` and link your current Zulip account with `/account link <your-zulip-address>`.",
 	account.CodeZulipLinkedElsewhere: "The Zulip account with the address %s is already linked to another Mattermost account. Ask your administrator to check your accounts.",
 	account.CodeZulipRedirect:        "Zulip's address is not set up correctly in Account Sync (Zulip answered with a redirect). " + askAdmin,
-	account.CodeAdminOnly:            "Only system administrators can run this: linking everyone, changing or reading another user's email, the Zulip check or the drift report.",
+	account.CodeAdminOnly:            "Only system administrators can run this: linking everyone, changing or reading another user's email, the Zulip check, the drift report or a domain migration.",
 	account.CodeOAuthRefusedAdmin:    "Administrator actions of Account Sync (another user's email or status, linking everyone, the Zulip check, the drift report) are never accepted from OAuth 2.0 apps, whatever the plugin's settings. Use Mattermost itself (web, desktop or mobile app), or a script with a personal access token.",
 
 	account.CodeAddressSlash:         "%s contains a `/`, and Zulip cannot find or check an account by such an address (its API cannot look it up). Choose an address without `/`.",

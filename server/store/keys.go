@@ -19,6 +19,7 @@ const (
 	keyLinkCode     = keyVersion + "linkcode_"  // + user ID -> account.LinkCode (hash only)
 	keyUsage        = keyVersion + "usage_"     // + user ID -> account.UserUsage
 	keyOffer        = keyVersion + "offer_"     // + user ID -> account.Offer, the user's latest
+	keyMigration    = keyVersion + "migration_" // + migration ID -> migrationHead; + ID + "_items_" + chunk number -> []account.MigrationItem
 	keyOpenIndex    = keyVersion + "open"       // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
 	keyOpenShard    = keyVersion + "open_"      // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
 	keyDayShard     = keyVersion + "byday_"     // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
@@ -45,8 +46,12 @@ func zulipOwnerKey(zulipID int) string   { return keyZulipOwner + strconv.Itoa(z
 func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }
 func offerKey(userID string) string      { return keyOffer + userID }
-func codesSentKey(userID string) string  { return keyCodesSent + userID }
-func zulipSentKey(zulipID int) string    { return keyZulipSent + strconv.Itoa(zulipID) }
+func migrationKey(id string) string      { return keyMigration + id }
+func migrationItemsKey(id string, n int) string {
+	return keyMigration + id + "_items_" + strconv.Itoa(n)
+}
+func codesSentKey(userID string) string { return keyCodesSent + userID }
+func zulipSentKey(zulipID int) string   { return keyZulipSent + strconv.Itoa(zulipID) }
 
 // openShards is how many keys the index of open changes is spread over, so
 // that changes made at the same moment rarely update the same key.

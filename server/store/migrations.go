@@ -1,0 +1,57 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// migrationChunk is how many users of a migration one KV value holds, so
+// that a plan of tens of thousands of users is not one huge value.
+const migrationChunk = 1000
+
+// migrationHead is a migration without its users, and how many chunks
+// hold them.
+type migrationHead struct {
+	account.Migration
+	Chunks int `json:"chunks"`
+}
+
+// SaveMigration stores m: its users in chunks first, then the head that
+// names them, so that a reader never finds a head without its users.
+func (s *Store) SaveMigration(m account.Migration) error {
+	head := migrationHead{Migration: m}
+	head.Items = nil
+	for start := 0; start < len(m.Items); start += migrationChunk {
+		end := min(start+migrationChunk, len(m.Items))
+		if _, err := s.kv.Set(migrationItemsKey(m.ID, head.Chunks), m.Items[start:end]); err != nil {
+			return fmt.Errorf("store: saving migration %s, users %d to %d: %w", m.ID, start, end, err)
+		}
+		head.Chunks++
+	}
+	if _, err := s.kv.Set(migrationKey(m.ID), head); err != nil {
+		return fmt.Errorf("store: saving migration %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// Migration returns the migration with id and all its users; ok is false
+// when there is none.
+func (s *Store) Migration(id string) (account.Migration, bool, error) {
+	var head *migrationHead
+	if err := s.kv.Get(migrationKey(id), &head); err != nil {
+		return account.Migration{}, false, fmt.Errorf("store: reading migration %s: %w", id, err)
+	}
+	if head == nil {
+		return account.Migration{}, false, nil
+	}
+	m := head.Migration
+	for n := 0; n < head.Chunks; n++ {
+		var items []account.MigrationItem
+		if err := s.kv.Get(migrationItemsKey(id, n), &items); err != nil {
+			return account.Migration{}, false, fmt.Errorf("store: reading migration %s, chunk %d: %w", id, n, err)
+		}
+		m.Items = append(m.Items, items...)
+	}
+	return m, true, nil
+}

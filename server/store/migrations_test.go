@@ -1,0 +1,48 @@
+package store
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
+)
+
+// A migration of thousands of users is kept in chunks and read back whole.
+func TestMigrationRoundTrip(t *testing.T) {
+	mem := &pluginapi.MemoryStore{}
+	s := New(mem)
+	m := account.Migration{ID: "0123456789abcdef01234567", From: "old.example", To: "new.example", State: account.MigrationPlanned,
+		CreatedBy: "root", CreatedAt: time.Date(2026, 11, 30, 5, 0, 0, 0, time.UTC), WouldLink: 2, Verification: true, RatePerMinute: 200,
+		Estimate: time.Minute, ZulipOnly: []account.ZulipOnlyAccount{{ZulipUserID: 7, Email: "z@old.example"}}}
+	for i := range 2500 {
+		it := account.MigrationItem{UserID: fmt.Sprintf("u%d", i), OldEmail: fmt.Sprintf("u%d@old.example", i), NewEmail: fmt.Sprintf("u%d@new.example", i), ZulipUserID: i}
+		if i%7 == 0 {
+			it.Skip = account.MigrateSkipNotLinked
+		}
+		m.Items = append(m.Items, it)
+	}
+	if err := s.SaveMigration(m); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Migration(m.ID)
+	if err != nil || !ok || !reflect.DeepEqual(got, m) {
+		t.Fatalf("read back %v %v: %d users, want %d", ok, err, len(got.Items), len(m.Items))
+	}
+	keys, err := mem.ListKeys(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"v1_migration_" + m.ID, "v1_migration_" + m.ID + "_items_0", "v1_migration_" + m.ID + "_items_1", "v1_migration_" + m.ID + "_items_2"}
+	slices.Sort(keys)
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("keys %v, want %v", keys, want)
+	}
+	if _, ok, err := s.Migration("ffffffffffffffffffffffff"); ok || err != nil {
+		t.Errorf("a missing migration: %v %v", ok, err)
+	}
+}
