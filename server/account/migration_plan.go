@@ -174,7 +174,7 @@ func (s *Service) planSkip(p *planRead, u *User, it MigrationItem, linked bool) 
 	case !linked:
 		return MigrateSkipNotLinked
 	}
-	if addr, err := NormalizeAddress(it.NewEmail, s.mm.ValidEmail); err != nil || addr != it.NewEmail || isZulipDummyAddress(addr, s.opts.ZulipHost) {
+	if addr, err := NormalizeAddress(it.NewEmail, s.mm.ValidEmail); err != nil || isZulipDummyAddress(addr, s.opts.ZulipHost) {
 		return MigrateSkipAddressRefused
 	}
 	zu, ok := p.byID[it.ZulipUserID]
