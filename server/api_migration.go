@@ -37,6 +37,7 @@ type migrationJSON struct {
 	WouldLink       int                           `json:"would_link"`
 	Verification    bool                          `json:"verification"`
 	RatePerMinute   int                           `json:"rate_per_minute"`
+	RequestsPerUser int                           `json:"requests_per_user"`
 	EstimateSeconds int                           `json:"estimate_seconds"`
 	Users           []migrationUser               `json:"users"`
 	ZulipOnly       []account.ZulipOnlyAccount    `json:"zulip_only"`
@@ -47,7 +48,7 @@ func toMigrationJSON(m account.Migration) migrationJSON {
 	out := migrationJSON{
 		ID: m.ID, From: m.From, To: m.To, State: m.State, CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
 		ToChange: m.ToChange(), Skipped: m.Skipped(), WouldLink: m.WouldLink, Verification: m.Verification, RatePerMinute: m.RatePerMinute,
-		EstimateSeconds: int(m.Estimate.Seconds() + 0.999), Users: make([]migrationUser, 0, len(m.Items)),
+		RequestsPerUser: m.RequestsPerUser, EstimateSeconds: int(m.Estimate.Seconds() + 0.999), Users: make([]migrationUser, 0, len(m.Items)),
 		ZulipOnly: append([]account.ZulipOnlyAccount{}, m.ZulipOnly...), Message: reply.MigrationSummary(m),
 	}
 	for _, it := range m.Items {

@@ -38,6 +38,7 @@ var httpStatus = map[account.Code]int{
 	account.CodeChangeOpen:           http.StatusConflict,
 	account.CodeOfferNotCurrent:      http.StatusConflict,
 	account.CodeMigrationDomain:      http.StatusBadRequest,
+	account.CodeZulipMovedOn:         http.StatusConflict,
 	account.CodeMigrationNotFound:    http.StatusNotFound,
 	account.CodeBusy:                 http.StatusConflict,
 

@@ -25,7 +25,7 @@ func TestScanLinksByVerifiedEmail(t *testing.T) {
 	if !eventually(func() bool { _, status := link(t, p.client); return status == http.StatusOK }) {
 		t.Fatalf("the scan did not link %s", p.email)
 	}
-	assertLinked(t, p.client, p.user.Id, p.zulipID, "verified_email", "")
+	assertLinked(t, p.client, p.user.Id, p.zulipID, "scan", "")
 	if rec, _ := link(t, p.client); rec["agreed_email"] != p.email {
 		t.Errorf("agreed %v, want %s", rec["agreed_email"], p.email)
 	}

@@ -31,7 +31,7 @@ func (s *Service) ApplyZulipChange(ctx context.Context, userID string) (Result, 
 	}
 	defer unlock()
 	seen, ok := s.zulipChangeSeen(ctx, userID)
-	if !ok {
+	if !ok || !s.appliesTo(seen) {
 		return Result{}, false
 	}
 	lim, f := s.checkLimits(userID)
@@ -39,6 +39,7 @@ func (s *Service) ApplyZulipChange(ctx context.Context, userID string) (Result, 
 		s.opts.Logger.Info("account sync: a change made in Zulip elsewhere waits for the user's limits", "user_id", userID, "code", string(f.Code))
 		return Result{}, false
 	}
+	lim.noAttempts = true // the user did not ask: the scan's tries are not theirs
 	now := s.opts.Now()
 	res := Result{Input: seen.addr, Change: Change{ID: newChangeID(), UserID: userID, Origin: OriginZulipElsewhere, OldEmail: seen.user.Email,
 		NewEmail: seen.addr, ZulipUserID: seen.link.ZulipUserID, Mattermost: StatusUntouched, Zulip: StatusUntouched, CreatedAt: now, UpdatedAt: now}}
@@ -49,10 +50,11 @@ func (s *Service) ApplyZulipChange(ctx context.Context, userID string) (Result, 
 		s.attempt(ctx, &res, seen.user, lim)
 	}
 	out := s.finish(ctx, &res)
-	if f := out.Failure; out.Change.State == StateRefused && f != nil && (retryable(f) || f.Code.ForAdmin()) {
-		// Zulip unreachable, or something only an admin can fix: nothing
-		// was changed nor kept, the log says why, the next scan tries
-		// again; the user is not told of it each time.
+	if f := out.Failure; f != nil && (out.Change.State == StateRefused || out.Change.State == StateFailed) && out.Change.Mattermost == StatusUntouched &&
+		(retryable(f) || f.Code.ForAdmin() || f.Code == CodeZulipMovedOn) {
+		// Zulip unreachable, something only an admin can fix, or Zulip
+		// moved on again: nothing was changed nor kept, the log says why,
+		// the next scan looks again; the user is not told of it each time.
 		return out, true
 	}
 	s.markApplied(seen)
@@ -70,12 +72,22 @@ func (s *Service) markApplied(seen zulipSeen) {
 	}
 }
 
+// appliesTo tells whether apply mode may move this user's Mattermost email
+// without asking: not a system admin (whose account is the server's), and
+// a link the user or an admin made, not one the scan made (see
+// LinkScanMethod). Everyone else is offered the change.
+func (s *Service) appliesTo(seen zulipSeen) bool {
+	return s.opts.ApplyZulipChanges && seen.link.Method != LinkScanMethod && !s.mm.IsSystemAdmin(seen.user.ID)
+}
+
 // followZulipChange follows a change made in Zulip elsewhere as the
-// administrator chose: applied to Mattermost, or offered to the user.
+// administrator chose: applied to Mattermost, or offered to the user (in
+// apply mode too, for those it does not apply to).
 func (s *Service) followZulipChange(ctx context.Context, userID string) (applied, offered bool) {
 	if s.opts.ApplyZulipChanges {
-		_, applied = s.ApplyZulipChange(ctx, userID)
-		return applied, false
+		if _, applied = s.ApplyZulipChange(ctx, userID); applied {
+			return true, false
+		}
 	}
 	_, offered = s.OfferZulipChange(ctx, userID)
 	return false, offered

@@ -27,12 +27,15 @@ func (s *Service) autoLink(ctx context.Context, row DriftRow) bool {
 		return false // busy: the next scan looks again
 	}
 	defer unlock()
+	if unlinked, err := s.opts.Links.Unlinked(row.UserID); err != nil || unlinked {
+		return false // the user chose to be unlinked: only they link again
+	}
 	user, err := s.mm.GetUser(row.UserID)
 	if err != nil || user.IsBot || user.Deactivated || !user.EmailVerified ||
 		!strings.EqualFold(user.Email, row.ZulipEmail) || strings.Contains(user.Email, "/") {
 		return false
 	}
-	err = s.opts.Links.AddLink(Link{UserID: user.ID, ZulipUserID: row.ZulipUserID, Method: LinkVerifiedEmail, LinkedAt: s.opts.Now().UTC(), AgreedEmail: user.Email})
+	err = s.opts.Links.AddLink(Link{UserID: user.ID, ZulipUserID: row.ZulipUserID, Method: LinkScanMethod, LinkedAt: s.opts.Now().UTC(), AgreedEmail: user.Email})
 	switch {
 	case errors.Is(err, ErrAlreadyLinked):
 		return false

@@ -18,7 +18,7 @@ func TestScanLinksWhereAccountEmailWould(t *testing.T) {
 		t.Fatalf("scan %+v %v", rep, f)
 	}
 	l, ok := h.links.byUser["u1"]
-	if !ok || l.ZulipUserID != 10 || l.Method != LinkVerifiedEmail || l.AgreedEmail != ann || l.LinkedBy != "" || !l.LinkedAt.Equal(h.clock.now()) {
+	if !ok || l.ZulipUserID != 10 || l.Method != LinkScanMethod || l.AgreedEmail != ann || l.LinkedBy != "" || !l.LinkedAt.Equal(h.clock.now()) {
 		t.Fatalf("link %v %+v", ok, l)
 	}
 	if got := h.z.reqs; len(got) != 1 || got[0] != "users" {

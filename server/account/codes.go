@@ -79,6 +79,7 @@ var codeTable = map[Code]codeProps{
 	CodeSyncTurnedOff:     {kind: kindEnd},
 	CodeOfferNotCurrent:   {kind: kindUser},
 	CodeMigrationDomain:   {kind: kindUser},
+	CodeZulipMovedOn:      {kind: kindEnd},
 	CodeMigrationNotFound: {kind: kindUser},
 }
 

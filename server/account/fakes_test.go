@@ -411,6 +411,8 @@ type memLinks struct {
 	byZulip map[int]string
 	err     error
 	addErr  error // returned by AddLink only
+	// unlinked are the users who removed a link.
+	unlinked map[string]bool
 }
 
 func newMemLinks(bs ...Link) *memLinks {
@@ -449,6 +451,10 @@ func (m *memLinks) AddLink(b Link) error {
 func (m *memLinks) RemoveLink(userID string) (Link, bool, error) {
 	b, ok := m.byUser[userID]
 	if ok {
+		if m.unlinked == nil {
+			m.unlinked = map[string]bool{}
+		}
+		m.unlinked[userID] = true
 		delete(m.byUser, userID)
 		delete(m.byZulip, b.ZulipUserID)
 	}

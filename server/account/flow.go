@@ -116,6 +116,12 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 			s.stop(res, StepCheckZulip, f)
 			return
 		}
+		if ch.Origin == OriginZulipElsewhere && !target.alreadyChanged {
+			// Applied from Zulip, which has moved on since: Zulip is never
+			// changed for it, nor Mattermost moved to what Zulip dropped.
+			s.stop(res, StepCheckZulip, newFailure(CodeZulipMovedOn, nil))
+			return
+		}
 		ch.ZulipUserID = target.userID
 		ch.record(s.opts.Now(), StepCheckZulip, nil)
 	}

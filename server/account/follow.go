@@ -157,6 +157,14 @@ func (s *Service) followZulip(ctx context.Context, res *Result) bool {
 	if err == nil && !zu.IsActive && !strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
 		err = newFailure(CodeZulipAccountInactive, nil)
 	}
+	if err == nil && ch.Origin == OriginZulipElsewhere && !strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
+		// Applied from Zulip, which has moved on since the link was sent:
+		// Zulip is never written for it. Mattermost keeps what the user
+		// confirmed; the next scan follows Zulip's newer address.
+		ch.GiveUpAt = nil
+		s.moved(ch.succeed(s.opts.Now(), StepSyncZulip, StatusUntouched))
+		return true
+	}
 	if err == nil && !strings.EqualFold(zu.RealAddress(), ch.NewEmail) {
 		err = s.zc.ChangeEmailByID(ctx, ch.ZulipUserID, ch.NewEmail)
 	}

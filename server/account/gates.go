@@ -107,6 +107,9 @@ type limiter struct {
 	userID string
 	usage  UserUsage
 	off    bool // no usage store, or a system admin
+	// noAttempts: requests the user did not make (an applied change made
+	// in Zulip elsewhere) do not count against their hourly attempts.
+	noAttempts bool
 }
 
 // checkLimits refuses a user who reached the daily limit of changes or the
@@ -143,7 +146,7 @@ func limitFailure(code Code, limit int, times []time.Time, window time.Duration)
 }
 
 func (l *limiter) countAttempt(s *Service) {
-	if l == nil || l.off {
+	if l == nil || l.off || l.noAttempts {
 		return
 	}
 	l.usage.Attempts = append(l.usage.Attempts, s.opts.Now())

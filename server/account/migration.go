@@ -78,6 +78,8 @@ type Migration struct {
 	// Estimate is how long the changes take at it (one request each).
 	RatePerMinute int           `json:"rate_per_minute"`
 	Estimate      time.Duration `json:"estimate_ns"`
+	// RequestsPerUser is the Zulip requests one user's change makes.
+	RequestsPerUser int `json:"requests_per_user"`
 }
 
 // ToChange counts the users the migration changes.

@@ -14,6 +14,10 @@ import (
 // what a migration's estimate assumes.
 const ZulipDefaultRatePerMinute = 200
 
+// zulipRequestsPerChange is what one linked user's change costs in Zulip
+// today: the account read by id, the new address looked up, the change.
+const zulipRequestsPerChange = 3
+
 // migrationPage is how many Mattermost users a plan reads at a time.
 const migrationPage = 200
 
@@ -47,13 +51,18 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 		return Migration{}, f
 	}
 	m := Migration{ID: newChangeID(), From: from, To: to, State: MigrationPlanned, CreatedBy: adminID, CreatedAt: s.opts.Now().UTC(),
-		Verification: s.mm.RequiresEmailVerification(), RatePerMinute: ZulipDefaultRatePerMinute}
+		Verification: s.mm.RequiresEmailVerification(), RatePerMinute: ZulipDefaultRatePerMinute, RequestsPerUser: zulipRequestsPerChange}
+	seen := map[string]bool{} // a user created or renamed meanwhile shifts the pages: each is listed once
 	for page := 0; ; page++ {
 		users, err := s.mm.ListUsers(page, migrationPage)
 		if err != nil {
 			return Migration{}, newFailure(CodeMattermostFailed, fmt.Errorf("listing Mattermost users, page %d: %w", page, err))
 		}
 		for i := range users {
+			if seen[users[i].ID] {
+				continue
+			}
+			seen[users[i].ID] = true
 			if f := s.planUser(p, &m, &users[i]); f != nil {
 				return Migration{}, f
 			}
@@ -63,7 +72,7 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 		}
 	}
 	p.finish(&m)
-	m.Estimate = time.Duration(m.ToChange()) * time.Minute / time.Duration(m.RatePerMinute)
+	m.Estimate = time.Duration(m.ToChange()*m.RequestsPerUser) * time.Minute / time.Duration(m.RatePerMinute)
 	if err := s.opts.Migrations.SaveMigration(m); err != nil {
 		return Migration{}, newFailure(CodeInternal, err)
 	}

@@ -99,7 +99,7 @@ func TestPlanMigration(t *testing.T) {
 		}
 	}
 	if m.ToChange() != 3 || m.WouldLink != 1 || m.From != "old.example" || m.To != "new.example" || m.State != MigrationPlanned || m.CreatedBy != "root" ||
-		!m.CreatedAt.Equal(h.clock.now()) || m.Verification || m.RatePerMinute != 200 || m.Estimate != 3*time.Minute/200 || !isChangeID(m.ID) {
+		!m.CreatedAt.Equal(h.clock.now()) || m.Verification || m.RatePerMinute != 200 || m.RequestsPerUser != 3 || m.Estimate != 9*time.Minute/200 || !isChangeID(m.ID) {
 		t.Errorf("plan %+v (to change %d)", m, m.ToChange())
 	}
 	if want := []ZulipOnlyAccount{{ZulipUserID: 21, Email: "zonly@old.example"}}; !reflect.DeepEqual(m.ZulipOnly, want) {

@@ -49,7 +49,7 @@ type Offers interface {
 // not), an address Mattermost would not take, sync off or such changes only
 // reported.
 func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, bool) {
-	if !s.syncing() || s.opts.ReportZulipChanges || s.opts.ApplyZulipChanges {
+	if !s.syncing() || s.opts.ReportZulipChanges {
 		return Offer{}, false
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
@@ -60,8 +60,8 @@ func (s *Service) OfferZulipChange(ctx context.Context, userID string) (Offer, b
 	}
 	defer unlock()
 	seen, ok := s.zulipChangeSeen(ctx, userID)
-	if !ok {
-		return Offer{}, false
+	if !ok || s.appliesTo(seen) {
+		return Offer{}, false // nothing to offer, or applied instead
 	}
 	o := seen.offer(newChangeID(), OfferOpen, s.opts.Now())
 	if err := s.opts.Offers.SaveOffer(o); err != nil {

@@ -138,6 +138,9 @@ type Links interface {
 	// RemoveLink removes the user's link and returns it; ok is false when
 	// there was none.
 	RemoveLink(userID string) (b Link, ok bool, err error)
+	// Unlinked tells whether the user ever removed a link: the scan does
+	// not link them again by itself.
+	Unlinked(userID string) (bool, error)
 	// LinkedUser returns the Mattermost user linked to a Zulip account; ok
 	// is false when there is none.
 	LinkedUser(zulipUserID int) (userID string, ok bool, err error)

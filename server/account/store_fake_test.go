@@ -145,3 +145,6 @@ func (m *memMigrations) Migration(id string) (Migration, bool, error) {
 	mg, ok := m.byID[id]
 	return mg, ok, m.err
 }
+
+// Unlinked tells whether the user removed a link.
+func (m *memLinks) Unlinked(userID string) (bool, error) { return m.unlinked[userID], m.err }

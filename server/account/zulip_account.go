@@ -21,6 +21,12 @@ const (
 	LinkCodeMethod LinkMethod = "code"
 	// LinkAdmin: a system admin ran /account link-all.
 	LinkAdmin LinkMethod = "admin"
+	// LinkScanMethod: the scan linked a verified Mattermost email to the
+	// Zulip account with that address, nobody asking. Changes made in Zulip
+	// elsewhere are offered to such users, never applied: a Zulip
+	// administrator could otherwise give a free Zulip account someone's
+	// address, wait for the link, then move their Mattermost email.
+	LinkScanMethod LinkMethod = "scan"
 )
 
 // Link says which Zulip account belongs to a Mattermost account. Every

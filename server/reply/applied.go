@@ -27,6 +27,10 @@ func appliedNotice(r account.Result) string {
 		text = fmt.Sprintf("Account Sync is to use it in Mattermost too, but Zulip cannot be reached right now to check it, so your Mattermost email stays %s for now. "+
 			"Account Sync tries again %s and tells you how it ends.", oldA, nextText(r))
 	case account.StateRefused, account.StateFailed, account.StateRolledBack:
+		if stopCode(r) == account.CodeChangedMeanwhile {
+			text = fmt.Sprintf("Account Sync did not use it in Mattermost: your Mattermost email was changed in another way meanwhile (it is now %s), and Zulip was not changed.", code(detail(r)))
+			break
+		}
 		text = fmt.Sprintf("Account Sync could not use it in Mattermost: %s Your Mattermost email stays %s, so the two now differ. "+
 			"To make them agree, change your email in Zulip back, or change it in Mattermost; if it should work, ask your administrator.",
 			strings.TrimSpace(lastErrorText(r)), oldA)
@@ -35,6 +39,8 @@ func appliedNotice(r account.Result) string {
 			"Type `/account email %s` if you want it in Mattermost too.", oldA, ch.NewEmail)
 	case account.StateNeedsAttention:
 		text = attentionText(r)
+	case account.StateRollbackPendingVerification:
+		text = rollbackLinkText(r)
 	default:
 		return ""
 	}

@@ -48,3 +48,17 @@ func TestAppliedNotices(t *testing.T) {
 		t.Errorf("a state with nothing to tell is told: %s", got)
 	}
 }
+
+// Every state the bot tells a user about has words for an applied change.
+func TestAppliedNoticeForEveryNotifyingState(t *testing.T) {
+	for _, st := range []account.State{account.StateDone, account.StatePendingVerification, account.StateFailed, account.StateExpired,
+		account.StateRolledBack, account.StateNeedsAttention, account.StateRollbackPendingVerification} {
+		if !st.Notifies() {
+			t.Fatalf("%s does not notify", st)
+		}
+		ch := account.Change{ID: "c1", Origin: account.OriginZulipElsewhere, OldEmail: "ann@example.org", NewEmail: "ann@new.example.org", State: st}
+		if got := Notice(account.Notice{Kind: account.NoticeOutcome, Result: account.Result{Change: ch, Failure: &account.Failure{Code: account.CodeZulipMovedOn}}}); got == "" {
+			t.Errorf("%s: nothing to tell", st)
+		}
+	}
+}

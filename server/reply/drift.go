@@ -46,7 +46,7 @@ var driftTexts = map[account.DriftKind]driftText{
 		"The user has an email change in progress; the two are compared again once it ends. " +
 			"What to do: nothing; `/account status @user` shows where it stands."},
 	account.DriftWouldLink: {"not linked, links by itself",
-		"Not linked, but the verified Mattermost email is the address of an active Zulip account nobody is linked to: the next scan links the two (as the user's next `/account email` would). " +
+		"Not linked, but the verified Mattermost email is the address of an active Zulip account nobody is linked to: the next scan links the two, unless the user once unlinked (then only they link again). " +
 			"What to do: nothing, or link now with `/account link-all`."},
 	account.DriftWouldLinkUnverified: {"not linked, email not verified",
 		"Not linked; the Mattermost email is the address of an active Zulip account nobody is linked to, but it is not verified in Mattermost, so it proves nothing. " +

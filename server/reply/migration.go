@@ -63,7 +63,7 @@ func MigrationPlan(m account.Migration, url string) string {
 		} else {
 			b.WriteString("- **What users would receive**: Mattermost tells each old address about the change (when email notifications are on), and the bot sends each user a direct message.\n")
 		}
-		fmt.Fprintf(&b, "- **Time**: about %s at Zulip's default rate limit of %d requests a minute (one request per user).\n", durationText(m.Estimate), m.RatePerMinute)
+		fmt.Fprintf(&b, "- **Time**: about %s at Zulip's default rate limit of %d requests a minute (%d requests per user).\n", durationText(m.Estimate), m.RatePerMinute, m.RequestsPerUser)
 	}
 	b.WriteString("Running a migration is not part of this version yet: this plan shows what it would do. The whole plan, user by user: " + url + " (JSON).")
 	return b.String()

@@ -19,6 +19,7 @@ const (
 	keyLinkCode     = keyVersion + "linkcode_"  // + user ID -> account.LinkCode (hash only)
 	keyUsage        = keyVersion + "usage_"     // + user ID -> account.UserUsage
 	keyOffer        = keyVersion + "offer_"     // + user ID -> account.Offer, the user's latest
+	keyUnlinked     = keyVersion + "unlinked_"  // + user ID -> the Zulip user ID of the link the user removed: the scan does not link them again
 	keyMigration    = keyVersion + "migration_" // + migration ID -> migrationHead; + ID + "_items_" + chunk number -> []account.MigrationItem
 	keyOpenIndex    = keyVersion + "open"       // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
 	keyOpenShard    = keyVersion + "open_"      // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
@@ -47,6 +48,7 @@ func linkCodeKey(userID string) string   { return keyLinkCode + userID }
 func usageKey(userID string) string      { return keyUsage + userID }
 func offerKey(userID string) string      { return keyOffer + userID }
 func migrationKey(id string) string      { return keyMigration + id }
+func unlinkedKey(userID string) string   { return keyUnlinked + userID }
 func migrationItemsKey(id string, n int) string {
 	return keyMigration + id + "_items_" + strconv.Itoa(n)
 }

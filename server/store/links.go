@@ -106,6 +106,12 @@ func (s *Store) RemoveLink(userID string) (account.Link, bool, error) {
 	if err != nil || !ok {
 		return b, ok, err
 	}
+	// The user chose to be unlinked: the scan does not link them again
+	// (written first, so that a failure leaves the link rather than a
+	// user the scan would link back).
+	if _, err := s.kv.Set(unlinkedKey(userID), b.ZulipUserID); err != nil {
+		return b, false, fmt.Errorf("store: noting the unlink of %s: %w", userID, err)
+	}
 	if err := s.kv.Delete(linkKey(userID)); err != nil {
 		return b, false, fmt.Errorf("store: removing the link of %s: %w", userID, err)
 	}
@@ -162,4 +168,13 @@ func (s *Store) LinkedUser(zulipUserID int) (string, bool, error) {
 		return "", false, err
 	}
 	return userID, true, nil
+}
+
+// Unlinked tells whether the user ever removed a link (/account unlink).
+func (s *Store) Unlinked(userID string) (bool, error) {
+	var zulipID *int
+	if err := s.kv.Get(unlinkedKey(userID), &zulipID); err != nil {
+		return false, fmt.Errorf("store: reading whether %s unlinked: %w", userID, err)
+	}
+	return zulipID != nil, nil
 }

@@ -46,3 +46,27 @@ func TestMigrationRoundTrip(t *testing.T) {
 		t.Errorf("a missing migration: %v %v", ok, err)
 	}
 }
+
+// Removing a link is remembered, so that the scan does not link the user
+// again by itself.
+func TestRemoveLinkIsRemembered(t *testing.T) {
+	s := New(&pluginapi.MemoryStore{})
+	if u, err := s.Unlinked("u1"); u || err != nil {
+		t.Fatalf("before: %v %v", u, err)
+	}
+	if err := s.AddLink(account.Link{UserID: "u1", ZulipUserID: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.Unlinked("u1"); u {
+		t.Error("linked counts as unlinked")
+	}
+	if _, ok, err := s.RemoveLink("u1"); !ok || err != nil {
+		t.Fatalf("remove: %v %v", ok, err)
+	}
+	if u, err := s.Unlinked("u1"); !u || err != nil {
+		t.Errorf("after the unlink: %v %v", u, err)
+	}
+	if u, _ := s.Unlinked("u2"); u {
+		t.Error("another user counts as unlinked")
+	}
+}
