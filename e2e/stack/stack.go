@@ -95,6 +95,7 @@ func (s *Stack) GoodSettings() map[string]any {
 		// out of the way of the other tests: it runs at activation, then
 		// once a day. The forwarding tests turn on ReconcileIntervalSeconds.
 		"MattermostChangesElsewhere": "forward",
+		"ZulipChangesElsewhere":      "ask",
 		"ReconcileIntervalMinutes":   "1440",
 		// Hidden timings, so background retries happen within seconds.
 		"JobIntervalSeconds":       "1",
