@@ -39,6 +39,7 @@ var httpStatus = map[account.Code]int{
 	account.CodeOfferNotCurrent:      http.StatusConflict,
 	account.CodeMigrationDomain:      http.StatusBadRequest,
 	account.CodeZulipMovedOn:         http.StatusConflict,
+	account.CodeMigrationState:       http.StatusConflict,
 	account.CodeMigrationNotFound:    http.StatusNotFound,
 	account.CodeBusy:                 http.StatusConflict,
 

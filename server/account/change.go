@@ -75,6 +75,9 @@ type Change struct {
 	// means that Account Sync forwards to Zulip. Empty for a change asked of
 	// Account Sync.
 	Origin string `json:"origin,omitempty"`
+	// MigrationID is the domain migration a change of OriginMigration
+	// belongs to.
+	MigrationID string `json:"migration_id,omitempty"`
 	// AgreedBefore is the link's agreed address when the change moved it
 	// (before acting); a change that does not go through puts it back.
 	AgreedBefore string       `json:"agreed_before,omitempty"`

@@ -80,6 +80,7 @@ var codeTable = map[Code]codeProps{
 	CodeOfferNotCurrent:   {kind: kindUser},
 	CodeMigrationDomain:   {kind: kindUser},
 	CodeZulipMovedOn:      {kind: kindEnd},
+	CodeMigrationState:    {kind: kindUser},
 	CodeMigrationNotFound: {kind: kindUser},
 }
 

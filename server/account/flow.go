@@ -107,7 +107,11 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 			lim.countAttempt(s) // the job's own tries do not count against the user
 		}
 		var f *Failure
-		target, f = s.checkZulip(ctx, user, ch)
+		if res.known != nil {
+			target, f = *res.known, s.zulipReady(ctx)
+		} else {
+			target, f = s.checkZulip(ctx, user, ch)
+		}
 		if f != nil {
 			if retryable(f) {
 				s.wait(ctx, res, f)

@@ -16,6 +16,73 @@ type MigrationState string
 const (
 	// MigrationPlanned: computed, nothing changed; an admin reads it first.
 	MigrationPlanned MigrationState = "planned"
+	// MigrationRunning: the job changes its users, a few at a time.
+	MigrationRunning MigrationState = "running"
+	// MigrationPaused: an admin paused it; nothing more is changed until resumed.
+	MigrationPaused MigrationState = "paused"
+	// MigrationCancelled: an admin cancelled it; what was done stays done.
+	MigrationCancelled MigrationState = "cancelled"
+	// MigrationDone: every user was changed, skipped or failed (changes
+	// waiting for a confirmation link go on as their own).
+	MigrationDone MigrationState = "done"
+)
+
+// migrationMoves is every move a migration may make, by action; only
+// Migration.moveTo writes its state.
+var migrationMoves = map[MigrationAction]struct {
+	from []MigrationState
+	to   MigrationState
+}{
+	MigrationStart:  {from: []MigrationState{MigrationPlanned}, to: MigrationRunning},
+	MigrationPause:  {from: []MigrationState{MigrationRunning}, to: MigrationPaused},
+	MigrationResume: {from: []MigrationState{MigrationPaused}, to: MigrationRunning},
+	MigrationCancel: {from: []MigrationState{MigrationPlanned, MigrationRunning, MigrationPaused}, to: MigrationCancelled},
+	migrationFinish: {from: []MigrationState{MigrationRunning}, to: MigrationDone},
+}
+
+// MigrationAction is what an admin (or the job, at the end) does to a
+// migration.
+type MigrationAction string
+
+// The actions on a migration.
+const (
+	MigrationStart  MigrationAction = "start"
+	MigrationPause  MigrationAction = "pause"
+	MigrationResume MigrationAction = "resume"
+	MigrationCancel MigrationAction = "cancel"
+	migrationFinish MigrationAction = "finish" // the job, when no user is left
+)
+
+// moveTo makes the action's move, or refuses it (the state stays).
+func (m *Migration) moveTo(a MigrationAction, now time.Time) bool {
+	mv, ok := migrationMoves[a]
+	if !ok || !slices.Contains(mv.from, m.State) {
+		return false
+	}
+	m.State = mv.to
+	t := now.UTC()
+	switch mv.to {
+	case MigrationRunning:
+		if m.StartedAt == nil {
+			m.StartedAt = &t
+		}
+	case MigrationCancelled, MigrationDone:
+		m.EndedAt = &t
+	}
+	return true
+}
+
+// ItemStatus is where one user of a migration stands.
+type ItemStatus string
+
+// Where a user of a migration stands.
+const (
+	ItemPending ItemStatus = ""        // not reached yet
+	ItemStarted ItemStatus = "started" // its change was begun (ChangeID); how it ended is read from the change
+	ItemDone    ItemStatus = "done"    // changed in both systems
+	ItemWaiting ItemStatus = "waiting" // its change goes on by itself: a confirmation link, or Zulip busy
+	ItemFailed  ItemStatus = "failed"  // refused or failed; Code says why
+	ItemSkipped ItemStatus = "skipped" // left out by the plan (Skip) or when its turn came
 )
 
 // MigrationSkip is why a migration leaves a user out; the edge words it.
@@ -32,12 +99,13 @@ const (
 	MigrateSkipZulipInactive     MigrationSkip = "zulip_inactive"      // the linked Zulip account is deactivated, deleted or a bot
 	MigrateSkipZulipDiffers      MigrationSkip = "zulip_differs"       // the linked Zulip account has another address, or hides it
 	MigrateSkipAddressRefused    MigrationSkip = "address_refused"     // the new address is one Mattermost or Zulip would refuse
+	MigrateSkipChangedMeanwhile  MigrationSkip = "changed_meanwhile"   // the Mattermost email changed between the plan and the user's turn
 )
 
 // MigrationSkips lists every reason, in the order the plan shows them.
 func MigrationSkips() []MigrationSkip {
 	return []MigrationSkip{MigrateSkipTakenInMattermost, MigrateSkipTakenInZulip, MigrateSkipSSO, MigrateSkipNotLinked, MigrateSkipDeactivated,
-		MigrateSkipOpenChange, MigrateSkipZulipInactive, MigrateSkipZulipDiffers, MigrateSkipAddressRefused}
+		MigrateSkipOpenChange, MigrateSkipZulipInactive, MigrateSkipZulipDiffers, MigrateSkipAddressRefused, MigrateSkipChangedMeanwhile}
 }
 
 // MigrationItem is one Mattermost user whose email has the old domain.
@@ -48,6 +116,9 @@ type MigrationItem struct {
 	NewEmail    string        `json:"new_email"`
 	ZulipUserID int           `json:"zulip_user_id,omitempty"`
 	Skip        MigrationSkip `json:"skip,omitempty"` // empty: to be changed
+	Status      ItemStatus    `json:"status,omitempty"`
+	ChangeID    string        `json:"change_id,omitempty"` // its change record, once begun
+	Code        Code          `json:"code,omitempty"`      // why it failed
 }
 
 // ZulipOnlyAccount is a Zulip account with the old domain that no
@@ -80,6 +151,39 @@ type Migration struct {
 	Estimate      time.Duration `json:"estimate_ns"`
 	// RequestsPerUser is the Zulip requests one user's change makes.
 	RequestsPerUser int `json:"requests_per_user"`
+
+	StartedAt *time.Time `json:"started_at,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	// ToldPercent is the last tenth of the way the admin was told of.
+	ToldPercent int `json:"told_percent,omitempty"`
+	// ZulipDown: the last batch found Zulip unreachable; the job tries
+	// again by itself (shown as paused by Zulip).
+	ZulipDown bool `json:"zulip_down,omitempty"`
+}
+
+// MigrationProgress counts a migration's users by where they stand.
+type MigrationProgress struct {
+	Done, Waiting, Failed, Skipped, Left int
+}
+
+// Progress counts the users by where they stand.
+func (m Migration) Progress() MigrationProgress {
+	var p MigrationProgress
+	for _, it := range m.Items {
+		switch {
+		case it.Skip != "" || it.Status == ItemSkipped:
+			p.Skipped++
+		case it.Status == ItemDone:
+			p.Done++
+		case it.Status == ItemWaiting:
+			p.Waiting++
+		case it.Status == ItemFailed:
+			p.Failed++
+		default:
+			p.Left++
+		}
+	}
+	return p
 }
 
 // ToChange counts the users the migration changes.
@@ -106,10 +210,15 @@ func (m Migration) Skipped() map[MigrationSkip]int {
 
 // Migrations keeps domain migrations.
 type Migrations interface {
-	// SaveMigration stores m under its ID.
+	// SaveMigration stores m under its ID, as the latest migration.
 	SaveMigration(m Migration) error
 	// Migration returns the migration with id; ok is false when there is none.
 	Migration(id string) (m Migration, ok bool, err error)
+	// SaveMigrationItems stores m's head and the users at the given
+	// indexes (with their neighbours in the same chunk), not the others.
+	SaveMigrationItems(m Migration, indexes ...int) error
+	// LatestMigration returns the ID of the migration saved last.
+	LatestMigration() (id string, ok bool, err error)
 }
 
 func sortZulipOnly(z []ZulipOnlyAccount) {

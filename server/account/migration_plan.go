@@ -32,6 +32,21 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 	if f := s.CheckAdmin(adminID, sessionID); f != nil {
 		return Migration{}, f
 	}
+	m, f := s.computePlan(ctx, adminID, from, to)
+	if f != nil {
+		s.logFailureKV("account sync: a domain migration could not be planned", f, "admin_id", adminID)
+		return Migration{}, f
+	}
+	if err := s.opts.Migrations.SaveMigration(m); err != nil {
+		return Migration{}, newFailure(CodeInternal, err)
+	}
+	s.opts.Logger.Info("account sync: planned a domain migration", "migration_id", m.ID, "admin_id", adminID, "from", m.From, "to", m.To,
+		"users", len(m.Items), "to_change", m.ToChange(), "zulip_only", len(m.ZulipOnly))
+	return m, nil
+}
+
+// computePlan is a migration's plan, not saved.
+func (s *Service) computePlan(ctx context.Context, adminID, from, to string) (Migration, *Failure) {
 	from, to = strings.ToLower(strings.TrimSpace(from)), strings.ToLower(strings.TrimSpace(to))
 	switch {
 	case !ValidDomain(from) || !ValidDomain(to):
@@ -47,7 +62,6 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 	}
 	p, f := s.readForPlan(ctx)
 	if f != nil {
-		s.logFailureKV("account sync: a domain migration could not be planned", f, "admin_id", adminID)
 		return Migration{}, f
 	}
 	m := Migration{ID: newChangeID(), From: from, To: to, State: MigrationPlanned, CreatedBy: adminID, CreatedAt: s.opts.Now().UTC(),
@@ -73,30 +87,15 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 	}
 	p.finish(&m)
 	m.Estimate = time.Duration(m.ToChange()*m.RequestsPerUser) * time.Minute / time.Duration(m.RatePerMinute)
-	if err := s.opts.Migrations.SaveMigration(m); err != nil {
-		return Migration{}, newFailure(CodeInternal, err)
-	}
-	s.opts.Logger.Info("account sync: planned a domain migration", "migration_id", m.ID, "admin_id", adminID, "from", from, "to", to,
-		"users", len(m.Items), "to_change", m.ToChange(), "zulip_only", len(m.ZulipOnly))
 	return m, nil
 }
 
 // Migration returns a migration, for a system admin.
 func (s *Service) Migration(adminID, sessionID, id string) (Migration, *Failure) {
-	if f := s.CheckAdmin(adminID, sessionID); f != nil {
-		return Migration{}, f
-	}
-	if !isChangeID(id) {
+	if id == "" {
 		return Migration{}, newFailure(CodeMigrationNotFound, nil)
 	}
-	m, ok, err := s.opts.Migrations.Migration(id)
-	switch {
-	case err != nil:
-		return Migration{}, newFailure(CodeInternal, err)
-	case !ok:
-		return Migration{}, newFailure(CodeMigrationNotFound, nil)
-	}
-	return m, nil
+	return s.MigrationOf(adminID, sessionID, id)
 }
 
 // planRead is what a plan reads of Zulip and the open changes, and what it

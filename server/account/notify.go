@@ -20,16 +20,20 @@ const (
 	// applied it to Mattermost without asking (ApplyZulipChanges): where
 	// that stands, or why it was not made.
 	NoticeApplied NoticeKind = "applied"
+	// NoticeMigration: how a domain migration goes (Migration), for the
+	// admin who started it: each tenth of the way, and at its end.
+	NoticeMigration NoticeKind = "migration"
 )
 
 // Notice is what the bot tells a user: the kind, the change's result, and
 // for NoticeOnBehalf the admin who asked ("@name", or their user ID when
 // the name cannot be read).
 type Notice struct {
-	Kind   NoticeKind
-	Offer  Offer // for NoticeOffer
-	Result Result
-	Admin  string
+	Kind      NoticeKind
+	Offer     Offer     // for NoticeOffer
+	Migration Migration // for NoticeMigration
+	Result    Result
+	Admin     string
 }
 
 // Notifies reports whether a change that reached s outside a command's

@@ -191,4 +191,8 @@ type Result struct {
 	Open *Change
 	// recorded: the outcome is logged (and stored, if it is to be) already.
 	recorded bool
+	// known is the Zulip account a change goes to when its checks were made
+	// already, from a list read for a whole batch (a domain migration):
+	// the flow then asks Zulip nothing before the change.
+	known *zulipTarget
 }

@@ -126,8 +126,10 @@ func (m *memLinks) LinkedUser(zulipUserID int) (string, bool, error) {
 
 // memMigrations keeps domain migrations by id.
 type memMigrations struct {
-	byID map[string]Migration
-	err  error
+	byID      map[string]Migration
+	latest    string
+	err       error
+	itemSaves int
 }
 
 func (m *memMigrations) SaveMigration(mg Migration) error {
@@ -137,12 +139,23 @@ func (m *memMigrations) SaveMigration(mg Migration) error {
 	if m.byID == nil {
 		m.byID = map[string]Migration{}
 	}
-	m.byID[mg.ID] = mg
+	mg.Items = slices.Clone(mg.Items)
+	m.byID[mg.ID], m.latest = mg, mg.ID
 	return nil
+}
+
+func (m *memMigrations) SaveMigrationItems(mg Migration, _ ...int) error {
+	m.itemSaves++
+	return m.SaveMigration(mg)
+}
+
+func (m *memMigrations) LatestMigration() (string, bool, error) {
+	return m.latest, m.latest != "", m.err
 }
 
 func (m *memMigrations) Migration(id string) (Migration, bool, error) {
 	mg, ok := m.byID[id]
+	mg.Items = slices.Clone(mg.Items)
 	return mg, ok, m.err
 }
 

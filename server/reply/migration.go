@@ -20,6 +20,7 @@ var migrationSkipTexts = map[account.MigrationSkip]string{
 	account.MigrateSkipZulipInactive:     "the linked Zulip account is deactivated, deleted or a bot",
 	account.MigrateSkipZulipDiffers:      "the linked Zulip account has another address (see `/account drift`)",
 	account.MigrateSkipAddressRefused:    "Mattermost or Zulip would refuse the new address (too long, or not allowed)",
+	account.MigrateSkipChangedMeanwhile:  "the Mattermost email changed between the plan and the user's turn: left as it is now",
 }
 
 // MigrationSkipText words a skip reason; "" for a user to be changed.

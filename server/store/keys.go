@@ -10,26 +10,27 @@ import (
 // Every KV key the plugin uses is built here. The leading version lets a
 // later release change a record's shape and migrate old keys.
 const (
-	keyVersion      = "v1_"
-	keyChangePrefix = keyVersion + "change_"    // + change ID -> account.Change
-	keyUserLatest   = keyVersion + "userlast_"  // + user ID -> latest change ID
-	keyUserLock     = keyVersion + "lock_"      // + user ID -> random token, held while a change runs
-	keyLink         = keyVersion + "bind_"      // + Mattermost user ID -> account.Link
-	keyZulipOwner   = keyVersion + "zbind_"     // + Zulip user ID -> Mattermost user ID (the reverse of keyLink)
-	keyLinkCode     = keyVersion + "linkcode_"  // + user ID -> account.LinkCode (hash only)
-	keyUsage        = keyVersion + "usage_"     // + user ID -> account.UserUsage
-	keyOffer        = keyVersion + "offer_"     // + user ID -> account.Offer, the user's latest
-	keyUnlinked     = keyVersion + "unlinked_"  // + user ID -> the Zulip user ID of the link the user removed: the scan does not link them again
-	keyMigration    = keyVersion + "migration_" // + migration ID -> migrationHead; + ID + "_items_" + chunk number -> []account.MigrationItem
-	keyOpenIndex    = keyVersion + "open"       // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
-	keyOpenShard    = keyVersion + "open_"      // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
-	keyDayShard     = keyVersion + "byday_"     // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
-	keyDays         = keyVersion + "days"       // -> the days that have changes in keyDayShard, oldest first
-	keyDaysBuilt    = keyVersion + "days_built" // -> when the index by day was built from the records saved before it existed
-	keyRetentionJob = "retention"               // cluster job name (pluginapi/cluster adds its own prefix)
-	keySyncJob      = "sync"                    // cluster job name of the job that carries open changes on
-	keyReconcileJob = "reconcile"               // cluster job name of the scan that forwards changes made elsewhere
-	keyEventsMutex  = "zulip_events"            // cluster mutex name (pluginapi/cluster adds its own prefix)
+	keyVersion         = "v1_"
+	keyChangePrefix    = keyVersion + "change_"          // + change ID -> account.Change
+	keyUserLatest      = keyVersion + "userlast_"        // + user ID -> latest change ID
+	keyUserLock        = keyVersion + "lock_"            // + user ID -> random token, held while a change runs
+	keyLink            = keyVersion + "bind_"            // + Mattermost user ID -> account.Link
+	keyZulipOwner      = keyVersion + "zbind_"           // + Zulip user ID -> Mattermost user ID (the reverse of keyLink)
+	keyLinkCode        = keyVersion + "linkcode_"        // + user ID -> account.LinkCode (hash only)
+	keyUsage           = keyVersion + "usage_"           // + user ID -> account.UserUsage
+	keyOffer           = keyVersion + "offer_"           // + user ID -> account.Offer, the user's latest
+	keyUnlinked        = keyVersion + "unlinked_"        // + user ID -> the Zulip user ID of the link the user removed: the scan does not link them again
+	keyMigration       = keyVersion + "migration_"       // + migration ID -> migrationHead; + ID + "_items_" + chunk number -> []account.MigrationItem
+	keyLatestMigration = keyVersion + "migration_latest" // -> the ID of the migration saved last
+	keyOpenIndex       = keyVersion + "open"             // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
+	keyOpenShard       = keyVersion + "open_"            // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
+	keyDayShard        = keyVersion + "byday_"           // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
+	keyDays            = keyVersion + "days"             // -> the days that have changes in keyDayShard, oldest first
+	keyDaysBuilt       = keyVersion + "days_built"       // -> when the index by day was built from the records saved before it existed
+	keyRetentionJob    = "retention"                     // cluster job name (pluginapi/cluster adds its own prefix)
+	keySyncJob         = "sync"                          // cluster job name of the job that carries open changes on
+	keyReconcileJob    = "reconcile"                     // cluster job name of the scan that forwards changes made elsewhere
+	keyEventsMutex     = "zulip_events"                  // cluster mutex name (pluginapi/cluster adds its own prefix)
 )
 
 // When link codes were sent, kept apart from the pending code so that

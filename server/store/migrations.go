@@ -8,7 +8,7 @@ import (
 
 // migrationChunk is how many users of a migration one KV value holds, so
 // that a plan of tens of thousands of users is not one huge value.
-const migrationChunk = 1000
+const migrationChunk = 500
 
 // migrationHead is a migration without its users, and how many chunks
 // hold them.
@@ -29,6 +29,43 @@ func (s *Store) SaveMigration(m account.Migration) error {
 		}
 		head.Chunks++
 	}
+	if _, err := s.kv.Set(migrationKey(m.ID), head); err != nil {
+		return fmt.Errorf("store: saving migration %s: %w", m.ID, err)
+	}
+	if _, err := s.kv.Set(keyLatestMigration, m.ID); err != nil {
+		return fmt.Errorf("store: noting migration %s as the latest: %w", m.ID, err)
+	}
+	return nil
+}
+
+// LatestMigration returns the ID of the migration saved last.
+func (s *Store) LatestMigration() (string, bool, error) {
+	var id string
+	if err := s.kv.Get(keyLatestMigration, &id); err != nil {
+		return "", false, fmt.Errorf("store: reading the latest migration: %w", err)
+	}
+	return id, id != "", nil
+}
+
+// SaveMigrationItems stores m's head and only the chunks holding the users
+// at indexes: a user's turn rewrites one chunk, not the whole migration.
+// The users' number never changes after the plan, so the head's chunk
+// count holds.
+func (s *Store) SaveMigrationItems(m account.Migration, indexes ...int) error {
+	written := map[int]bool{}
+	for _, i := range indexes {
+		n := i / migrationChunk
+		if written[n] || i < 0 || i >= len(m.Items) {
+			continue
+		}
+		written[n] = true
+		end := min((n+1)*migrationChunk, len(m.Items))
+		if _, err := s.kv.Set(migrationItemsKey(m.ID, n), m.Items[n*migrationChunk:end]); err != nil {
+			return fmt.Errorf("store: saving migration %s, chunk %d: %w", m.ID, n, err)
+		}
+	}
+	head := migrationHead{Migration: m, Chunks: (len(m.Items) + migrationChunk - 1) / migrationChunk}
+	head.Items = nil
 	if _, err := s.kv.Set(migrationKey(m.ID), head); err != nil {
 		return fmt.Errorf("store: saving migration %s: %w", m.ID, err)
 	}

@@ -374,3 +374,6 @@ func stripURL(err error) error {
 	}
 	return err
 }
+
+// Budget is the pacer's Budget: what is left of the bot's rate limit.
+func (c *Client) Budget() (remaining int, known bool) { return c.pacer.Budget() }

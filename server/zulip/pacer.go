@@ -209,3 +209,15 @@ func (p *Pacer) notifyLocked() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
+
+// Budget is what the pacer knows of the budget: requests that may still
+// start before it is renewed (those sent and not answered taken off);
+// known is false before Zulip's first answer, or once its reset passed.
+func (p *Pacer) Budget() (remaining int, known bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.known || !p.reset.After(p.now()) {
+		return 0, false
+	}
+	return max(p.remaining-p.inflight, 0), true
+}
