@@ -43,7 +43,7 @@ type configService interface {
 }
 
 func newMattermostAdapter(c *pluginapi.Client) *mattermostAdapter {
-	return &mattermostAdapter{users: &c.User, sessions: &c.Session, config: &c.Configuration}
+	return counted(&mattermostAdapter{users: &c.User, sessions: &c.Session, config: &c.Configuration}, &mattermostCalls)
 }
 
 func (a *mattermostAdapter) GetUser(userID string) (account.User, error) {

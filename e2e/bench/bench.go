@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,8 +33,16 @@ type Config struct {
 	Crowds     []int // users changing at once
 	RateLimit  int   // the emulator's budget in the burst: requests per RateWindow
 	RateWindow time.Duration
+	ScanSizes  []int    // linked users at which the scan is measured
+	ScanRuns   int      // scans measured per size
+	Offers     int      // changes in Zulip's settings timed until the offer, per size
+	Only       []string // the phases to run (Phases); empty: all
 	Log        io.Writer
 }
+
+// Phases are the bench's phases, in the order they run. latency, crowds
+// and rate-limit need users, which runs with them.
+var Phases = []string{"footprint", "users", "latency", "crowds", "rate-limit", "scan"}
 
 // run is one bench run's state.
 type run struct {
@@ -47,6 +56,8 @@ type run struct {
 	panels   []chart.Panel
 	table    strings.Builder
 	profile  strings.Builder
+	scans    strings.Builder // the scan phase's table (scan.go)
+	offers   strings.Builder // its offers' table
 	loadRSS  *rssSampler
 	requests int // the plugin's Zulip requests in the latency phases
 	changes  int // the plugin's changes in the latency phases
@@ -56,6 +67,10 @@ type run struct {
 // itself failed (not when a target is missed).
 func Run(ctx context.Context, cfg Config) error {
 	r := &run{cfg: cfg}
+	only, err := selected(cfg.Only)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(cfg.Out, 0o750); err != nil {
 		return err
 	}
@@ -77,15 +92,39 @@ func Run(ctx context.Context, cfg Config) error {
 		{"users", r.users},
 		{"latency", r.latencies},
 		{"crowds", r.crowds},
-		{"rate limit", r.burst},
+		{"rate-limit", r.burst},
+		{"scan", r.scan},
 	}
 	for _, s := range steps {
+		if only != nil && !only[s.name] {
+			continue
+		}
 		r.logf("bench: %s...", s.name)
 		if err := s.fn(ctx); err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
 	return r.write()
+}
+
+// selected is the set of phases to run (nil: all); the phases that need
+// the users phase bring it in.
+func selected(only []string) (map[string]bool, error) {
+	if len(only) == 0 {
+		return nil, nil
+	}
+	set := map[string]bool{}
+	for _, name := range only {
+		name = strings.TrimSpace(name)
+		if !slices.Contains(Phases, name) {
+			return nil, fmt.Errorf("no phase %q (phases: %s)", name, strings.Join(Phases, ", "))
+		}
+		set[name] = true
+	}
+	if set["latency"] || set["crowds"] || set["rate-limit"] {
+		set["users"] = true
+	}
+	return set, nil
 }
 
 // delay is the emulator's latency, set per phase.
@@ -415,10 +454,12 @@ func (r *run) burst(ctx context.Context) error {
 
 func (r *run) write() error {
 	var out strings.Builder
-	out.WriteString(r.table.String())
-	out.WriteString("\n")
-	out.WriteString(r.profile.String())
-	out.WriteString("\n")
+	for _, t := range []*strings.Builder{&r.table, &r.profile, &r.scans, &r.offers} {
+		if t.Len() > 0 {
+			out.WriteString(t.String())
+			out.WriteString("\n")
+		}
+	}
 	met, missed := 0, []string{}
 	for _, m := range r.metrics {
 		out.WriteString(m.String() + "\n")
