@@ -38,6 +38,11 @@ func (p *Plugin) newRouter() *mux.Router {
 	r.Handle(v1+driftCSVPath, admin(p.handleDriftCSV)).Methods(http.MethodGet)
 	r.Handle(v1+migrationsPath, admin(p.handlePlanMigration)).Methods(http.MethodPost)
 	r.Handle(v1+migrationsPath+"/{id}", admin(p.handleMigration)).Methods(http.MethodGet)
+	r.Handle(v1+migrationActionPath, admin(p.handleMigrationAction)).Methods(http.MethodPost)
+	r.Handle(v1+migrationReportPath, admin(p.handleMigrationReport)).Methods(http.MethodGet)
+	// The plan's Start button: the presser passes the admin gate in the
+	// service (ControlMigration), and the answer is always 200.
+	r.Handle(migrationButtonPath, requireUser(http.HandlerFunc(p.handleMigrationButton))).Methods(http.MethodPost)
 	// An offer's buttons: the presser's session is checked by the service
 	// (AcceptOffer, KeepOffer), and the answer is always 200.
 	r.Handle(offerPath, requireUser(http.HandlerFunc(p.handleOffer))).Methods(http.MethodPost)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -39,6 +40,10 @@ type migrationJSON struct {
 	RatePerMinute   int                           `json:"rate_per_minute"`
 	RequestsPerUser int                           `json:"requests_per_user"`
 	EstimateSeconds int                           `json:"estimate_seconds"`
+	Progress        account.MigrationProgress     `json:"progress"`
+	StartedAt       *time.Time                    `json:"started_at,omitempty"`
+	EndedAt         *time.Time                    `json:"ended_at,omitempty"`
+	ZulipDown       bool                          `json:"zulip_down,omitempty"`
 	Users           []migrationUser               `json:"users"`
 	ZulipOnly       []account.ZulipOnlyAccount    `json:"zulip_only"`
 	Message         string                        `json:"message"`
@@ -50,6 +55,7 @@ func toMigrationJSON(m account.Migration) migrationJSON {
 		ToChange: m.ToChange(), Skipped: m.Skipped(), WouldLink: m.WouldLink, Verification: m.Verification, RatePerMinute: m.RatePerMinute,
 		RequestsPerUser: m.RequestsPerUser, EstimateSeconds: int(m.Estimate.Seconds() + 0.999), Users: make([]migrationUser, 0, len(m.Items)),
 		ZulipOnly: append([]account.ZulipOnlyAccount{}, m.ZulipOnly...), Message: reply.MigrationSummary(m),
+		Progress: m.Progress(), StartedAt: m.StartedAt, EndedAt: m.EndedAt, ZulipDown: m.ZulipDown,
 	}
 	for _, it := range m.Items {
 		out.Users = append(out.Users, migrationUser{MigrationItem: it, Reason: reply.MigrationSkipText(it.Skip)})
@@ -72,7 +78,8 @@ func (p *Plugin) handlePlanMigration(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toMigrationJSON(m))
 }
 
-// handleMigration is GET /migrations/{id}.
+// handleMigration is GET /migrations/{id}: the migration, its users'
+// outcomes read again from their changes.
 func (p *Plugin) handleMigration(w http.ResponseWriter, r *http.Request) {
 	m, f := p.service().Migration(userOf(r), sessionOf(r), mux.Vars(r)["id"])
 	if f != nil {

@@ -40,8 +40,11 @@ type botNotifier struct {
 // and the bot; a notice with nothing to tell posts nothing.
 func (n *botNotifier) Notify(userID string, notice account.Notice) error {
 	post := &model.Post{Message: reply.Notice(notice)}
-	if notice.Kind == account.NoticeOffer {
+	switch notice.Kind {
+	case account.NoticeOffer:
 		post = offerPost(notice.Offer)
+	case account.NoticeMigrationPlan:
+		post = migrationPlanPost(notice.Migration, post.Message)
 	}
 	if post.Message == "" {
 		return nil

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"strings"
+	"time"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/reply"
 )
@@ -15,4 +19,26 @@ func (p *Plugin) commandMigrateDomain(c commandCall) string {
 		return reply.Refusal(f, false)
 	}
 	return reply.MigrationPlan(m, p.apiURL(migrationsPath+"/"+m.ID))
+}
+
+// commandMigrate runs `/account migrate status|start|pause|resume|cancel`
+// on the latest domain migration.
+func (p *Plugin) commandMigrate(c commandCall) string {
+	svc := p.service()
+	switch action := strings.ToLower(c.args[0]); action {
+	case "status":
+		m, f := svc.MigrationOf(c.userID, c.sessionID, "")
+		if f != nil {
+			return reply.Refusal(f, false)
+		}
+		return reply.MigrationStatus(m, time.Now())
+	case "start", "pause", "resume", "cancel":
+		m, replanned, f := svc.ControlMigration(context.Background(), c.userID, c.sessionID, "", account.MigrationAction(action))
+		if f != nil {
+			return reply.Refusal(f, true)
+		}
+		return reply.MigrationMoved(m, account.MigrationAction(action), replanned, time.Now())
+	default:
+		return reply.MigrateUsage
+	}
 }

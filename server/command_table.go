@@ -102,6 +102,13 @@ var subcommands = []subcommand{
 		usage: reply.MigrateDomainUsage,
 	},
 	{
+		name: "migrate", args: []string{"<status|start|pause|resume|cancel>"}, admin: true, changes: true, run: (*Plugin).commandMigrate,
+		help: "where the latest domain migration stands, or start, pause, resume or cancel it.",
+		menu: &menuItem{hint: "status | start | pause | resume | cancel", desc: "Run the latest domain migration (system admins)",
+			argHelp: "status, start, pause, resume or cancel"},
+		usage: reply.MigrateUsage,
+	},
+	{
 		name: "help",
 		help: "show this help.",
 		menu: &menuItem{desc: "Show how to use /account"},

@@ -65,7 +65,7 @@ func TestSubcommandFormsAreDistinct(t *testing.T) {
 // a @mention or a keyword belongs) get the name's usage, or the help.
 func TestWrongArgumentsGetTheUsage(t *testing.T) {
 	p := &Plugin{} // no service: the usage is answered before any
-	usages := map[string]string{"email": reply.EmailUsage + "\n\n" + helpText, "link": reply.LinkUsage, "migrate-domain": reply.MigrateDomainUsage}
+	usages := map[string]string{"email": reply.EmailUsage + "\n\n" + helpText, "link": reply.LinkUsage, "migrate-domain": reply.MigrateDomainUsage, "migrate": reply.MigrateUsage}
 	for _, s := range subcommands {
 		want, ok := usages[s.name]
 		if !ok {
@@ -92,13 +92,14 @@ func TestWrongArgumentsGetTheUsage(t *testing.T) {
 // These forms, and only these, are for system admins; the value says
 // whether a refusal adds "Nothing was changed.".
 var adminForms = map[string]bool{
-	"/account email @user <new-address>":                true,
-	"/account status @user":                             false,
-	"/account link-all":                                 true,
-	"/account link-all unverified":                      true,
-	"/account zulip check":                              false,
-	"/account drift":                                    false,
-	"/account migrate-domain <old-domain> <new-domain>": false,
+	"/account email @user <new-address>":                  true,
+	"/account status @user":                               false,
+	"/account link-all":                                   true,
+	"/account link-all unverified":                        true,
+	"/account zulip check":                                false,
+	"/account drift":                                      false,
+	"/account migrate-domain <old-domain> <new-domain>":   false,
+	"/account migrate <status|start|pause|resume|cancel>": true,
 }
 
 func TestTheAdminFormsAreTheAdminsOnes(t *testing.T) {

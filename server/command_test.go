@@ -48,7 +48,7 @@ func TestAutocompleteListsSubcommands(t *testing.T) {
 	for _, sub := range cmd.AutocompleteData.SubCommands {
 		names = append(names, sub.Trigger)
 	}
-	if strings.Join(names, ",") != "email,link,status,cancel,unlink,link-all,zulip,drift,migrate-domain,help" {
+	if strings.Join(names, ",") != "email,link,status,cancel,unlink,link-all,zulip,drift,migrate-domain,migrate,help" {
 		t.Errorf("subcommands %v", names)
 	}
 	if err := cmd.AutocompleteData.IsValid(); err != nil {

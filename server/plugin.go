@@ -30,6 +30,7 @@ type Plugin struct {
 	sync      io.Closer // carries open changes on
 	reconcile io.Closer // the scan: forwards changes made elsewhere
 	events    io.Closer // follows Zulip's events on one node
+	migration io.Closer // carries a domain migration on
 	botID     string
 	auditor   *auditor
 
@@ -71,6 +72,9 @@ func (p *Plugin) OnActivate() error {
 	if p.events, err = p.followZulipEvents(); err != nil {
 		return fmt.Errorf("following Zulip's events: %w", err)
 	}
+	if p.migration, err = p.scheduleMigration(); err != nil {
+		return fmt.Errorf("scheduling domain migrations: %w", err)
+	}
 	return nil
 }
 
@@ -78,7 +82,7 @@ func (p *Plugin) OnActivate() error {
 // is finished by the next run, here or on another node.
 func (p *Plugin) OnDeactivate() error {
 	var errs []error
-	for _, j := range []io.Closer{p.events, p.reconcile, p.sync, p.retention} {
+	for _, j := range []io.Closer{p.migration, p.events, p.reconcile, p.sync, p.retention} {
 		if j != nil {
 			errs = append(errs, j.Close())
 		}

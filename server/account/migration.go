@@ -163,7 +163,11 @@ type Migration struct {
 
 // MigrationProgress counts a migration's users by where they stand.
 type MigrationProgress struct {
-	Done, Waiting, Failed, Skipped, Left int
+	Done    int `json:"done"`
+	Waiting int `json:"waiting"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
+	Left    int `json:"left"`
 }
 
 // Progress counts the users by where they stand.

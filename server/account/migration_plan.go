@@ -14,9 +14,9 @@ import (
 // what a migration's estimate assumes.
 const ZulipDefaultRatePerMinute = 200
 
-// zulipRequestsPerChange is what one linked user's change costs in Zulip
-// today: the account read by id, the new address looked up, the change.
-const zulipRequestsPerChange = 3
+// zulipRequestsPerChange is what one user's change costs a migration in
+// Zulip: the change itself (the checks come from one list per batch).
+const zulipRequestsPerChange = 1
 
 // migrationPage is how many Mattermost users a plan reads at a time.
 const migrationPage = 200
@@ -42,6 +42,9 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 	}
 	s.opts.Logger.Info("account sync: planned a domain migration", "migration_id", m.ID, "admin_id", adminID, "from", m.From, "to", m.To,
 		"users", len(m.Items), "to_change", m.ToChange(), "zulip_only", len(m.ZulipOnly))
+	if err := s.opts.Notifier.Notify(adminID, Notice{Kind: NoticeMigrationPlan, Migration: m}); err != nil {
+		s.opts.Logger.Warn("account sync: could not send the admin the plan of a domain migration", "migration_id", m.ID, "error", err.Error())
+	}
 	return m, nil
 }
 

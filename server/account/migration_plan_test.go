@@ -99,7 +99,7 @@ func TestPlanMigration(t *testing.T) {
 		}
 	}
 	if m.ToChange() != 3 || m.WouldLink != 1 || m.From != "old.example" || m.To != "new.example" || m.State != MigrationPlanned || m.CreatedBy != "root" ||
-		!m.CreatedAt.Equal(h.clock.now()) || m.Verification || m.RatePerMinute != 200 || m.RequestsPerUser != 3 || m.Estimate != 9*time.Minute/200 || !isChangeID(m.ID) {
+		!m.CreatedAt.Equal(h.clock.now()) || m.Verification || m.RatePerMinute != 200 || m.RequestsPerUser != 1 || m.Estimate != 3*time.Minute/200 || !isChangeID(m.ID) {
 		t.Errorf("plan %+v (to change %d)", m, m.ToChange())
 	}
 	if want := []ZulipOnlyAccount{{ZulipUserID: 21, Email: "zonly@old.example"}}; !reflect.DeepEqual(m.ZulipOnly, want) {
@@ -111,7 +111,10 @@ func TestPlanMigration(t *testing.T) {
 	if got := h.z.reqs; len(got) != 1 || got[0] != "users" {
 		t.Errorf("Zulip requests %v, want one list", got)
 	}
-	if len(h.mm.updates) != 0 || len(h.z.patches) != 0 || len(h.rec.saved) != 1 || len(h.notes.sent) != 0 {
+	if len(h.notes.sent) != 1 || h.notes.sent[0].userID != "root" || h.notes.sent[0].n.Kind != NoticeMigrationPlan || h.notes.sent[0].n.Migration.ID != m.ID {
+		t.Errorf("the admin was not sent the plan: %v", h.notes.sent)
+	}
+	if len(h.mm.updates) != 0 || len(h.z.patches) != 0 || len(h.rec.saved) != 1 {
 		t.Errorf("the plan changed something: updates %v, patches %v, saves %d, notes %v", h.mm.updates, h.z.patches, len(h.rec.saved), h.notes.sent)
 	}
 	read, f := h.service().Migration("root", "s-root", m.ID)

@@ -23,6 +23,9 @@ const (
 	// NoticeMigration: how a domain migration goes (Migration), for the
 	// admin who started it: each tenth of the way, and at its end.
 	NoticeMigration NoticeKind = "migration"
+	// NoticeMigrationPlan: a domain migration was planned (Migration), for
+	// the admin who planned it, to read and start.
+	NoticeMigrationPlan NoticeKind = "migration_plan"
 )
 
 // Notice is what the bot tells a user: the kind, the change's result, and

@@ -7,6 +7,8 @@ const (
 	EmailUsage = "Please give exactly one new address, for example `/account email ann@example.org`."
 	LinkUsage  = "Please give your Zulip address, for example `/account link ann@example.org`, or the 6-digit code the sync bot sent you in Zulip, for example `/account link 123456`."
 	// MigrateDomainUsage is the reply to /account migrate-domain without its two domains.
+	MigrateUsage = "Please say what to do with the latest domain migration: `/account migrate status`, `start`, `pause`, `resume` or `cancel`."
+	// MigrateDomainUsage is the reply to /account migrate-domain without its two domains.
 	MigrateDomainUsage = "Please give the old and the new domain, for example `/account migrate-domain old.example new.example`."
 )
 

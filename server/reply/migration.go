@@ -64,10 +64,97 @@ func MigrationPlan(m account.Migration, url string) string {
 		} else {
 			b.WriteString("- **What users would receive**: Mattermost tells each old address about the change (when email notifications are on), and the bot sends each user a direct message.\n")
 		}
-		fmt.Fprintf(&b, "- **Time**: about %s at Zulip's default rate limit of %d requests a minute (%d requests per user).\n", durationText(m.Estimate), m.RatePerMinute, m.RequestsPerUser)
+		fmt.Fprintf(&b, "- **Time**: about %s at Zulip's default rate limit of %d requests a minute (%s per user, the checks coming from one list per batch).\n", durationText(m.Estimate), m.RatePerMinute, plural(m.RequestsPerUser, "1 request", fmt.Sprintf("%d requests", m.RequestsPerUser)))
 	}
-	b.WriteString("Running a migration is not part of this version yet: this plan shows what it would do. The whole plan, user by user: " + url + " (JSON).")
+	if n > 0 {
+		b.WriteString("To run it: press **" + MigrationStartButton + "** in your direct message from Account Sync, or type `/account migrate start`. " +
+			"It can be paused, resumed and cancelled (`/account migrate pause|resume|cancel`); what is done stays done. ")
+	}
+	b.WriteString("The whole plan, user by user: " + url + " (JSON).")
 	return b.String()
+}
+
+// MigrationStarted replaces the plan's message once its button started it.
+func MigrationStarted(m account.Migration) string {
+	return fmt.Sprintf("The domain migration from %s to %s (id %s) was started. `/account migrate status` shows where it stands.", code(m.From), code(m.To), code(m.ID))
+}
+
+// MigrationStartButton is the name of the plan's button that starts it.
+const MigrationStartButton = "Start the migration"
+
+// MigrationStatus says where a migration stands: its state, its users by
+// where they stand, and when it should end.
+func MigrationStatus(m account.Migration, now time.Time) string {
+	p := m.Progress()
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Domain migration** from %s to %s (id %s): **%s**", code(m.From), code(m.To), code(m.ID), migrationStateText(m))
+	fmt.Fprintf(&b, ". Users: %d done, %d waiting (for a confirmation link, or for Zulip), %d failed, %d skipped, %d left.", p.Done, p.Waiting, p.Failed, p.Skipped, p.Left)
+	if m.State == account.MigrationRunning && p.Left > 0 {
+		left := time.Duration(p.Left*m.RequestsPerUser) * time.Minute / time.Duration(max(m.RatePerMinute, 1))
+		fmt.Fprintf(&b, " At about %d users a minute, it should end around %s UTC.", max(m.RatePerMinute/max(m.RequestsPerUser, 1), 1), utc(now.Add(left)))
+	}
+	return b.String()
+}
+
+func migrationStateText(m account.Migration) string {
+	switch {
+	case m.State == account.MigrationRunning && m.ZulipDown:
+		return "waiting for Zulip (it goes on by itself)"
+	case m.State == account.MigrationPlanned:
+		return "planned, not started"
+	default:
+		return string(m.State)
+	}
+}
+
+// MigrationMoved is the reply to an admin's start, pause, resume or cancel.
+func MigrationMoved(m account.Migration, a account.MigrationAction, replanned bool, now time.Time) string {
+	var text string
+	switch a {
+	case account.MigrationStart:
+		text = "The domain migration started."
+		if replanned {
+			text += fmt.Sprintf(" Its plan was computed again first (it was over an hour old, or its counts no longer held): %d users to change.", m.ToChange())
+		}
+		text += " You get a direct message each tenth of the way and at the end."
+	case account.MigrationPause:
+		text = "The domain migration is paused: nobody more is changed until you resume it (`/account migrate resume`)."
+	case account.MigrationResume:
+		text = "The domain migration goes on."
+	case account.MigrationCancel:
+		text = "The domain migration is cancelled: nobody more is changed. What was done stays done (a migration back to the old domain undoes it)."
+	}
+	return text + " " + MigrationStatus(m, now)
+}
+
+// MigrationNotice is the bot's message to the admin who started a
+// migration: each tenth of the way, and at its end.
+func MigrationNotice(m account.Migration) string {
+	p := m.Progress()
+	if m.State == account.MigrationDone {
+		return fmt.Sprintf("The domain migration from %s to %s (id %s) is **done**: %d changed, %d waiting for a confirmation link or for Zulip, %d failed, %d skipped. "+
+			"`/account migrate status` shows it; the report, user by user: `GET /plugins/account-sync/api/v1/migrations/%s/report.csv`.",
+			code(m.From), code(m.To), code(m.ID), p.Done, p.Waiting, p.Failed, p.Skipped, m.ID)
+	}
+	return fmt.Sprintf("The domain migration from %s to %s is %d%% of the way: %d changed, %d waiting, %d failed, %d skipped, %d left.",
+		code(m.From), code(m.To), m.ToldPercent, p.Done, p.Waiting, p.Failed, p.Skipped, p.Left)
+}
+
+// MigrationOutcome words where one user of a migration stands, for the
+// report.
+func MigrationOutcome(it account.MigrationItem) (outcome, reason string) {
+	switch {
+	case it.Skip != "":
+		return "skipped", migrationSkipTexts[it.Skip]
+	case it.Status == account.ItemDone:
+		return "done", ""
+	case it.Status == account.ItemWaiting:
+		return "waiting", "waits for the confirmation link sent to the new address, or for Zulip"
+	case it.Status == account.ItemFailed:
+		return "failed", strings.TrimSpace(Failure(&account.Failure{Code: it.Code}))
+	default:
+		return "left", "not reached"
+	}
 }
 
 // durationText is d rounded for a reader: seconds under two minutes, then

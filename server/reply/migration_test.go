@@ -25,7 +25,7 @@ func TestEveryMigrationSkipHasAText(t *testing.T) {
 // The plan says who would change, who is skipped and why, what users
 // would receive, how long it takes, and that nothing was changed.
 func TestMigrationPlanText(t *testing.T) {
-	m := account.Migration{ID: "m1", From: "old.example", To: "new.example", RatePerMinute: 200, RequestsPerUser: 3, Estimate: 90 * time.Second, WouldLink: 1,
+	m := account.Migration{ID: "m1", From: "old.example", To: "new.example", RatePerMinute: 200, RequestsPerUser: 1, Estimate: 90 * time.Second, WouldLink: 1,
 		Items: []account.MigrationItem{
 			{UserID: "a"}, {UserID: "b"}, {UserID: "c", Skip: account.MigrateSkipTakenInZulip}, {UserID: "d", Skip: account.MigrateSkipNotLinked},
 		},
@@ -35,8 +35,8 @@ func TestMigrationPlanText(t *testing.T) {
 		"**2 users would change**", "moves to `new.example`",
 		"**Skipped, 1**: the new address already belongs to another Zulip account", "**Skipped, 1**: not linked to a Zulip account: run `/account link-all` first",
 		"`/account link-all` would link 1 of the users not linked", "1 Zulip account at `old.example` with no Mattermost user: not touched",
-		"Mattermost tells each old address", "about 90 seconds at Zulip's default rate limit of 200 requests a minute (3 requests per user)",
-		"not part of this version yet", "http://mm/plugins/account-sync/api/v1/migrations/m1",
+		"Mattermost tells each old address", "about 90 seconds at Zulip's default rate limit of 200 requests a minute (1 request per user",
+		"press **Start the migration**", "`/account migrate start`", "http://mm/plugins/account-sync/api/v1/migrations/m1",
 	}, []string{"confirmation link", "Skipped, 0"})
 	m.Verification, m.Estimate = true, 50*time.Minute
 	assertWords(t, MigrationPlan(m, "u"), []string{"each user gets a confirmation link at the new address", "about 50 minutes"}, nil)

@@ -20,6 +20,12 @@ func Notice(n account.Notice) string {
 	if n.Kind == account.NoticeApplied {
 		return appliedNotice(n.Result)
 	}
+	if n.Kind == account.NoticeMigration {
+		return MigrationNotice(n.Migration)
+	}
+	if n.Kind == account.NoticeMigrationPlan {
+		return MigrationPlan(n.Migration, "`GET /plugins/account-sync/api/v1/migrations/"+n.Migration.ID+"`")
+	}
 	return outcomeNotice(n.Result)
 }
 

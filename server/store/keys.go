@@ -30,6 +30,7 @@ const (
 	keyRetentionJob    = "retention"                     // cluster job name (pluginapi/cluster adds its own prefix)
 	keySyncJob         = "sync"                          // cluster job name of the job that carries open changes on
 	keyReconcileJob    = "reconcile"                     // cluster job name of the scan that forwards changes made elsewhere
+	keyMigrationJob    = "migration"                     // cluster job name of the job that carries a domain migration on
 	keyEventsMutex     = "zulip_events"                  // cluster mutex name (pluginapi/cluster adds its own prefix)
 )
 
@@ -88,5 +89,6 @@ const (
 	RetentionJobKey = keyRetentionJob // the daily clean-up
 	SyncJobKey      = keySyncJob      // carries open changes on
 	ReconcileJobKey = keyReconcileJob // the scan: compares both systems, forwards changes made elsewhere
+	MigrationJobKey = keyMigrationJob // carries a domain migration on
 	EventsMutexKey  = keyEventsMutex  // held by the one node that follows Zulip's events
 )

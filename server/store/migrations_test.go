@@ -37,7 +37,11 @@ func TestMigrationRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"v1_migration_" + m.ID, "v1_migration_" + m.ID + "_items_0", "v1_migration_" + m.ID + "_items_1", "v1_migration_" + m.ID + "_items_2"}
+	want := []string{"v1_migration_" + m.ID}
+	for n := range 5 { // 2,500 users in chunks of 500
+		want = append(want, fmt.Sprintf("v1_migration_%s_items_%d", m.ID, n))
+	}
+	want = append(want, "v1_migration_latest")
 	slices.Sort(keys)
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
@@ -68,5 +72,30 @@ func TestRemoveLinkIsRemembered(t *testing.T) {
 	}
 	if u, _ := s.Unlinked("u2"); u {
 		t.Error("another user counts as unlinked")
+	}
+}
+
+// A user's turn rewrites the head and that user's chunk only; the latest
+// migration is the one saved last.
+func TestSaveMigrationItemsWritesOneChunk(t *testing.T) {
+	mem := &pluginapi.MemoryStore{}
+	s := New(mem)
+	m := account.Migration{ID: "0123456789abcdef01234567", State: account.MigrationRunning}
+	for i := range 1200 {
+		m.Items = append(m.Items, account.MigrationItem{UserID: fmt.Sprintf("u%d", i)})
+	}
+	if err := s.SaveMigration(m); err != nil {
+		t.Fatal(err)
+	}
+	m.Items[700].Status, m.Items[1].Status, m.State = account.ItemDone, account.ItemDone, account.MigrationPaused
+	if err := s.SaveMigrationItems(m, 700); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ := s.Migration(m.ID)
+	if got.Items[700].Status != account.ItemDone || got.Items[1].Status != account.ItemPending || got.State != account.MigrationPaused || len(got.Items) != 1200 {
+		t.Errorf("user 700 %q, user 1 %q (its chunk not written), state %s, %d users", got.Items[700].Status, got.Items[1].Status, got.State, len(got.Items))
+	}
+	if id, ok, err := s.LatestMigration(); id != m.ID || !ok || err != nil {
+		t.Errorf("latest %q %v %v", id, ok, err)
 	}
 }
