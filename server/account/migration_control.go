@@ -44,6 +44,13 @@ func (s *Service) ControlMigration(ctx context.Context, adminID, sessionID, id s
 	if f != nil {
 		return Migration{}, false, f
 	}
+	if latest, _, err := s.opts.Migrations.LatestMigration(); a == MigrationStart && (err != nil || latest != id) {
+		// The job carries the latest migration on: an older plan was
+		// replaced by a newer one and cannot start.
+		f := newFailure(CodeMigrationState, errors.New("not the latest plan"))
+		f.Detail = "replaced by a newer plan"
+		return m, false, f
+	}
 	if a == MigrationStart && m.State == MigrationPlanned {
 		if m, replanned, f = s.replan(ctx, m); f != nil {
 			return Migration{}, false, f

@@ -32,6 +32,9 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 	if f := s.CheckAdmin(adminID, sessionID); f != nil {
 		return Migration{}, f
 	}
+	if f := s.noMigrationUnderWay(); f != nil {
+		return Migration{}, f
+	}
 	m, f := s.computePlan(ctx, adminID, from, to)
 	if f != nil {
 		s.logFailureKV("account sync: a domain migration could not be planned", f, "admin_id", adminID)
@@ -46,6 +49,28 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 		s.opts.Logger.Warn("account sync: could not send the admin the plan of a domain migration", "migration_id", m.ID, "error", err.Error())
 	}
 	return m, nil
+}
+
+// noMigrationUnderWay refuses a new plan while the latest migration runs
+// or is paused: one migration at a time (the job carries the latest on).
+func (s *Service) noMigrationUnderWay() *Failure {
+	id, ok, err := s.opts.Migrations.LatestMigration()
+	if err != nil {
+		return newFailure(CodeInternal, err)
+	}
+	if !ok {
+		return nil
+	}
+	m, f := s.readMigration(id)
+	if f != nil {
+		return f
+	}
+	if m.State == MigrationRunning || m.State == MigrationPaused {
+		f := newFailure(CodeMigrationState, errors.New("another migration is under way"))
+		f.Detail = string(m.State)
+		return f
+	}
+	return nil
 }
 
 // computePlan is a migration's plan, not saved.

@@ -448,3 +448,26 @@ func TestMigrationTellsTheAdminEachTenth(t *testing.T) {
 		t.Errorf("told at %v, %d changed", told, changed)
 	}
 }
+
+// One migration at a time: no new plan while one runs or is paused, and a
+// plan replaced by a newer one cannot start (the job would never carry it).
+func TestOneMigrationAtATime(t *testing.T) {
+	h := planHarness(t)
+	m := startedPlan(t, h)
+	if _, f := h.service().PlanMigration(context.Background(), "root", "s-root", "old.example", "other.example"); f == nil || f.Code != CodeMigrationState || f.Detail != "running" {
+		t.Errorf("planned while one runs: %v", f)
+	}
+	if _, _, f := h.service().ControlMigration(context.Background(), "root", "s-root", m.ID, MigrationCancel); f != nil {
+		t.Fatal(f)
+	}
+	old, f := h.service().PlanMigration(context.Background(), "root", "s-root", "old.example", "other.example")
+	if f != nil {
+		t.Fatalf("planned after the cancel: %v", f)
+	}
+	if _, f := h.service().PlanMigration(context.Background(), "root", "s-root", "old.example", "third.example"); f != nil {
+		t.Fatal(f)
+	}
+	if _, _, f := h.service().ControlMigration(context.Background(), "root", "s-root", old.ID, MigrationStart); f == nil || f.Code != CodeMigrationState {
+		t.Errorf("a replaced plan started: %v", f)
+	}
+}
