@@ -43,7 +43,8 @@ type migrationJSON struct {
 	Progress        account.MigrationProgress     `json:"progress"`
 	StartedAt       *time.Time                    `json:"started_at,omitempty"`
 	EndedAt         *time.Time                    `json:"ended_at,omitempty"`
-	ZulipDown       bool                          `json:"zulip_down,omitempty"`
+	StartedBy       string                        `json:"started_by,omitempty"`
+	Blocked         account.Code                  `json:"blocked,omitempty"`
 	Users           []migrationUser               `json:"users"`
 	ZulipOnly       []account.ZulipOnlyAccount    `json:"zulip_only"`
 	Message         string                        `json:"message"`
@@ -54,8 +55,8 @@ func toMigrationJSON(m account.Migration) migrationJSON {
 		ID: m.ID, From: m.From, To: m.To, State: m.State, CreatedBy: m.CreatedBy, CreatedAt: m.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
 		ToChange: m.ToChange(), Skipped: m.Skipped(), WouldLink: m.WouldLink, Verification: m.Verification, RatePerMinute: m.RatePerMinute,
 		RequestsPerUser: m.RequestsPerUser, EstimateSeconds: int(m.Estimate.Seconds() + 0.999), Users: make([]migrationUser, 0, len(m.Items)),
-		ZulipOnly: append([]account.ZulipOnlyAccount{}, m.ZulipOnly...), Message: reply.MigrationSummary(m),
-		Progress: m.Progress(), StartedAt: m.StartedAt, EndedAt: m.EndedAt, ZulipDown: m.ZulipDown,
+		ZulipOnly: append([]account.ZulipOnlyAccount{}, m.ZulipOnly...), Message: reply.MigrationStatus(m, time.Now()),
+		Progress: m.Progress(), StartedAt: m.StartedAt, EndedAt: m.EndedAt, StartedBy: m.StartedBy, Blocked: m.Blocked,
 	}
 	for _, it := range m.Items {
 		out.Users = append(out.Users, migrationUser{MigrationItem: it, Reason: reply.MigrationSkipText(it.Skip)})
@@ -75,7 +76,9 @@ func (p *Plugin) handlePlanMigration(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, f)
 		return
 	}
-	writeJSON(w, http.StatusCreated, toMigrationJSON(m))
+	out := toMigrationJSON(m)
+	out.Message = reply.MigrationSummary(m)
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // handleMigration is GET /migrations/{id}: the migration, its users'

@@ -40,6 +40,7 @@ var httpStatus = map[account.Code]int{
 	account.CodeMigrationDomain:      http.StatusBadRequest,
 	account.CodeZulipMovedOn:         http.StatusConflict,
 	account.CodeMigrationState:       http.StatusConflict,
+	account.CodeMigrationBusy:        http.StatusConflict,
 	account.CodeMigrationNotFound:    http.StatusNotFound,
 	account.CodeBusy:                 http.StatusConflict,
 

@@ -147,12 +147,25 @@ func BundlePluginID(bundlePath string) (string, error) {
 	}
 }
 
+// adminAPI is a system admin's session on one server of the bed, and the
+// tail of that server's log for error messages.
+type adminAPI struct {
+	c       *model.Client4
+	logTail func(n int) string
+}
+
+func (b *Bed) api() adminAPI { return adminAPI{c: b.Admin, logTail: b.ServerLogTail} }
+
 // WaitPluginRunning polls the plugin statuses until pluginID is running.
 func (b *Bed) WaitPluginRunning(ctx context.Context, pluginID string, timeout time.Duration) error {
+	return b.api().waitPluginRunning(ctx, pluginID, timeout)
+}
+
+func (a adminAPI) waitPluginRunning(ctx context.Context, pluginID string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last string
 	for {
-		statuses, _, err := b.Admin.GetPluginStatuses(ctx)
+		statuses, _, err := a.c.GetPluginStatuses(ctx)
 		if err != nil {
 			last = err.Error()
 		} else {
@@ -168,11 +181,11 @@ func (b *Bed) WaitPluginRunning(ctx context.Context, pluginID string, timeout ti
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("plugin %s not running after %s: %s\n%s", pluginID, timeout, last, b.ServerLogTail(40))
+			return fmt.Errorf("plugin %s not running after %s: %s\n%s", pluginID, timeout, last, a.logTail(40))
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("plugin %s not running (%s): %w\n%s", pluginID, last, ctx.Err(), b.ServerLogTail(40))
+			return fmt.Errorf("plugin %s not running (%s): %w\n%s", pluginID, last, ctx.Err(), a.logTail(40))
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
@@ -199,7 +212,11 @@ func pluginStateName(s int) string {
 // RawConfig returns the server's configuration as JSON objects, exactly as
 // GET /api/v4/config gives it (secrets masked).
 func (b *Bed) RawConfig(ctx context.Context) (map[string]any, error) {
-	resp, err := b.Admin.DoAPIGet(ctx, "/config", "")
+	return b.api().rawConfig(ctx)
+}
+
+func (a adminAPI) rawConfig(ctx context.Context) (map[string]any, error) {
+	resp, err := a.c.DoAPIGet(ctx, "/config", "")
 	if err != nil {
 		return nil, fmt.Errorf("get config: %w", err)
 	}
@@ -218,11 +235,15 @@ func (b *Bed) RawConfig(ctx context.Context) (map[string]any, error) {
 // PutRawConfig saves a whole configuration with PUT /api/v4/config. Fields
 // missing or null take their default values.
 func (b *Bed) PutRawConfig(ctx context.Context, raw map[string]any) error {
+	return b.api().putRawConfig(ctx, raw)
+}
+
+func (a adminAPI) putRawConfig(ctx context.Context, raw map[string]any) error {
 	body, err := json.Marshal(raw)
 	if err != nil {
 		return err
 	}
-	resp, err := b.Admin.DoAPIPut(ctx, "/config", string(body))
+	resp, err := a.c.DoAPIPut(ctx, "/config", string(body))
 	if err != nil {
 		return fmt.Errorf("put config: %w", err)
 	}
@@ -238,7 +259,11 @@ func (b *Bed) PutRawConfig(ctx context.Context, raw map[string]any) error {
 // server's own JSON, and fields the client's model.Config does not know are
 // kept as they are.
 func (b *Bed) UpdateConfig(ctx context.Context, mutate func(*model.Config)) error {
-	raw, err := b.RawConfig(ctx)
+	return b.api().updateConfig(ctx, mutate)
+}
+
+func (a adminAPI) updateConfig(ctx context.Context, mutate func(*model.Config)) error {
+	raw, err := a.rawConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -260,14 +285,18 @@ func (b *Bed) UpdateConfig(ctx context.Context, mutate func(*model.Config)) erro
 		return err
 	}
 	applyDiff(raw, before, after)
-	return b.PutRawConfig(ctx, raw)
+	return a.putRawConfig(ctx, raw)
 }
 
 // SetPluginSettings sets keys of PluginSettings.Plugins[pluginID] (keys are
 // lower-cased as the server stores them). Other keys already set are kept;
 // a nil value removes its key.
 func (b *Bed) SetPluginSettings(ctx context.Context, pluginID string, settings map[string]any) error {
-	raw, err := b.RawConfig(ctx)
+	return b.api().setPluginSettings(ctx, pluginID, settings)
+}
+
+func (a adminAPI) setPluginSettings(ctx context.Context, pluginID string, settings map[string]any) error {
+	raw, err := a.rawConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -295,13 +324,17 @@ func (b *Bed) SetPluginSettings(ctx context.Context, pluginID string, settings m
 		}
 	}
 	plugins[id] = cur
-	return b.PutRawConfig(ctx, raw)
+	return a.putRawConfig(ctx, raw)
 }
 
 // PluginSettings returns PluginSettings.Plugins[pluginID] as the server has
 // it (secret settings masked).
 func (b *Bed) PluginSettings(ctx context.Context, pluginID string) (map[string]any, error) {
-	raw, err := b.RawConfig(ctx)
+	return b.api().pluginSettings(ctx, pluginID)
+}
+
+func (a adminAPI) pluginSettings(ctx context.Context, pluginID string) (map[string]any, error) {
+	raw, err := a.rawConfig(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -65,11 +65,18 @@ type Bed struct {
 	ConfigPath       string // the server's config.json (the server rewrites it)
 	WorkDir          string // temporary data directories, removed by Stop
 
-	log io.Writer
-	mm  *mmServer
+	log    io.Writer
+	mm     *mmServer
+	modDir string // the server module's folder (i18n, templates, fonts)
 
 	mu        sync.Mutex
 	passwords map[string]string // username -> password of users made by the bed
+
+	// More servers on the same database and file store (StartSecondServer),
+	// guarded by mu; extrasClosed once Stop has begun.
+	extras       []*SecondServer
+	extrasClosed bool
+	serverCount  int // servers started so far, the first included
 
 	stopOnce sync.Once
 	stopErr  error
@@ -188,6 +195,7 @@ func Start(ctx context.Context, opts Options) (_ *Bed, err error) {
 		return nil, br.err
 	}
 	b.ServerBinaryPath = br.bin
+	b.modDir = br.modDir
 
 	mmStart := time.Now()
 	b.mm, err = startMattermost(ctx, br.bin, br.modDir, work, logDir, b.Postgres, b.Mail, log)
@@ -261,6 +269,15 @@ func (b *Bed) Stop() error {
 	}
 	b.stopOnce.Do(func() {
 		var errs []error
+		b.mu.Lock()
+		b.extrasClosed = true
+		extras := append([]*SecondServer(nil), b.extras...)
+		b.mu.Unlock()
+		for _, s := range extras {
+			if err := s.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("mattermost server %d: %w", s.N, err))
+			}
+		}
 		if err := b.mm.stop(); err != nil {
 			errs = append(errs, fmt.Errorf("mattermost: %w", err))
 		}
@@ -330,7 +347,8 @@ func (b *Bed) StopOnSignal() {
 
 // ProcessGroups are the process group ids of the processes the bed started
 // (the server's group also holds its plugin processes, the database's its
-// backends). After Stop none of them has members.
+// backends), then those of the servers StartSecondServer started that are
+// still running. After Stop none of them has members.
 func (b *Bed) ProcessGroups() []int {
 	var ids []int
 	if b.mm != nil && b.mm.proc != nil {
@@ -339,6 +357,13 @@ func (b *Bed) ProcessGroups() []int {
 	if b.Postgres != nil && b.Postgres.proc != nil {
 		ids = append(ids, b.Postgres.proc.pid())
 	}
+	b.mu.Lock()
+	for _, s := range b.extras {
+		if s.mm != nil && s.mm.proc != nil {
+			ids = append(ids, s.mm.proc.pid())
+		}
+	}
+	b.mu.Unlock()
 	return ids
 }
 

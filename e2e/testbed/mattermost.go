@@ -128,32 +128,9 @@ func serverConfig(siteURL string, port int, dsn, workDir, logDir string, mail *M
 
 func startMattermost(ctx context.Context, bin, modDir, root, logDir string, pg *Postgres, mail *MailSink, log io.Writer) (*mmServer, error) {
 	s := &mmServer{workDir: filepath.Join(root, "mm"), logDir: logDir}
-	for _, d := range []string{
-		s.workDir,
-		filepath.Join(s.workDir, "client", "plugins"),
-		filepath.Join(s.workDir, "plugins"),
-		filepath.Join(s.workDir, "data"),
-	} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-	}
-	for _, name := range []string{"i18n", "templates", "fonts"} {
-		target := filepath.Join(modDir, name)
-		if _, err := os.Stat(target); err != nil {
-			return nil, fmt.Errorf("server module folder: %w", err)
-		}
-		if err := os.Symlink(target, filepath.Join(s.workDir, name)); err != nil {
-			return nil, err
-		}
-	}
-	// No web app; the CSP tag is the one the server rewrites at start-up
-	// (without it, it logs an error).
-	rootHTML := `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="script-src 'self' cdn.rudderlabs.com/ js.stripe.com/v3"><title>Mattermost E2E</title></head><body>e2e test bed: no web app</body></html>` + "\n"
-	if err := os.WriteFile(filepath.Join(s.workDir, "client", "root.html"), []byte(rootHTML), 0o644); err != nil {
+	if err := prepareWorkDir(s.workDir, modDir); err != nil {
 		return nil, err
 	}
-
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -161,40 +138,84 @@ func startMattermost(ctx context.Context, bin, modDir, root, logDir string, pg *
 	s.port = port
 	s.siteURL = "http://127.0.0.1:" + strconv.Itoa(port)
 	cfg := serverConfig(s.siteURL, port, pg.DSN(), s.workDir, logDir, mail)
+	if err := s.writeConfig(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.launch(ctx, bin, root, "mattermost", log); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// prepareWorkDir makes a server's working directory: its plugin folders,
+// links to the server module's i18n, templates and fonts, and a root.html
+// in place of the web app.
+func prepareWorkDir(workDir, modDir string) error {
+	for _, d := range []string{
+		workDir,
+		filepath.Join(workDir, "client", "plugins"),
+		filepath.Join(workDir, "plugins"),
+		filepath.Join(workDir, "data"),
+	} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	for _, name := range []string{"i18n", "templates", "fonts"} {
+		target := filepath.Join(modDir, name)
+		if _, err := os.Stat(target); err != nil {
+			return fmt.Errorf("server module folder: %w", err)
+		}
+		if err := os.Symlink(target, filepath.Join(workDir, name)); err != nil {
+			return err
+		}
+	}
+	// No web app; the CSP tag is the one the server rewrites at start-up
+	// (without it, it logs an error).
+	rootHTML := `<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="script-src 'self' cdn.rudderlabs.com/ js.stripe.com/v3"><title>Mattermost E2E</title></head><body>e2e test bed: no web app</body></html>` + "\n"
+	return os.WriteFile(filepath.Join(workDir, "client", "root.html"), []byte(rootHTML), 0o644)
+}
+
+// writeConfig writes the server's config.json (it may hold secrets: 0600).
+func (s *mmServer) writeConfig(cfg map[string]any) error {
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.configPath = filepath.Join(s.workDir, "config.json")
-	if err := os.WriteFile(s.configPath, b, 0o600); err != nil {
-		return nil, err
-	}
+	return os.WriteFile(s.configPath, b, 0o600)
+}
 
-	out, err := os.OpenFile(filepath.Join(logDir, "server.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+// launch starts the server with its config.json, its output appended to
+// server.out in its log directory, and waits until its API answers. The
+// process group is recorded in root (the bed's work directory) for the
+// clean-up after a killed test binary. name labels the progress lines.
+func (s *mmServer) launch(ctx context.Context, bin, root, name string, log io.Writer) error {
+	out, err := os.OpenFile(filepath.Join(s.logDir, "server.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cmd := exec.Command(bin, "server", "--config", s.configPath)
 	cmd.Dir = s.workDir
 	cmd.Env = filteredEnv()
 	// SIGTERM: the server shuts down (and stops its plugins) gracefully.
-	p, err := startProc("mattermost", cmd, out, syscall.SIGTERM)
+	p, err := startProc(name, cmd, out, syscall.SIGTERM)
 	if err != nil {
 		out.Close()
-		return nil, err
+		return err
 	}
 	s.proc = p
 	if err := recordProcessGroup(root, p.pid()); err != nil {
-		return s, err
+		return err
 	}
-	fmt.Fprintf(log, "mattermost starting on %s (pid %d)...\n", s.siteURL, p.pid())
+	fmt.Fprintf(log, "%s starting on %s (pid %d)...\n", name, s.siteURL, p.pid())
 
 	// Wait for the API to answer.
 	hc := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		if p.exited() {
-			return s, fmt.Errorf("mattermost exited during start-up (%w):\n%s", p.waitErr, s.logTail(40))
+			return fmt.Errorf("%s exited during start-up (%w):\n%s", name, p.waitErr, s.logTail(40))
 		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.siteURL+"/api/v4/system/ping", nil)
 		resp, err := hc.Do(req)
@@ -202,19 +223,18 @@ func startMattermost(ctx context.Context, bin, modDir, root, logDir string, pg *
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				break
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return s, fmt.Errorf("mattermost did not answer %s/api/v4/system/ping within 90s:\n%s", s.siteURL, s.logTail(40))
+			return fmt.Errorf("%s did not answer %s/api/v4/system/ping within 90s:\n%s", name, s.siteURL, s.logTail(40))
 		}
 		select {
 		case <-ctx.Done():
-			return s, ctx.Err()
+			return ctx.Err()
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-	return s, nil
 }
 
 // logTail is the end of mattermost.log, followed by the end of server.out

@@ -185,6 +185,60 @@ func TestBed(t *testing.T) {
 		}
 	})
 
+	// A second server on the same database and file store: it installs the
+	// plugin from the file store, takes the first server's settings and
+	// sessions, and stops without a trace but its logs.
+	t.Run("second server", func(t *testing.T) {
+		s2, err := bed.StartSecondServer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Stop()
+		if s2.SiteURL == bed.SiteURL || s2.N != 2 {
+			t.Errorf("second server %d at %s, the first at %s", s2.N, s2.SiteURL, bed.SiteURL)
+		}
+		if groups := bed.ProcessGroups(); len(groups) != 3 || groups[2] != s2.Pid() {
+			t.Errorf("process groups with a second server = %v, want 3 ending with %d", groups, s2.Pid())
+		}
+		if err := s2.WaitPluginRunning(ctx, "e2e-hello", 60*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		c2 := model.NewAPIv4Client(s2.SiteURL)
+		c2.SetToken(aliceClient.AuthToken) // the session of the first server
+		resp, _, err := c2.ExecuteCommandWithTeam(ctx, bed.Channel.Id, bed.Team.Id, "/e2e-hello")
+		if err != nil || resp.Text != "bonjour, alice" {
+			t.Errorf("/e2e-hello on the second server: %v %+v, want %q", err, resp, "bonjour, alice")
+		}
+		if s, err := s2.PluginSettings(ctx, "e2e-hello"); err != nil || s["greeting"] != "bonjour" {
+			t.Errorf("plugin settings on the second server: %v %v", s, err)
+		}
+		work, pid := filepath.Dir(s2.ConfigPath), s2.Pid()
+		tree := descendants(pid)
+		if len(tree) < 2 { // the server and its plugin
+			t.Errorf("second server processes: %v", tree)
+		}
+		if err := s2.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		for _, p := range tree {
+			if p.alive() {
+				t.Errorf("process %d of the second server still alive", p.pid)
+			}
+		}
+		if _, err := os.Stat(work); !os.IsNotExist(err) {
+			t.Errorf("the second server's work dir %s not removed: %v", work, err)
+		}
+		if _, err := os.Stat(filepath.Join(s2.LogDir, "mattermost.log")); err != nil {
+			t.Errorf("the second server's log: %v", err)
+		}
+		if groups := bed.ProcessGroups(); len(groups) != 2 {
+			t.Errorf("process groups after the second server stopped = %v", groups)
+		}
+		if _, _, err := aliceClient.GetMe(ctx, ""); err != nil {
+			t.Errorf("the first server after the second stopped: %v", err)
+		}
+	})
+
 	t.Run("config", func(t *testing.T) {
 		err := bed.UpdateConfig(ctx, func(c *model.Config) {
 			c.TeamSettings.SiteName = model.NewPointer("Renamed E2E")

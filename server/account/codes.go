@@ -81,6 +81,7 @@ var codeTable = map[Code]codeProps{
 	CodeMigrationDomain:   {kind: kindUser},
 	CodeZulipMovedOn:      {kind: kindEnd},
 	CodeMigrationState:    {kind: kindUser},
+	CodeMigrationBusy:     {kind: kindUser},
 	CodeMigrationNotFound: {kind: kindUser},
 }
 

@@ -71,6 +71,7 @@ const (
 	CodeOfferNotCurrent     Code = "offer_not_current"   // an offer that is not the user's, was answered already, or no longer holds
 	CodeMigrationDomain     Code = "migration_domain"    // a domain migration's domain is not a domain, or both are the same
 	CodeMigrationState      Code = "migration_state"     // the migration cannot make that move from where it stands
+	CodeMigrationBusy       Code = "migration_busy"      // the migration is in the middle of a batch
 	CodeZulipMovedOn        Code = "zulip_moved_on"      // a change made in Zulip elsewhere was changed again there before it was applied
 	CodeMigrationNotFound   Code = "migration_not_found" // no domain migration has that id
 )

@@ -100,12 +100,13 @@ const (
 	MigrateSkipZulipDiffers      MigrationSkip = "zulip_differs"       // the linked Zulip account has another address, or hides it
 	MigrateSkipAddressRefused    MigrationSkip = "address_refused"     // the new address is one Mattermost or Zulip would refuse
 	MigrateSkipChangedMeanwhile  MigrationSkip = "changed_meanwhile"   // the Mattermost email changed between the plan and the user's turn
+	MigrateSkipLinkChanged       MigrationSkip = "link_changed"        // linked to another Zulip account, or unlinked, since the plan
 )
 
 // MigrationSkips lists every reason, in the order the plan shows them.
 func MigrationSkips() []MigrationSkip {
 	return []MigrationSkip{MigrateSkipTakenInMattermost, MigrateSkipTakenInZulip, MigrateSkipSSO, MigrateSkipNotLinked, MigrateSkipDeactivated,
-		MigrateSkipOpenChange, MigrateSkipZulipInactive, MigrateSkipZulipDiffers, MigrateSkipAddressRefused, MigrateSkipChangedMeanwhile}
+		MigrateSkipOpenChange, MigrateSkipZulipInactive, MigrateSkipZulipDiffers, MigrateSkipAddressRefused, MigrateSkipChangedMeanwhile, MigrateSkipLinkChanged}
 }
 
 // MigrationItem is one Mattermost user whose email has the old domain.
@@ -156,9 +157,23 @@ type Migration struct {
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	// ToldPercent is the last tenth of the way the admin was told of.
 	ToldPercent int `json:"told_percent,omitempty"`
-	// ZulipDown: the last batch found Zulip unreachable; the job tries
-	// again by itself (shown as paused by Zulip).
-	ZulipDown bool `json:"zulip_down,omitempty"`
+	// StartedBy is the admin who started it: its changes are asked in
+	// their name, and they are told how it goes.
+	StartedBy string `json:"started_by,omitempty"`
+	// Blocked is why the last run could change nobody: Zulip out of reach
+	// (it goes on by itself), or something only an admin can fix (the
+	// bot's key or permission, a setting, the starter no longer an admin).
+	// The job tries again; the admin is told once.
+	Blocked Code `json:"blocked,omitempty"`
+}
+
+// Starter is who the migration's changes are made for: the admin who
+// started it (the planner for a migration saved before StartedBy).
+func (m Migration) Starter() string {
+	if m.StartedBy != "" {
+		return m.StartedBy
+	}
+	return m.CreatedBy
 }
 
 // MigrationProgress counts a migration's users by where they stand.
@@ -221,8 +236,13 @@ type Migrations interface {
 	// SaveMigrationItems stores m's head and the users at the given
 	// indexes (with their neighbours in the same chunk), not the others.
 	SaveMigrationItems(m Migration, indexes ...int) error
-	// LatestMigration returns the ID of the migration saved last.
+	// LatestMigration returns the ID of the migration planned last.
 	LatestMigration() (id string, ok bool, err error)
+	// ActiveMigration returns the ID of the migration under way (started,
+	// not finished nor cancelled): the one the job carries on.
+	ActiveMigration() (id string, ok bool, err error)
+	// SetActiveMigration sets the migration under way ("" for none).
+	SetActiveMigration(id string) error
 }
 
 func sortZulipOnly(z []ZulipOnlyAccount) {

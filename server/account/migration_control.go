@@ -14,7 +14,7 @@ import (
 const migrationPlanMaxAge = time.Hour
 
 // migrationLockWait is how long an admin's move waits for a batch to end.
-const migrationLockWait = 20 * time.Second
+const migrationLockWait = 25 * time.Second
 
 // migrationLockKey is the migration's lock, in the per-user lock's space.
 func migrationLockKey(id string) string { return "migration_" + id }
@@ -44,17 +44,16 @@ func (s *Service) ControlMigration(ctx context.Context, adminID, sessionID, id s
 	if f != nil {
 		return Migration{}, false, f
 	}
-	if latest, _, err := s.opts.Migrations.LatestMigration(); a == MigrationStart && (err != nil || latest != id) {
-		// The job carries the latest migration on: an older plan was
-		// replaced by a newer one and cannot start.
-		f := newFailure(CodeMigrationState, errors.New("not the latest plan"))
-		f.Detail = "replaced by a newer plan"
-		return m, false, f
+	if a == MigrationStart {
+		if f := s.noOtherActive(id); f != nil {
+			return m, false, f
+		}
 	}
 	if a == MigrationStart && m.State == MigrationPlanned {
 		if m, replanned, f = s.replan(ctx, m); f != nil {
 			return Migration{}, false, f
 		}
+		m.StartedBy = adminID
 	}
 	from := m.State
 	if !m.moveTo(a, s.opts.Now()) {
@@ -63,10 +62,22 @@ func (s *Service) ControlMigration(ctx context.Context, adminID, sessionID, id s
 		return m, false, f
 	}
 	if a == MigrationResume {
-		m.ZulipDown = false
+		m.Blocked = ""
 	}
 	if err := s.opts.Migrations.SaveMigration(m); err != nil {
 		return Migration{}, false, newFailure(CodeInternal, err)
+	}
+	// The job carries the active migration on; only a start sets it, and
+	// only the end or a cancel of that migration clears it.
+	switch active, _, _ := s.opts.Migrations.ActiveMigration(); {
+	case a == MigrationStart:
+		if err := s.opts.Migrations.SetActiveMigration(m.ID); err != nil {
+			return Migration{}, false, newFailure(CodeInternal, err)
+		}
+	case a == MigrationCancel && active == m.ID:
+		if err := s.opts.Migrations.SetActiveMigration(""); err != nil {
+			return Migration{}, false, newFailure(CodeInternal, err)
+		}
 	}
 	s.opts.Logger.Info("account sync: domain migration "+string(a), "migration_id", m.ID, "admin_id", adminID, "from", string(from), "to", string(m.State),
 		"replanned", replanned)
@@ -91,13 +102,34 @@ func (s *Service) MigrationOf(adminID, sessionID, id string) (Migration, *Failur
 	return m, nil
 }
 
-// migrationID is id, or the latest migration's when empty.
+// noOtherActive refuses to start a migration while another one is under
+// way (the job carries one at a time).
+func (s *Service) noOtherActive(id string) *Failure {
+	active, ok, err := s.opts.Migrations.ActiveMigration()
+	switch {
+	case err != nil:
+		return newFailure(CodeInternal, err)
+	case ok && active != id:
+		f := newFailure(CodeMigrationState, errors.New("another migration is under way"))
+		f.Detail = "not the one under way"
+		return f
+	}
+	return nil
+}
+
+// migrationID is id; when empty, the migration under way, else the one
+// planned last.
 func (s *Service) migrationID(id string) (string, *Failure) {
 	if id != "" {
 		if !isChangeID(id) {
 			return "", newFailure(CodeMigrationNotFound, nil)
 		}
 		return id, nil
+	}
+	if active, ok, err := s.opts.Migrations.ActiveMigration(); err != nil {
+		return "", newFailure(CodeInternal, err)
+	} else if ok {
+		return active, nil
 	}
 	latest, ok, err := s.opts.Migrations.LatestMigration()
 	switch {
@@ -122,7 +154,11 @@ func (s *Service) readMigration(id string) (Migration, *Failure) {
 
 // lockMigration takes the migration's lock, waiting for a batch to end.
 func (s *Service) lockMigration(ctx context.Context, id string) (func(), *Failure) {
-	deadline := time.Now().Add(migrationLockWait)
+	wait := s.opts.MigrationLockWait
+	if wait <= 0 {
+		wait = migrationLockWait
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		unlock, ok, err := s.opts.Locker.TryLock(ctx, migrationLockKey(id))
 		switch {
@@ -131,11 +167,11 @@ func (s *Service) lockMigration(ctx context.Context, id string) (func(), *Failur
 		case ok:
 			return unlock, nil
 		case time.Now().After(deadline):
-			return nil, newFailure(CodeBusy, nil)
+			return nil, newFailure(CodeMigrationBusy, nil)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, newFailure(CodeBusy, ctx.Err())
+			return nil, newFailure(CodeMigrationBusy, ctx.Err())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -40,6 +40,9 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 		s.logFailureKV("account sync: a domain migration could not be planned", f, "admin_id", adminID)
 		return Migration{}, f
 	}
+	if f := s.noMigrationUnderWay(); f != nil { // started while this one was computed
+		return Migration{}, f
+	}
 	if err := s.opts.Migrations.SaveMigration(m); err != nil {
 		return Migration{}, newFailure(CodeInternal, err)
 	}
@@ -51,10 +54,10 @@ func (s *Service) PlanMigration(ctx context.Context, adminID, sessionID, from, t
 	return m, nil
 }
 
-// noMigrationUnderWay refuses a new plan while the latest migration runs
-// or is paused: one migration at a time (the job carries the latest on).
+// noMigrationUnderWay refuses a new plan while a migration runs or is
+// paused: one migration at a time.
 func (s *Service) noMigrationUnderWay() *Failure {
-	id, ok, err := s.opts.Migrations.LatestMigration()
+	id, ok, err := s.opts.Migrations.ActiveMigration()
 	if err != nil {
 		return newFailure(CodeInternal, err)
 	}

@@ -47,7 +47,7 @@ type MigrationStep struct {
 // begun (with their change's id) before their change, so that a restart
 // never changes anyone twice.
 func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
-	id, ok, err := s.opts.Migrations.LatestMigration()
+	id, ok, err := s.opts.Migrations.ActiveMigration()
 	if err != nil || !ok || !s.syncing() {
 		return MigrationStep{}, nil
 	}
@@ -70,17 +70,23 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 	}
 	pending := pendingItems(m)
 	if len(pending) == 0 {
-		s.finishMigration(&m, &step)
-		return step, s.saveMigration(m)
+		if begun(m) {
+			return step, s.saveItems(m, touched) // a record could not be read: the next run settles it
+		}
+		return step, s.finishMigration(&m, &step)
+	}
+	if !s.mm.IsSystemAdmin(m.Starter()) {
+		return step, s.block(&m, &step, newFailure(CodeAdminOnly, nil), touched)
+	}
+	if s.budgetLow() {
+		return step, s.saveItems(m, touched) // the rest of the budget is the users' own
 	}
 	list, f := s.zulipList(ctx)
 	if f != nil {
-		m.ZulipDown = retryable(f)
-		step.ZulipOut = true
-		s.logFailureKV("account sync: a domain migration waits for Zulip; the next run tries again", f, "migration_id", m.ID)
-		return step, s.saveMigration(m)
+		return step, s.block(&m, &step, f, touched)
 	}
-	m.ZulipDown = false
+	blocked := m.Blocked
+	m.Blocked = ""
 	deadline := time.Now().Add(migrationBatchTime)
 	for n, i := range pending {
 		if n >= migrationBatch || time.Now().After(deadline) || ctx.Err() != nil || s.budgetLow() {
@@ -88,9 +94,16 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 		}
 		it := &m.Items[i]
 		touched = append(touched, i)
-		if err := s.migrateUser(ctx, &m, i, list); err != nil {
+		stop, err := s.migrateUser(ctx, &m, i, list)
+		if err != nil {
 			s.opts.Logger.Error("account sync: a domain migration could not note a user's turn; the next run goes on", "migration_id", m.ID, "error", err.Error())
 			break
+		}
+		if stop != nil {
+			// Nobody else could be changed either: the user waits for the
+			// next run, the admin is told once.
+			m.Blocked = blocked
+			return step, s.block(&m, &step, stop, touched)
 		}
 		switch it.Status {
 		case ItemDone, ItemWaiting:
@@ -105,16 +118,46 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 			break
 		}
 	}
-	s.tellProgress(&m)
+	told := m.ToldPercent
+	m.ToldPercent = progressTenth(m, told)
 	if err := s.opts.Migrations.SaveMigrationItems(m, touched...); err != nil {
 		return step, newFailure(CodeInternal, err)
+	}
+	if m.ToldPercent > told {
+		s.tellAdmin(m)
 	}
 	return step, nil
 }
 
-func (s *Service) saveMigration(m Migration) *Failure {
-	if err := s.opts.Migrations.SaveMigration(m); err != nil {
+// begun tells a user noted as begun whose change could not be settled.
+func begun(m Migration) bool {
+	for _, it := range m.Items {
+		if it.Status == ItemStarted {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) saveItems(m Migration, touched []int) *Failure {
+	if err := s.opts.Migrations.SaveMigrationItems(m, touched...); err != nil {
 		return newFailure(CodeInternal, err)
+	}
+	return nil
+}
+
+// block notes why the run could change nobody, and tells the admin the
+// first time; the job tries again.
+func (s *Service) block(m *Migration, step *MigrationStep, f *Failure, touched []int) *Failure {
+	step.ZulipOut = true
+	first := m.Blocked != f.Code
+	m.Blocked = f.Code
+	s.logFailureKV("account sync: a domain migration cannot go on for now; the next run tries again", f, "migration_id", m.ID)
+	if err := s.opts.Migrations.SaveMigrationItems(*m, touched...); err != nil {
+		return newFailure(CodeInternal, err)
+	}
+	if first {
+		s.tellAdmin(*m)
 	}
 	return nil
 }
@@ -170,48 +213,62 @@ func (s *Service) budgetLow() bool {
 // Zulip's list: still linked to the same account, which still has the old
 // address (or already the new one), and the new address free. The user is
 // marked as begun, with the change's id, before anything changes.
-func (s *Service) migrateUser(ctx context.Context, m *Migration, i int, list *zulipList) error {
+func (s *Service) migrateUser(ctx context.Context, m *Migration, i int, list *zulipList) (*Failure, error) {
 	it := &m.Items[i]
 	target, skip := s.migrationTarget(*it, list)
 	if skip != "" {
 		it.Status, it.Skip = ItemSkipped, skip
-		return nil
+		return nil, nil
 	}
 	it.Status, it.ChangeID = ItemStarted, newChangeID()
 	if err := s.opts.Migrations.SaveMigrationItems(*m, i); err != nil {
 		it.Status, it.ChangeID = ItemPending, ""
-		return err
+		return nil, err
 	}
 	res := s.changeForMigration(ctx, *m, *it, target)
+	f := res.Failure
+	code := Code("")
+	if f != nil {
+		code = f.Code
+	}
 	switch {
-	case res.Change.State == StateRefused && res.Failure != nil && res.Failure.Code == CodeBusy:
-		it.Status, it.ChangeID = ItemPending, "" // the user's own command runs: their turn comes again
-	case res.Change.State == StateRefused && res.Failure != nil && res.Failure.Code == CodeChangedMeanwhile:
-		it.Status, it.Skip, it.ChangeID = ItemSkipped, MigrateSkipChangedMeanwhile, ""
-	case res.Change.State == StateRefused && res.Failure != nil && res.Failure.Code == CodeChangeOpen:
-		it.Status, it.Skip, it.ChangeID = ItemSkipped, MigrateSkipOpenChange, ""
-	case res.Change.State == StateRefused && res.Failure != nil && res.Failure.Code == CodeManagedBySSO:
-		it.Status, it.Skip, it.ChangeID = ItemSkipped, MigrateSkipSSO, ""
-	case res.Change.State == StateRefused && res.Failure != nil && res.Failure.Code == CodeUserDeactivated:
-		it.Status, it.Skip, it.ChangeID = ItemSkipped, MigrateSkipDeactivated, ""
-	case res.Change.State == StateRefused && res.Failure != nil && res.Failure.Code == CodeTakenInMattermost:
-		it.Status, it.Skip, it.ChangeID = ItemSkipped, MigrateSkipTakenInMattermost, ""
-	case res.Change.State == StateRefused:
-		it.Status, it.ChangeID = ItemFailed, ""
-		if res.Failure != nil {
-			it.Code = res.Failure.Code
+	case res.Change.State == StateDone || res.Change.State.Open():
+		it.Status, it.Code = itemStatusOf(res.Change.State), res.Change.Code
+		if it.Status == ItemWaiting && f != nil {
+			it.Code = f.Code // why it waits: Zulip out of reach stops the batch
 		}
+	case f != nil && res.Change.Mattermost != StatusChanged && (f.Code.ForAdmin() || retryable(f) || f.Code == CodeBusy):
+		// Nothing stays changed, for a reason that is not the user's: their
+		// turn comes again (a new change, a new id).
+		it.Status, it.ChangeID, it.Code = ItemPending, "", ""
+		if f.Code != CodeBusy {
+			return f, nil
+		}
+	case res.Change.State == StateRefused && migrationSkips[code] != "":
+		it.Status, it.Skip, it.ChangeID = ItemSkipped, migrationSkips[code], ""
+	case res.Change.State == StateRefused:
+		it.Status, it.ChangeID, it.Code = ItemFailed, "", code
 	default:
 		it.Status, it.Code = itemStatusOf(res.Change.State), res.Change.Code
 	}
-	return nil
+	return nil, nil
+}
+
+// migrationSkips are the refusals at a user's turn that are skip reasons.
+var migrationSkips = map[Code]MigrationSkip{
+	CodeChangedMeanwhile:  MigrateSkipChangedMeanwhile,
+	CodeChangeOpen:        MigrateSkipOpenChange,
+	CodeManagedBySSO:      MigrateSkipSSO,
+	CodeUserDeactivated:   MigrateSkipDeactivated,
+	CodeTakenInMattermost: MigrateSkipTakenInMattermost,
+	CodeLinkChanged:       MigrateSkipLinkChanged,
 }
 
 // migrationTarget checks one user against Zulip's list.
 func (s *Service) migrationTarget(it MigrationItem, list *zulipList) (zulipTarget, MigrationSkip) {
 	l, linked, err := s.opts.Links.Link(it.UserID)
 	if err != nil || !linked || l.ZulipUserID != it.ZulipUserID {
-		return zulipTarget{}, MigrateSkipNotLinked
+		return zulipTarget{}, MigrateSkipLinkChanged
 	}
 	zu, ok := list.byID[it.ZulipUserID]
 	if !ok || !activeHuman(&zu) {
@@ -238,7 +295,7 @@ func (s *Service) changeForMigration(ctx context.Context, m Migration, it Migrat
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
 	now := s.opts.Now()
-	res := Result{Input: it.NewEmail, known: &target, Change: Change{ID: it.ChangeID, UserID: it.UserID, RequestedBy: m.CreatedBy, Origin: OriginMigration,
+	res := Result{Input: it.NewEmail, known: &target, Change: Change{ID: it.ChangeID, UserID: it.UserID, RequestedBy: m.Starter(), Origin: OriginMigration,
 		MigrationID: m.ID, NewEmail: it.NewEmail, Mattermost: StatusUntouched, Zulip: s.initialZulipStatus(), CreatedAt: now, UpdatedAt: now}}
 	if f := s.domainAllowed(it.NewEmail); f != nil {
 		return s.refuse(&res, StepValidate, f)
@@ -248,6 +305,12 @@ func (s *Service) changeForMigration(ctx context.Context, m Migration, it Migrat
 		return s.refuse(&res, StepValidate, f)
 	}
 	defer unlock()
+	// Read again under the lock: an unlink or a new link since the list.
+	if l, linked, err := s.opts.Links.Link(it.UserID); err != nil {
+		return s.refuse(&res, StepValidate, newFailure(CodeInternal, err))
+	} else if !linked || l.ZulipUserID != it.ZulipUserID {
+		return s.refuse(&res, StepValidate, newFailure(CodeLinkChanged, nil))
+	}
 	user, err := s.mm.GetUser(it.UserID)
 	if err != nil {
 		return s.refuse(&res, StepValidate, newFailure(CodeMattermostFailed, err))
@@ -273,34 +336,43 @@ func (s *Service) changeForMigration(ctx context.Context, m Migration, it Migrat
 	return out
 }
 
-// finishMigration ends a migration with no user left, and tells its admin.
-func (s *Service) finishMigration(m *Migration, step *MigrationStep) {
+// finishMigration ends a migration with no user left: saved, no longer
+// under way, then its admin is told.
+func (s *Service) finishMigration(m *Migration, step *MigrationStep) *Failure {
 	if !m.moveTo(migrationFinish, s.opts.Now()) {
-		return
+		return nil
+	}
+	m.ToldPercent, m.Blocked = 100, ""
+	if err := s.opts.Migrations.SaveMigration(*m); err != nil {
+		return newFailure(CodeInternal, err)
+	}
+	if err := s.opts.Migrations.SetActiveMigration(""); err != nil {
+		return newFailure(CodeInternal, err)
 	}
 	step.Finished = true
-	m.ToldPercent = 100
 	s.opts.Logger.Info("account sync: domain migration done", "migration_id", m.ID)
 	s.tellAdmin(*m)
+	return nil
 }
 
-// tellProgress tells the migration's admin each tenth of the way.
-func (s *Service) tellProgress(m *Migration) {
+// progressTenth is the tenth of the way to tell the admin of: the users
+// reached, of those the plan was to change, rounded down to a tenth; told
+// when it grew (the end is told when the migration is done).
+func progressTenth(m Migration, told int) int {
 	total := m.ToChange()
 	if total == 0 {
-		return
+		return told
 	}
-	reached := (total - m.Progress().Left) * 100 / total // the users reached, of those the plan was to change
+	reached := (total - m.Progress().Left) * 100 / total
 	reached -= reached % 10
-	if reached <= m.ToldPercent || reached == 100 {
-		return // the end is told when the migration is done
+	if reached <= told || reached == 100 {
+		return told
 	}
-	m.ToldPercent = reached
-	s.tellAdmin(*m)
+	return reached
 }
 
 func (s *Service) tellAdmin(m Migration) {
-	if err := s.opts.Notifier.Notify(m.CreatedBy, Notice{Kind: NoticeMigration, Migration: m}); err != nil {
+	if err := s.opts.Notifier.Notify(m.Starter(), Notice{Kind: NoticeMigration, Migration: m}); err != nil {
 		s.opts.Logger.Warn("account sync: could not tell the admin how a domain migration goes", "migration_id", m.ID, "error", err.Error())
 	}
 }

@@ -187,7 +187,7 @@ func TestMigrationPauseResumeCancel(t *testing.T) {
 	// One user, then cancel.
 	cur := migrationOf(t, h, m.ID)
 	first := pendingItems(cur)[0]
-	if err := h.service().migrateUser(context.Background(), &cur, first, mustList(t, h)); err != nil {
+	if _, err := h.service().migrateUser(context.Background(), &cur, first, mustList(t, h)); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.migrations.SaveMigration(cur); err != nil {
@@ -250,12 +250,12 @@ func TestMigrationWaitsForZulip(t *testing.T) {
 	if f != nil || !step.ZulipOut || step.Changed != 0 || len(h.mm.updates) != 0 {
 		t.Fatalf("step %+v %v, updates %v", step, f, h.mm.updates)
 	}
-	if got := migrationOf(t, h, m.ID); got.State != MigrationRunning || !got.ZulipDown {
-		t.Errorf("while Zulip is down: %s, down %v", got.State, got.ZulipDown)
+	if got := migrationOf(t, h, m.ID); got.State != MigrationRunning || got.Blocked != CodeZulipUnavailable {
+		t.Errorf("while Zulip is down: %s, blocked %q", got.State, got.Blocked)
 	}
 	delete(h.z.errs, "users")
 	runAll(t, h, 10)
-	if got := migrationOf(t, h, m.ID); got.State != MigrationDone || got.ZulipDown || got.Progress().Done != 3 {
+	if got := migrationOf(t, h, m.ID); got.State != MigrationDone || got.Blocked != "" || got.Progress().Done != 3 {
 		t.Errorf("after Zulip is back: %s, %+v", got.State, got.Progress())
 	}
 }
@@ -449,8 +449,8 @@ func TestMigrationTellsTheAdminEachTenth(t *testing.T) {
 	}
 }
 
-// One migration at a time: no new plan while one runs or is paused, and a
-// plan replaced by a newer one cannot start (the job would never carry it).
+// One migration at a time: no new plan while one runs or is paused, and
+// no second start while one is under way.
 func TestOneMigrationAtATime(t *testing.T) {
 	h := planHarness(t)
 	m := startedPlan(t, h)
@@ -467,7 +467,32 @@ func TestOneMigrationAtATime(t *testing.T) {
 	if _, f := h.service().PlanMigration(context.Background(), "root", "s-root", "old.example", "third.example"); f != nil {
 		t.Fatal(f)
 	}
-	if _, _, f := h.service().ControlMigration(context.Background(), "root", "s-root", old.ID, MigrationStart); f == nil || f.Code != CodeMigrationState {
-		t.Errorf("a replaced plan started: %v", f)
+	newer, _, _ := h.migrations.LatestMigration()
+	// An older plan may start (the job carries the one under way); the
+	// newer one then cannot, until it ends.
+	if _, _, f := h.service().ControlMigration(context.Background(), "root", "s-root", old.ID, MigrationStart); f != nil {
+		t.Fatalf("the older plan: %v", f)
+	}
+	if _, _, f := h.service().ControlMigration(context.Background(), "root", "s-root", newer, MigrationStart); f == nil || f.Code != CodeMigrationState {
+		t.Errorf("two migrations under way: %v", f)
+	}
+	runAll(t, h, 10)
+	if got := migrationOf(t, h, old.ID); got.State != MigrationDone {
+		t.Errorf("the older plan, started: %s", got.State)
+	}
+}
+
+// A batch holding the migration's lock longer than an admin waits: the
+// admin is told the migration is busy, in words about the migration.
+func TestMigrationBusyIsToldAsSuch(t *testing.T) {
+	h := planHarness(t)
+	h.opts.MigrationLockWait = 300 * time.Millisecond
+	m := startedPlan(t, h)
+	h.locker.held[migrationLockKey(m.ID)] = true
+	if _, _, f := h.service().ControlMigration(context.Background(), "root", "s-root", "", MigrationPause); f == nil || f.Code != CodeMigrationBusy {
+		t.Errorf("pause during a batch: %v", f)
+	}
+	if got := migrationOf(t, h, m.ID); got.State != MigrationRunning {
+		t.Errorf("paused anyway: %s", got.State)
 	}
 }

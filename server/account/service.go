@@ -57,6 +57,10 @@ type Settings struct {
 	// whose Zulip is fed by their directory), instead of offered.
 	ApplyZulipChanges bool
 
+	// MigrationLockWait is how long an admin's move on a migration waits
+	// for a batch to end (default migrationLockWait).
+	MigrationLockWait time.Duration
+
 	// Now and FlowTimeout are for tests; defaults are time.Now and
 	// DefaultFlowTimeout.
 	Now         func() time.Time

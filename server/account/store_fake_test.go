@@ -128,6 +128,7 @@ func (m *memLinks) LinkedUser(zulipUserID int) (string, bool, error) {
 type memMigrations struct {
 	byID      map[string]Migration
 	latest    string
+	active    string
 	err       error
 	itemSaves int
 }
@@ -140,7 +141,22 @@ func (m *memMigrations) SaveMigration(mg Migration) error {
 		m.byID = map[string]Migration{}
 	}
 	mg.Items = slices.Clone(mg.Items)
-	m.byID[mg.ID], m.latest = mg, mg.ID
+	m.byID[mg.ID] = mg
+	if mg.State == MigrationPlanned {
+		m.latest = mg.ID
+	}
+	return nil
+}
+
+func (m *memMigrations) ActiveMigration() (string, bool, error) {
+	return m.active, m.active != "", m.err
+}
+
+func (m *memMigrations) SetActiveMigration(id string) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.active = id
 	return nil
 }
 

@@ -22,6 +22,7 @@ var failureTexts = map[account.Code]string{
 	account.CodeOfferNotCurrent:     "This offer is no longer current: it was answered already, it is not yours, or a newer change replaced it. `/account status` shows where your email stands.",
 	account.CodeZulipMovedOn:        "Your Zulip address was changed again meanwhile, so Account Sync did not use the earlier one in Mattermost, and changed nothing in Zulip.",
 	account.CodeMigrationState:      "The domain migration is %s, so it cannot do that. `/account migrate status` shows where it stands.",
+	account.CodeMigrationBusy:       "The domain migration is in the middle of a batch of changes (Zulip may be slow). Try again in a minute.",
 	account.CodeMigrationDomain:     "A domain migration needs two different domains, such as `old.example` and `new.example`: domains only, no `@` or address.",
 	account.CodeMigrationNotFound:   "There is no domain migration with that id. `/account migrate-domain <old-domain> <new-domain>` plans one.",
 	account.CodeAddressMissing:      "Please give the new address, for example `/account email ann@example.org`.",

@@ -21,6 +21,7 @@ var migrationSkipTexts = map[account.MigrationSkip]string{
 	account.MigrateSkipZulipDiffers:      "the linked Zulip account has another address (see `/account drift`)",
 	account.MigrateSkipAddressRefused:    "Mattermost or Zulip would refuse the new address (too long, or not allowed)",
 	account.MigrateSkipChangedMeanwhile:  "the Mattermost email changed between the plan and the user's turn: left as it is now",
+	account.MigrateSkipLinkChanged:       "the user was unlinked, or linked to another Zulip account, after the plan: change them by hand if need be",
 }
 
 // MigrationSkipText words a skip reason; "" for a user to be changed.
@@ -89,7 +90,7 @@ func MigrationStatus(m account.Migration, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Domain migration** from %s to %s (id %s): **%s**", code(m.From), code(m.To), code(m.ID), migrationStateText(m))
 	fmt.Fprintf(&b, ". Users: %d done, %d waiting (for a confirmation link, or for Zulip), %d failed, %d skipped, %d left.", p.Done, p.Waiting, p.Failed, p.Skipped, p.Left)
-	if m.State == account.MigrationRunning && p.Left > 0 {
+	if m.State == account.MigrationRunning && p.Left > 0 && m.Blocked == "" {
 		left := time.Duration(p.Left*m.RequestsPerUser) * time.Minute / time.Duration(max(m.RatePerMinute, 1))
 		fmt.Fprintf(&b, " At about %d users a minute, it should end around %s UTC.", max(m.RatePerMinute/max(m.RequestsPerUser, 1), 1), utc(now.Add(left)))
 	}
@@ -98,8 +99,10 @@ func MigrationStatus(m account.Migration, now time.Time) string {
 
 func migrationStateText(m account.Migration) string {
 	switch {
-	case m.State == account.MigrationRunning && m.ZulipDown:
+	case m.State == account.MigrationRunning && m.Blocked == account.CodeZulipUnavailable, m.State == account.MigrationRunning && m.Blocked == account.CodeZulipRateLimited:
 		return "waiting for Zulip (it goes on by itself)"
+	case m.State == account.MigrationRunning && m.Blocked != "":
+		return "running but blocked, until an administrator fixes this: " + strings.TrimSpace(Failure(&account.Failure{Code: m.Blocked}))
 	case m.State == account.MigrationPlanned:
 		return "planned, not started"
 	default:
@@ -122,7 +125,7 @@ func MigrationMoved(m account.Migration, a account.MigrationAction, replanned bo
 	case account.MigrationResume:
 		text = "The domain migration goes on."
 	case account.MigrationCancel:
-		text = "The domain migration is cancelled: nobody more is changed. What was done stays done (a migration back to the old domain undoes it)."
+		text = "The domain migration is cancelled: nobody more is changed. What was done stays done; the report lists who was changed."
 	}
 	return text + " " + MigrationStatus(m, now)
 }
@@ -131,6 +134,10 @@ func MigrationMoved(m account.Migration, a account.MigrationAction, replanned bo
 // migration: each tenth of the way, and at its end.
 func MigrationNotice(m account.Migration) string {
 	p := m.Progress()
+	if m.State == account.MigrationRunning && m.Blocked != "" {
+		return fmt.Sprintf("The domain migration from %s to %s is %s. Nobody more is changed until then; %d changed so far, %d left.",
+			code(m.From), code(m.To), migrationStateText(m), p.Done+p.Waiting, p.Left)
+	}
 	if m.State == account.MigrationDone {
 		return fmt.Sprintf("The domain migration from %s to %s (id %s) is **done**: %d changed, %d waiting for a confirmation link or for Zulip, %d failed, %d skipped. "+
 			"`/account migrate status` shows it; the report, user by user: `GET /plugins/account-sync/api/v1/migrations/%s/report.csv`.",

@@ -46,3 +46,17 @@ func TestMigrationPlanText(t *testing.T) {
 	assertWords(t, MigrationPlan(empty, "u"), []string{"No Mattermost user has an email at `old.example`"}, []string{"would change", "Time"})
 	assertWords(t, MigrationSummary(m), []string{"Plan to move 4 users at `old.example` to `new.example`: 2 to change, 2 skipped. Nothing has been changed."}, nil)
 }
+
+// A cancel promises only what holds: what was done stays done.
+func TestMigrationCancelWords(t *testing.T) {
+	m := account.Migration{ID: "m1", From: "old.example", To: "new.example", State: account.MigrationCancelled}
+	assertWords(t, MigrationMoved(m, account.MigrationCancel, false, time.Now()), []string{"cancelled", "What was done stays done"}, []string{"undo"})
+	assertWords(t, Failure(&account.Failure{Code: account.CodeMigrationBusy}), []string{"in the middle of a batch", "Try again"}, []string{"your email"})
+	blocked := account.Migration{ID: "m1", From: "old.example", To: "new.example", State: account.MigrationRunning, Blocked: account.CodeZulipNoPermission,
+		Items: []account.MigrationItem{{UserID: "a"}}, RatePerMinute: 200, RequestsPerUser: 1}
+	assertWords(t, MigrationStatus(blocked, time.Now()), []string{"blocked, until an administrator fixes this"}, []string{"should end"})
+	assertWords(t, MigrationNotice(blocked), []string{"blocked", "Nobody more is changed"}, nil)
+	down := blocked
+	down.Blocked = account.CodeZulipUnavailable
+	assertWords(t, MigrationStatus(down, time.Now()), []string{"waiting for Zulip (it goes on by itself)"}, nil)
+}

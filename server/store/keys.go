@@ -22,6 +22,7 @@ const (
 	keyUnlinked        = keyVersion + "unlinked_"        // + user ID -> the Zulip user ID of the link the user removed: the scan does not link them again
 	keyMigration       = keyVersion + "migration_"       // + migration ID -> migrationHead; + ID + "_items_" + chunk number -> []account.MigrationItem
 	keyLatestMigration = keyVersion + "migration_latest" // -> the ID of the migration saved last
+	keyActiveMigration = keyVersion + "migration_active" // -> the ID of the migration under way (started, not ended)
 	keyOpenIndex       = keyVersion + "open"             // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
 	keyOpenShard       = keyVersion + "open_"            // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
 	keyDayShard        = keyVersion + "byday_"           // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
@@ -51,6 +52,9 @@ func usageKey(userID string) string      { return keyUsage + userID }
 func offerKey(userID string) string      { return keyOffer + userID }
 func migrationKey(id string) string      { return keyMigration + id }
 func unlinkedKey(userID string) string   { return keyUnlinked + userID }
+func migrationZulipOnlyKey(id string) string {
+	return keyMigration + id + "_zulip_only"
+}
 func migrationItemsKey(id string, n int) string {
 	return keyMigration + id + "_items_" + strconv.Itoa(n)
 }

@@ -8,7 +8,7 @@ import (
 
 // migrationChunk is how many users of a migration one KV value holds, so
 // that a plan of tens of thousands of users is not one huge value.
-const migrationChunk = 500
+const migrationChunk = 100
 
 // migrationHead is a migration without its users, and how many chunks
 // hold them.
@@ -20,8 +20,11 @@ type migrationHead struct {
 // SaveMigration stores m: its users in chunks first, then the head that
 // names them, so that a reader never finds a head without its users.
 func (s *Store) SaveMigration(m account.Migration) error {
+	if _, err := s.kv.Set(migrationZulipOnlyKey(m.ID), m.ZulipOnly); err != nil {
+		return fmt.Errorf("store: saving migration %s, its Zulip accounts: %w", m.ID, err)
+	}
 	head := migrationHead{Migration: m}
-	head.Items = nil
+	head.Items, head.ZulipOnly = nil, nil
 	for start := 0; start < len(m.Items); start += migrationChunk {
 		end := min(start+migrationChunk, len(m.Items))
 		if _, err := s.kv.Set(migrationItemsKey(m.ID, head.Chunks), m.Items[start:end]); err != nil {
@@ -32,8 +35,34 @@ func (s *Store) SaveMigration(m account.Migration) error {
 	if _, err := s.kv.Set(migrationKey(m.ID), head); err != nil {
 		return fmt.Errorf("store: saving migration %s: %w", m.ID, err)
 	}
+	if m.State != account.MigrationPlanned {
+		return nil
+	}
 	if _, err := s.kv.Set(keyLatestMigration, m.ID); err != nil {
 		return fmt.Errorf("store: noting migration %s as the latest: %w", m.ID, err)
+	}
+	return nil
+}
+
+// ActiveMigration returns the ID of the migration under way.
+func (s *Store) ActiveMigration() (string, bool, error) {
+	var id string
+	if err := s.kv.Get(keyActiveMigration, &id); err != nil {
+		return "", false, fmt.Errorf("store: reading the migration under way: %w", err)
+	}
+	return id, id != "", nil
+}
+
+// SetActiveMigration sets the migration under way ("" for none).
+func (s *Store) SetActiveMigration(id string) error {
+	var err error
+	if id == "" {
+		err = s.kv.Delete(keyActiveMigration)
+	} else {
+		_, err = s.kv.Set(keyActiveMigration, id)
+	}
+	if err != nil {
+		return fmt.Errorf("store: setting the migration under way: %w", err)
 	}
 	return nil
 }
@@ -65,7 +94,7 @@ func (s *Store) SaveMigrationItems(m account.Migration, indexes ...int) error {
 		}
 	}
 	head := migrationHead{Migration: m, Chunks: (len(m.Items) + migrationChunk - 1) / migrationChunk}
-	head.Items = nil
+	head.Items, head.ZulipOnly = nil, nil
 	if _, err := s.kv.Set(migrationKey(m.ID), head); err != nil {
 		return fmt.Errorf("store: saving migration %s: %w", m.ID, err)
 	}
@@ -83,6 +112,9 @@ func (s *Store) Migration(id string) (account.Migration, bool, error) {
 		return account.Migration{}, false, nil
 	}
 	m := head.Migration
+	if err := s.kv.Get(migrationZulipOnlyKey(id), &m.ZulipOnly); err != nil {
+		return account.Migration{}, false, fmt.Errorf("store: reading migration %s, its Zulip accounts: %w", id, err)
+	}
 	for n := 0; n < head.Chunks; n++ {
 		var items []account.MigrationItem
 		if err := s.kv.Get(migrationItemsKey(id, n), &items); err != nil {
