@@ -193,7 +193,7 @@ func TestBed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s2.Stop()
+		defer func() { _ = s2.Stop() }()
 		if s2.SiteURL == bed.SiteURL || s2.N != 2 {
 			t.Errorf("second server %d at %s, the first at %s", s2.N, s2.SiteURL, bed.SiteURL)
 		}
