@@ -162,6 +162,8 @@ func newFakeZulip(addrs ...string) *fakeZulip {
 }
 
 func (z *fakeZulip) ServerSettings(context.Context) (zulip.ServerSettings, error) {
+	z.mu.Lock()
+	defer z.mu.Unlock()
 	z.calls++
 	z.reqs = append(z.reqs, "settings")
 	if err := z.errs["settings"]; err != nil {

@@ -27,16 +27,25 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 // touched: the caller's own Zulip account is known (linked, or proven now),
 // the server is new enough and the bot may change emails (both remembered
 // for a while, see ZulipFacts), and the new address is free. For a linked
-// user whose Zulip address is their Mattermost email, that is two requests.
+// user whose Zulip address is their Mattermost email, that is two requests,
+// made side by side: one round trip, not two. A user without a link is
+// proven first, and the new address looked up only then.
 func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
+	lookup, started := s.lookupLater(ctx, ch.NewEmail), false
+	if _, linked, err := s.opts.Links.Link(user.ID); err == nil && linked {
+		lookup, started = s.lookupNow(ctx, ch.NewEmail), true
+	}
 	target, f := s.zulipAccount(ctx, user, ch.ID)
+	if f == nil {
+		f = s.zulipReady(ctx)
+	}
 	if f != nil {
+		if started {
+			_, _ = lookup() // waited for: nothing outlives the check
+		}
 		return zulipTarget{}, f
 	}
-	if f := s.zulipReady(ctx); f != nil {
-		return zulipTarget{}, f
-	}
-	taken, err := s.zc.GetUser(ctx, ch.NewEmail)
+	taken, err := lookup()
 	switch {
 	case err == nil && !strings.EqualFold(taken.RealAddress(), ch.NewEmail) && isIDAddress(ch.NewEmail):
 		// Found by Zulip's id-based address, not by its own: an address
@@ -52,6 +61,29 @@ func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipT
 		return zulipTarget{}, zulipFailure(err, CodeZulipRejected)
 	}
 	return target, nil
+}
+
+// lookupNow starts looking up addr in Zulip at once; the returned func
+// waits for the answer.
+func (s *Service) lookupNow(ctx context.Context, addr string) func() (zulip.User, error) {
+	type answer struct {
+		u   zulip.User
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		u, err := s.zc.GetUser(ctx, addr)
+		ch <- answer{u, err}
+	}()
+	return func() (zulip.User, error) {
+		a := <-ch
+		return a.u, a.err
+	}
+}
+
+// lookupLater looks addr up only when asked.
+func (s *Service) lookupLater(ctx context.Context, addr string) func() (zulip.User, error) {
+	return func() (zulip.User, error) { return s.zc.GetUser(ctx, addr) }
 }
 
 // zulipFailure maps a Zulip error to a code. badRequest is the code for a

@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,18 @@ func (h *harness) changeAnn(t *testing.T, svc *Service, to string) (Result, []st
 	return res, append([]string(nil), h.z.reqs[before:]...)
 }
 
+// sameRequests: the checks in any order (the new address is looked up
+// side by side with them), then the change, last.
+func sameRequests(got, want []string) bool {
+	if len(got) != len(want) || len(got) == 0 || got[len(got)-1] != want[len(want)-1] {
+		return false
+	}
+	g, w := slices.Clone(got[:len(got)-1]), slices.Clone(want[:len(want)-1])
+	slices.Sort(g)
+	slices.Sort(w)
+	return reflect.DeepEqual(g, w)
+}
+
 func TestZulipFactsSaveRequests(t *testing.T) {
 	const second, third, fourth = "ann2@example.org", "ann3@example.org", "ann4@example.org"
 	h := newHarness([]User{annUser()}, ann)
@@ -28,14 +41,14 @@ func TestZulipFactsSaveRequests(t *testing.T) {
 	// First change: the facts are checked once.
 	res, reqs := h.changeAnn(t, svc, annNew)
 	want := []string{"getid:10", "settings", "me", "patch:" + probe, "get:" + annNew, "patch:10->" + annNew}
-	if res.Change.State != StateDone || !reflect.DeepEqual(reqs, want) {
+	if res.Change.State != StateDone || !sameRequests(reqs, want) {
 		t.Fatalf("first change: state %s, requests %v, want %v", res.Change.State, reqs, want)
 	}
 
 	// Second change within the TTL: the linked account, the new address,
 	// the change.
 	res, reqs = h.changeAnn(t, svc, second)
-	if want := []string{"getid:10", "get:" + second, "patch:10->" + second}; res.Change.State != StateDone || !reflect.DeepEqual(reqs, want) {
+	if want := []string{"getid:10", "get:" + second, "patch:10->" + second}; res.Change.State != StateDone || !sameRequests(reqs, want) {
 		t.Fatalf("second change: state %s, requests %v, want %v", res.Change.State, reqs, want)
 	}
 	if h.z.addrOf(10) != second || h.mm.users["u1"].Email != second {
@@ -45,7 +58,7 @@ func TestZulipFactsSaveRequests(t *testing.T) {
 	// After the TTL the facts are checked again.
 	h.clock.advance(ZulipFactsTTL)
 	_, reqs = h.changeAnn(t, svc, third)
-	if want := []string{"getid:10", "settings", "me", "patch:" + probe, "get:" + third, "patch:10->" + third}; !reflect.DeepEqual(reqs, want) {
+	if want := []string{"getid:10", "settings", "me", "patch:" + probe, "get:" + third, "patch:10->" + third}; !sameRequests(reqs, want) {
 		t.Fatalf("after the TTL: requests %v, want %v", reqs, want)
 	}
 
@@ -57,7 +70,7 @@ func TestZulipFactsSaveRequests(t *testing.T) {
 		t.Fatalf("refused change: state %s, failure %v", res.Change.State, res.Failure)
 	}
 	_, reqs = h.changeAnn(t, svc, fourth)
-	if want := []string{"getid:10", "settings", "me", "patch:" + probe, "get:" + fourth, "patch:10->" + fourth}; !reflect.DeepEqual(reqs, want) {
+	if want := []string{"getid:10", "settings", "me", "patch:" + probe, "get:" + fourth, "patch:10->" + fourth}; !sameRequests(reqs, want) {
 		t.Fatalf("after a permission refusal: requests %v, want %v", reqs, want)
 	}
 }
