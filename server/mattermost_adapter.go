@@ -79,16 +79,16 @@ func (a *mattermostAdapter) ListUsers(page, perPage int) ([]account.User, error)
 // the email is changed in what was read. A profile edit landing between the
 // two calls (a few milliseconds) would be overwritten; Mattermost's own
 // PatchUser has the same read-then-write shape.
-func (a *mattermostAdapter) UpdateEmail(userID, email string) error {
+func (a *mattermostAdapter) UpdateEmail(userID, email string) (string, error) {
 	u, err := a.users.Get(userID)
 	if err != nil {
-		return mapUserErr(err, "reading user "+userID)
+		return "", mapUserErr(err, "reading user "+userID)
 	}
 	u.Email = email
-	if err := a.users.Update(u); err != nil {
-		return mapUserErr(err, "updating the email of "+userID)
+	if err := a.users.Update(u); err != nil { // u becomes the server's answer
+		return "", mapUserErr(err, "updating the email of "+userID)
 	}
-	return nil
+	return u.Email, nil
 }
 
 func (a *mattermostAdapter) RequiresEmailVerification() bool {

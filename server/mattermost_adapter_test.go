@@ -79,7 +79,7 @@ func TestAdapterMapsServerErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			users := &fakeUsers{user: &model.User{Id: "u1", Email: "a@x.org"}, updateErr: tc.err}
 			a := &mattermostAdapter{users: users, config: fakeConfig{}}
-			err := a.UpdateEmail("u1", "b@x.org")
+			_, err := a.UpdateEmail("u1", "b@x.org")
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -18,7 +18,7 @@ func TestAdapterCallsCounted(t *testing.T) {
 	_, _ = a.GetUser("u1")
 	_, _ = a.FindUserByEmail("a@example.org")
 	_, _ = a.ListUsers(0, 200)
-	_ = a.UpdateEmail("u1", "b@example.org") // a read, then the update
+	_, _ = a.UpdateEmail("u1", "b@example.org") // a read, then the update
 	_ = a.IsSystemAdmin("u1")
 	_, _ = a.GetSession("s1")
 	_ = a.RequiresEmailVerification()

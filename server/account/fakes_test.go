@@ -77,7 +77,15 @@ func (f *fakeMattermost) ListUsers(page, perPage int) ([]User, error) {
 	return out, nil
 }
 
-func (f *fakeMattermost) UpdateEmail(id, email string) error {
+func (f *fakeMattermost) UpdateEmail(id, email string) (string, error) {
+	err := f.updateEmail(id, email)
+	if err != nil {
+		return "", err
+	}
+	return f.users[id].Email, nil
+}
+
+func (f *fakeMattermost) updateEmail(id, email string) error {
 	f.updates = append(f.updates, email)
 	if f.updateErr != nil {
 		return f.updateErr

@@ -54,9 +54,11 @@ type Mattermost interface {
 	FindUserByEmail(email string) (User, error)
 	// ListUsers returns one page of every account, deactivated ones included.
 	ListUsers(page, perPage int) ([]User, error)
-	// UpdateEmail asks the server to change the user's email. Errors wrap
-	// ErrEmailTaken or ErrDomainNotAllowed when that is the cause.
-	UpdateEmail(userID, email string) error
+	// UpdateEmail asks the server to change the user's email and returns
+	// the email the server answered with (the old one while the new one
+	// waits for its confirmation link). Errors wrap ErrEmailTaken or
+	// ErrDomainNotAllowed when that is the cause.
+	UpdateEmail(userID, email string) (after string, err error)
 	// RequiresEmailVerification reports whether the server holds an email
 	// change back until the new address is confirmed.
 	RequiresEmailVerification() bool

@@ -127,28 +127,23 @@ func zulipFailure(err error, badRequest Code) *Failure {
 	}
 }
 
-// applyMattermost changes the email in Mattermost and reads it back to tell
-// a change from a change held for verification from no change at all.
+// applyMattermost changes the email in Mattermost and tells, from the
+// server's answer, a change from a change held for verification from no
+// change at all.
 func (s *Service) applyMattermost(ch *Change) *Failure {
 	now := s.opts.Now()
-	if err := s.mm.UpdateEmail(ch.UserID, ch.NewEmail); err != nil {
+	after, err := s.mm.UpdateEmail(ch.UserID, ch.NewEmail)
+	if err != nil {
 		f := mattermostFailure(err)
 		s.moved(ch.fail(now, StepApplyMattermost, f))
 		return f
 	}
-	after, err := s.mm.GetUser(ch.UserID)
 	switch {
-	case err != nil:
-		// The update was accepted but cannot be confirmed: do not go on to
-		// Zulip on a guess.
-		f := newFailure(CodeMattermostFailed, err)
-		s.moved(ch.needAttention(now, StepApplyMattermost, f, attention{mattermost: StatusUnknown}))
-		return f
-	case strings.EqualFold(after.Email, ch.NewEmail):
+	case strings.EqualFold(after, ch.NewEmail):
 		ch.Mattermost = StatusChanged
 		ch.record(now, StepApplyMattermost, nil)
 		return nil
-	case strings.EqualFold(after.Email, ch.OldEmail) && s.mm.RequiresEmailVerification():
+	case strings.EqualFold(after, ch.OldEmail) && s.mm.RequiresEmailVerification():
 		s.moved(ch.waitForLink(now, StepApplyMattermost))
 		return nil
 	default:
@@ -287,17 +282,11 @@ func (s *Service) rollbackMattermost(res *Result) {
 	if res.Failure != nil {
 		why = res.Failure.Code
 	}
-	err := s.mm.UpdateEmail(ch.UserID, ch.OldEmail)
+	after, err := s.mm.UpdateEmail(ch.UserID, ch.OldEmail)
 	held := false // Mattermost accepted, and still shows the new address
-	if err == nil {
-		after, gerr := s.mm.GetUser(ch.UserID)
-		switch {
-		case gerr != nil:
-			err = gerr
-		case !strings.EqualFold(after.Email, ch.OldEmail):
-			held = strings.EqualFold(after.Email, ch.NewEmail)
-			err = errors.New("account: the old email did not come back")
-		}
+	if err == nil && !strings.EqualFold(after, ch.OldEmail) {
+		held = strings.EqualFold(after, ch.NewEmail)
+		err = errors.New("account: the old email did not come back")
 	}
 	now := s.opts.Now()
 	switch {
