@@ -27,6 +27,7 @@ type fakeMattermost struct {
 	keepEmail    bool  // UpdateEmail succeeds but changes nothing (OAuth users)
 	getErrAfter  int   // GetUser fails after this many calls when > 0
 	findErr      error // returned by every FindUserByEmail when set
+	adminChecks  int   // IsSystemAdmin calls
 	gets         int
 	updates      []string
 }
@@ -124,7 +125,10 @@ func (f *fakeMattermost) GetSession(id string) (Session, error) {
 	return s, nil
 }
 
-func (f *fakeMattermost) IsSystemAdmin(id string) bool { return f.admins[id] }
+func (f *fakeMattermost) IsSystemAdmin(id string) bool {
+	f.adminChecks++
+	return f.admins[id]
+}
 
 // zAccount is one account of fakeZulip.
 type zAccount struct {
