@@ -299,7 +299,7 @@ func (p *Plugin) OnConfigurationChange() error {
 	if err := c.validate(); err != nil {
 		p.client.Log.Error("Account Sync: " + err.Error())
 	} else if c.ZulipSyncEnabled {
-		client, err := zulip.NewClient(c.zulipConfig(userAgent()))
+		client, err := zulip.NewClient(p.metrics.observeZulip(c.zulipConfig(userAgent())))
 		if err != nil {
 			p.client.Log.Error("Account Sync: the Zulip settings do not work", "error", err.Error())
 		} else {

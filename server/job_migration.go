@@ -51,6 +51,7 @@ func (j *migrationJob) wait(now time.Time, md cluster.JobMetadata) time.Duration
 }
 
 func (j *migrationJob) run() {
+	defer j.p.metrics.timeJob(jobMigration)()
 	ctx, cancel := context.WithTimeout(j.ctx, migrationRunLimit)
 	defer cancel()
 	step, f := j.p.service().RunMigration(ctx)

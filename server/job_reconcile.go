@@ -62,6 +62,7 @@ func (j *reconcileJob) wait(now time.Time, md cluster.JobMetadata) time.Duration
 // scan's own unless other work ran at the same time), user_pages being the
 // pages of users it read; its KV reads (one link per user) are not counted.
 func (j *reconcileJob) run() {
+	defer j.p.metrics.timeJob(jobScan)()
 	started := time.Now()
 	before := mattermostCalls.tally()
 	ctx, cancel := context.WithTimeout(j.ctx, reconcileRunTimeout)

@@ -21,6 +21,7 @@ func (p *Plugin) scheduleRetention() (io.Closer, error) {
 }
 
 func (p *Plugin) pruneRecords() {
+	defer p.metrics.timeJob(jobRetention)()
 	retention := p.getConfiguration().retention()
 	res, err := p.store.PruneChanges(retention)
 	if err != nil {

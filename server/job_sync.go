@@ -50,6 +50,7 @@ func (j *syncJob) wait(now time.Time, md cluster.JobMetadata) time.Duration {
 }
 
 func (j *syncJob) run() {
+	defer j.p.metrics.timeJob(jobSync)()
 	j.activated.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), syncRunTimeout)
 	defer cancel()

@@ -33,6 +33,7 @@ type Plugin struct {
 	migration io.Closer // carries a domain migration on
 	botID     string
 	auditor   *auditor
+	metrics   *metrics // served by ServeMetrics
 
 	// configurationLock guards configuration and zulipClient.
 	configurationLock sync.RWMutex
@@ -45,6 +46,7 @@ type Plugin struct {
 func (p *Plugin) OnActivate() error {
 	p.client = pluginapi.NewClient(p.API, p.Driver)
 	p.store = store.New(&p.client.KV)
+	p.metrics = newMetrics(p.store.OpenChanges, p.zulipBudget, &p.client.Log)
 	p.router = p.newRouter()
 	p.auditor = newAuditor(&p.client.Log, p.API.GetServerVersion(), p.API.LogAuditRec)
 	if err := p.OnConfigurationChange(); err != nil {
@@ -139,7 +141,7 @@ func (p *Plugin) auditorOrNone() account.Auditor {
 	if p.auditor == nil {
 		return noAuditor{}
 	}
-	return p.auditor
+	return p.metrics.countChanges(p.auditor)
 }
 
 // noAuditor records nothing.

@@ -48,6 +48,12 @@ type Config struct {
 	HTTPClient *http.Client
 	// AllowPlainHTTP permits an http:// SiteURL whose host is not loopback.
 	AllowPlainHTTP bool
+	// Observe, when set, is told of every request sent to Zulip (each try,
+	// once the pacer let it go): its endpoint, templated as in
+	// "PATCH /api/v1/users/{id}" (no ids, addresses, site path or query),
+	// the HTTP status (0 when no answer came) and how long the exchange
+	// took. It is called from many goroutines and must not block.
+	Observe func(endpoint string, status int, took time.Duration)
 }
 
 // Client talks to one Zulip server. It is safe for concurrent use.
@@ -62,6 +68,7 @@ type Client struct {
 	// its context's (see Events).
 	longPoll *http.Client
 	pacer    *Pacer
+	observe  func(endpoint string, status int, took time.Duration) // nil: nobody watches
 	// after is the timer of the client's own waits (a 429 to a request
 	// without credentials); time.After, replaced in tests.
 	after func(time.Duration) <-chan time.Time
@@ -104,6 +111,7 @@ func NewClient(cfg Config) (*Client, error) {
 		http:      hc,
 		longPoll:  &longPoll,
 		pacer:     NewPacer(),
+		observe:   cfg.Observe,
 		after:     time.After,
 	}, nil
 }
@@ -265,12 +273,17 @@ func (c *Client) send(req *http.Request, op string, v any, o callOpts) error {
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), o.timeout)
 	defer cancel()
+	status, started := 0, time.Now()
+	if c.observe != nil {
+		defer func() { c.observe(endpointOf(req), status, time.Since(started)) }()
+	}
 	resp, err := hc.Do(req.WithContext(ctx))
 	if err != nil {
 		answered(0, nil, 0)
 		return &UnavailableError{Op: op, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
+	status = resp.StatusCode
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		answered(resp.StatusCode, resp.Header, 0)
 		return redirectError(op, req.URL, resp)
@@ -351,6 +364,17 @@ func redactPath(p string) string {
 	default:
 		return p[:i+len(users)] + "{email}"
 	}
+}
+
+// endpointOf names a request for Config.Observe: its method and its path
+// from /api/v1/ on, ids and addresses templated as in redactPath; the
+// site's own path, the query and the credentials are never part of it.
+func endpointOf(req *http.Request) string {
+	p := redactPath(req.URL.Path)
+	if i := strings.Index(p, "/api/v1/"); i > 0 {
+		p = p[i:]
+	}
+	return req.Method + " " + p
 }
 
 func isDigits(s string) bool {
