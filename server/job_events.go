@@ -17,6 +17,12 @@ const (
 	eventsRetryFirst = time.Second     // after a failed register or poll, doubling
 	eventsRetryMax   = 5 * time.Minute
 	eventsScanLimit  = 10 * time.Minute // the scan after a lost queue
+	// eventsBurstGap is the least time between two polls after one that
+	// brought events: a lone change in Zulip arrives at once, and a burst
+	// (a domain migration, a directory's bulk update) costs one poll every
+	// few seconds instead of one per change; Zulip keeps the events queued
+	// meanwhile.
+	eventsBurstGap = 3 * time.Second
 )
 
 // eventFollower follows Zulip's real-time events on the one node of a
@@ -114,6 +120,9 @@ func (f *eventFollower) run(ctx context.Context) {
 		}
 		if unreadable {
 			f.scan(ctx) // an event it could not read: compare both systems instead
+		}
+		if len(events) > 0 {
+			sleep(ctx, eventsBurstGap)
 		}
 	}
 }

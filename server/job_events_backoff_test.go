@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -46,5 +47,34 @@ func TestEventsReviewEventFollowerSpinsOnAPersistentEventsError(t *testing.T) {
 				t.Errorf("in 3 s: %d queues registered and %d full scans (GET /users), %d Zulip requests in all: no backoff after a 'lost' queue", registers, scans, len(b.zulip.Requests()))
 			}
 		})
+	}
+}
+
+// Issue 16's bench: a burst of changes in Zulip (a domain migration, a
+// directory's bulk update) wakes the long poll once per change unless the
+// follower waits a little after a poll that brought events: in 2 s of a
+// change every 50 ms, it polls once or twice, not forty times.
+func TestEventsBurstCostsFewPolls(t *testing.T) {
+	b := newDriftBed(t, false)
+	zu := b.zulip.AddUser(zuliptest.User{Email: "burst@example.org", FullName: "burst"})
+	f := &eventFollower{p: b.p, done: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	go func() {
+		for i := 0; ctx.Err() == nil; i++ {
+			b.zulip.ChangeEmailInSettings(zu.ID, "burst"+strconv.Itoa(i)+"@example.org")
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	b.zulip.ResetRequests()
+	f.run(ctx)
+	polls := 0
+	for _, r := range b.zulip.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/api/v1/events" {
+			polls++
+		}
+	}
+	if polls == 0 || polls > 3 {
+		t.Errorf("%d polls in 2 s of a change every 50 ms, want 1 to 3", polls)
 	}
 }

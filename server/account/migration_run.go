@@ -78,8 +78,8 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 	if !s.mm.IsSystemAdmin(m.Starter()) {
 		return step, s.block(&m, &step, newFailure(CodeAdminOnly, nil), touched)
 	}
-	if s.budgetLow() {
-		return step, s.saveItems(m, touched) // the rest of the budget is the users' own
+	if !s.budgetFor(min(len(pending), migrationBatch)) {
+		return step, s.saveItems(m, touched) // too little budget for a batch worth its list: the rest is the users' own
 	}
 	list, f := s.zulipList(ctx)
 	if f != nil {
@@ -196,6 +196,19 @@ func (s *Service) zulipList(ctx context.Context) (*zulipList, *Failure) {
 		}
 	}
 	return l, nil
+}
+
+// budgetFor tells whether Zulip's budget has room, besides the reserve
+// left to users' own changes, for a batch of n changes and its list (so
+// that a list is never read for a batch of a few users); true while the
+// budget is not known.
+func (s *Service) budgetFor(n int) bool {
+	b, ok := s.zc.(Budget)
+	if !ok {
+		return true
+	}
+	remaining, known := b.Budget()
+	return !known || remaining > migrationReserve+n
 }
 
 // budgetLow tells that Zulip's budget is down to what is left for users'

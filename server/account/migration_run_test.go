@@ -265,9 +265,16 @@ func TestMigrationWaitsForZulip(t *testing.T) {
 func TestMigrationLeavesTheReserve(t *testing.T) {
 	h := planHarness(t)
 	m := startedPlan(t, h)
-	b := &budgetZulip{fakeZulip: h.z, remaining: migrationReserve + 1}
-	h.z.onPatch = func() { b.remaining-- }
+	// Too little for a batch of the 3 users and its list: no list is read.
+	b := &budgetZulip{fakeZulip: h.z, remaining: migrationReserve + 3}
 	svc := newTestService(h.deps(b), withNow(h))
+	h.z.reqs = nil
+	if step, f := svc.RunMigration(context.Background()); f != nil || step.Changed != 0 || len(h.z.reqs) != 0 {
+		t.Fatalf("step %+v %v, requests %v: want nothing", step, f, h.z.reqs)
+	}
+	// Room for the batch; the budget then falls to the reserve after one.
+	b.remaining = migrationReserve + 4
+	h.z.onPatch = func() { b.remaining = migrationReserve }
 	step, f := svc.RunMigration(context.Background())
 	if f != nil || step.Changed != 1 {
 		t.Fatalf("step %+v %v: want one user, then the reserve", step, f)
