@@ -38,11 +38,16 @@ type Config struct {
 	Offers     int      // changes in Zulip's settings timed until the offer, per size
 	Only       []string // the phases to run (Phases); empty: all
 	Log        io.Writer
+
+	// MigrationUsers are migrated to another domain at Zulip's default
+	// limit; MigrationPlanUsers are then planned only (0 skips either).
+	MigrationUsers     int
+	MigrationPlanUsers int
 }
 
 // Phases are the bench's phases, in the order they run. latency, crowds
 // and rate-limit need users, which runs with them.
-var Phases = []string{"footprint", "users", "latency", "crowds", "rate-limit", "scan"}
+var Phases = []string{"footprint", "users", "latency", "crowds", "rate-limit", "scan", "migration"}
 
 // run is one bench run's state.
 type run struct {
@@ -61,6 +66,9 @@ type run struct {
 	loadRSS  *rssSampler
 	requests int // the plugin's Zulip requests in the latency phases
 	changes  int // the plugin's changes in the latency phases
+
+	// The migration phase's tables (migration.go): the run, the plan.
+	migrations, migrationPlans strings.Builder
 }
 
 // Run measures and writes the results; it returns an error when the run
@@ -94,6 +102,7 @@ func Run(ctx context.Context, cfg Config) error {
 		{"crowds", r.crowds},
 		{"rate-limit", r.burst},
 		{"scan", r.scan},
+		{"migration", r.migration},
 	}
 	for _, s := range steps {
 		if only != nil && !only[s.name] {
@@ -454,7 +463,7 @@ func (r *run) burst(ctx context.Context) error {
 
 func (r *run) write() error {
 	var out strings.Builder
-	for _, t := range []*strings.Builder{&r.table, &r.profile, &r.scans, &r.offers} {
+	for _, t := range []*strings.Builder{&r.table, &r.profile, &r.scans, &r.offers, &r.migrations, &r.migrationPlans} {
 		if t.Len() > 0 {
 			out.WriteString(t.String())
 			out.WriteString("\n")
@@ -492,7 +501,7 @@ func (r *run) write() error {
 		return err
 	}
 	fmt.Fprint(os.Stdout, out.String())
-	fmt.Fprintf(os.Stdout, "\nresults in %s (results.md, summary.csv, latency.csv, latency.svg)\n", r.cfg.Out)
+	fmt.Fprintf(os.Stdout, "\nresults in %s (results.md, summary.csv, latency.csv, latency.svg; migration.csv and migration-requests.csv after the migration phase)\n", r.cfg.Out)
 	summary := fmt.Sprintf("bench: %d of %d targets met", met, met+len(missed))
 	if len(missed) > 0 {
 		summary += "; missed: " + strings.Join(missed, "; ")

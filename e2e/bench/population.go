@@ -14,22 +14,28 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip/zuliptest"
 )
 
-// The scan's users are written straight into Mattermost's database: the
-// REST API hashes each new password with bcrypt on the server (tens of
+// A population's users are written straight into Mattermost's database:
+// the REST API hashes each new password with bcrypt on the server (tens of
 // milliseconds of CPU each, minutes for 10,000 on two cores). One template
 // user is made through the API (password hash, notify props, team and
 // channel memberships as the server makes them); the others are copies of
 // its rows with their own id, username and email. All share its password.
-const (
-	scanIDPrefix   = "scanbench" // + 17 digits: 26 characters, a valid Mattermost id
-	scanNamePrefix = "scan-"     // + 5 digits
-)
 
-func scanUserID(i int) string   { return fmt.Sprintf("%s%017d", scanIDPrefix, i) }
-func scanUserName(i int) string { return fmt.Sprintf("%s%05d", scanNamePrefix, i) }
-func scanEmail(name string) string {
-	return name + "@example.com"
+// naming is how a population's users are named: their ids, usernames and
+// the domain of their addresses (the same in Mattermost and in Zulip).
+type naming struct {
+	idPrefix   string // 9 characters + 17 digits: 26 characters, a valid Mattermost id
+	namePrefix string // + 5 digits
+	domain     string
 }
+
+// scanNaming names the scan phase's users.
+var scanNaming = naming{idPrefix: "scanbench", namePrefix: "scan-", domain: "example.com"}
+
+func (n naming) userID(i int) string      { return fmt.Sprintf("%s%017d", n.idPrefix, i) }
+func (n naming) userName(i int) string    { return fmt.Sprintf("%s%05d", n.namePrefix, i) }
+func (n naming) email(name string) string { return name + "@" + n.domain }
+func (n naming) valid() bool              { return len(n.idPrefix) == 9 && n.namePrefix != "" && n.domain != "" }
 
 // psql runs SQL on the bed's database as Mattermost's own database user.
 type psql struct {
@@ -91,15 +97,16 @@ func (p *psql) columns(ctx context.Context, tables ...string) (map[string][]stri
 }
 
 // cloneUsers copies the template user's rows (users, teammembers,
-// channelmembers) to the users from..to (inclusive), in one transaction.
-func (p *psql) cloneUsers(ctx context.Context, templateID string, from, to int) error {
+// channelmembers) to the users from..to (inclusive) named by nm, in one
+// transaction.
+func (p *psql) cloneUsers(ctx context.Context, nm naming, templateID string, from, to int) error {
 	cols, err := p.columns(ctx, "users", "teammembers", "channelmembers")
 	if err != nil {
 		return err
 	}
-	id := fmt.Sprintf("('%s' || lpad(g.i::text, 17, '0'))", scanIDPrefix)
-	name := fmt.Sprintf("('%s' || lpad(g.i::text, 5, '0'))", scanNamePrefix)
-	email := "(" + name + " || '@example.com')"
+	id := fmt.Sprintf("('%s' || lpad(g.i::text, 17, '0'))", nm.idPrefix)
+	name := fmt.Sprintf("('%s' || lpad(g.i::text, 5, '0'))", nm.namePrefix)
+	email := "(" + name + " || '@" + nm.domain + "')"
 	insert := func(table, key string, set map[string]string) string {
 		var names, values []string
 		for _, c := range cols[table] {
@@ -118,7 +125,7 @@ func (p *psql) cloneUsers(ctx context.Context, templateID string, from, to int) 
 		insert("teammembers", "userid", map[string]string{"userid": id}) +
 		insert("channelmembers", "userid", map[string]string{"userid": id}) +
 		"COMMIT;\n" +
-		fmt.Sprintf("SELECT count(*) FROM users WHERE id LIKE '%s%%';\n", scanIDPrefix)
+		fmt.Sprintf("SELECT count(*) FROM users WHERE id LIKE '%s%%';\n", nm.idPrefix)
 	out, err := p.run(ctx, sql)
 	if err != nil {
 		return err
@@ -130,11 +137,13 @@ func (p *psql) cloneUsers(ctx context.Context, templateID string, from, to int) 
 	return nil
 }
 
-// population is the scan's users: the template (0) and its copies.
+// population is a phase's users, named by its naming: the template (0)
+// and its copies. The zero naming is the scan's.
 type population struct {
+	naming     naming
 	template   *user
 	password   string
-	users      []*user // index i is scan-i
+	users      []*user // index i is the user numbered i
 	dbTime     time.Duration
 	zulipTime  time.Duration
 	cacheFlush time.Duration
@@ -143,13 +152,20 @@ type population struct {
 // grow brings the population to n users in Mattermost (the database) and
 // in Zulip (the emulator, same address), none linked yet.
 func (p *population) grow(ctx context.Context, st *stack.Stack, db *psql, n int) error {
+	if p.naming == (naming{}) {
+		p.naming = scanNaming
+	}
+	nm := p.naming
+	if !nm.valid() {
+		return fmt.Errorf("a population's naming needs a 9-character id prefix, a name prefix and a domain: %+v", nm)
+	}
 	if p.template == nil {
-		name := scanUserName(0)
-		mu, _, err := st.Bed.CreateUser(ctx, name, scanEmail(name))
+		name := nm.userName(0)
+		mu, _, err := st.Bed.CreateUser(ctx, name, nm.email(name))
 		if err != nil {
 			return err
 		}
-		p.template = &user{id: mu.Id, name: name, email: scanEmail(name)}
+		p.template = &user{id: mu.Id, name: name, email: nm.email(name)}
 		p.password = st.Bed.Password(name)
 		p.users = append(p.users, p.template)
 		zu := st.Zulip.AddUser(zuliptest.User{Email: p.template.email, FullName: name})
@@ -160,15 +176,15 @@ func (p *population) grow(ctx context.Context, st *stack.Stack, db *psql, n int)
 		return nil
 	}
 	start := time.Now()
-	if err := db.cloneUsers(ctx, p.template.id, from, n-1); err != nil {
+	if err := db.cloneUsers(ctx, nm, p.template.id, from, n-1); err != nil {
 		return fmt.Errorf("copying the template user in the database: %w", err)
 	}
 	p.dbTime = time.Since(start)
 
 	start = time.Now()
 	for i := from; i < n; i++ {
-		name := scanUserName(i)
-		u := &user{id: scanUserID(i), name: name, email: scanEmail(name)}
+		name := nm.userName(i)
+		u := &user{id: nm.userID(i), name: name, email: nm.email(name)}
 		u.zulipID = st.Zulip.AddUser(zuliptest.User{Email: u.email, FullName: name}).ID
 		p.users = append(p.users, u)
 	}

@@ -39,10 +39,12 @@ func main() {
 	})
 	flag.IntVar(&cfg.ScanRuns, "scan-runs", 3, "scans measured per size")
 	flag.IntVar(&cfg.Offers, "offers", 20, "changes in Zulip's settings timed until the offer, per size")
+	flag.IntVar(&cfg.MigrationUsers, "migration-users", 1000, "linked users migrated to another domain at Zulip's default limit (200 requests a minute; 0 skips)")
+	flag.IntVar(&cfg.MigrationPlanUsers, "migration-plan-users", 10000, "linked users then planned only, for the plan's time and memory (0 skips)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Minute)
 	defer cancel()
 	if err := bench.Run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
