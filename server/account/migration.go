@@ -241,8 +241,11 @@ type Migrations interface {
 	// ActiveMigration returns the ID of the migration under way (started,
 	// not finished nor cancelled): the one the job carries on.
 	ActiveMigration() (id string, ok bool, err error)
-	// SetActiveMigration sets the migration under way ("" for none).
-	SetActiveMigration(id string) error
+	// ClaimActiveMigration makes id the migration under way if none is,
+	// atomically; ok is false when another one is.
+	ClaimActiveMigration(id string) (ok bool, err error)
+	// ReleaseActiveMigration clears the migration under way if it is id.
+	ReleaseActiveMigration(id string) error
 }
 
 func sortZulipOnly(z []ZulipOnlyAccount) {

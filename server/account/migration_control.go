@@ -44,16 +44,20 @@ func (s *Service) ControlMigration(ctx context.Context, adminID, sessionID, id s
 	if f != nil {
 		return Migration{}, false, f
 	}
-	if a == MigrationStart {
-		if f := s.noOtherActive(id); f != nil {
+	if a == MigrationStart && m.State == MigrationPlanned {
+		// Claimed before the plan is computed again (seconds on a large
+		// server): two starts at once never both run.
+		if f := s.claimActive(id); f != nil {
 			return m, false, f
 		}
-	}
-	if a == MigrationStart && m.State == MigrationPlanned {
 		if m, replanned, f = s.replan(ctx, m); f != nil {
+			_ = s.opts.Migrations.ReleaseActiveMigration(id)
 			return Migration{}, false, f
 		}
 		m.StartedBy = adminID
+	}
+	if a == MigrationResume {
+		m.StartedBy = adminID // carried on in the name of the admin who resumed it
 	}
 	from := m.State
 	if !m.moveTo(a, s.opts.Now()) {
@@ -65,17 +69,16 @@ func (s *Service) ControlMigration(ctx context.Context, adminID, sessionID, id s
 		m.Blocked = ""
 	}
 	if err := s.opts.Migrations.SaveMigration(m); err != nil {
+		if a == MigrationStart {
+			_ = s.opts.Migrations.ReleaseActiveMigration(id)
+		}
 		return Migration{}, false, newFailure(CodeInternal, err)
 	}
-	// The job carries the active migration on; only a start sets it, and
-	// only the end or a cancel of that migration clears it.
-	switch active, _, _ := s.opts.Migrations.ActiveMigration(); {
-	case a == MigrationStart:
-		if err := s.opts.Migrations.SetActiveMigration(m.ID); err != nil {
-			return Migration{}, false, newFailure(CodeInternal, err)
-		}
-	case a == MigrationCancel && active == m.ID:
-		if err := s.opts.Migrations.SetActiveMigration(""); err != nil {
+	// The job carries the active migration on; only a start claims it, and
+	// only the end or a cancel of that migration releases it (the job
+	// releases one whose end was saved without it).
+	if a == MigrationCancel {
+		if err := s.opts.Migrations.ReleaseActiveMigration(m.ID); err != nil {
 			return Migration{}, false, newFailure(CodeInternal, err)
 		}
 	}
@@ -102,19 +105,30 @@ func (s *Service) MigrationOf(adminID, sessionID, id string) (Migration, *Failur
 	return m, nil
 }
 
-// noOtherActive refuses to start a migration while another one is under
-// way (the job carries one at a time).
-func (s *Service) noOtherActive(id string) *Failure {
-	active, ok, err := s.opts.Migrations.ActiveMigration()
-	switch {
-	case err != nil:
-		return newFailure(CodeInternal, err)
-	case ok && active != id:
+// claimActive makes id the migration under way, unless another one is
+// (one whose end was saved without releasing it is released first).
+func (s *Service) claimActive(id string) *Failure {
+	for range 2 {
+		ok, err := s.opts.Migrations.ClaimActiveMigration(id)
+		if err != nil {
+			return newFailure(CodeInternal, err)
+		}
+		if ok {
+			return nil
+		}
+		active, _, err := s.opts.Migrations.ActiveMigration()
+		if err != nil {
+			return newFailure(CodeInternal, err)
+		}
+		if other, f := s.readMigration(active); f == nil && (other.State == MigrationDone || other.State == MigrationCancelled) {
+			_ = s.opts.Migrations.ReleaseActiveMigration(active)
+			continue
+		}
 		f := newFailure(CodeMigrationState, errors.New("another migration is under way"))
 		f.Detail = "not the one under way"
 		return f
 	}
-	return nil
+	return newFailure(CodeMigrationBusy, nil)
 }
 
 // migrationID is id; when empty, the migration under way, else the one

@@ -58,8 +58,18 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 	}
 	defer unlock()
 	m, f := s.readMigration(id)
-	if f != nil || m.State != MigrationRunning {
+	if f != nil {
 		return step, f
+	}
+	if m.State == MigrationDone || m.State == MigrationCancelled {
+		// Its end was saved but the pointer not cleared: clear it now.
+		if err := s.opts.Migrations.ReleaseActiveMigration(id); err != nil {
+			return step, newFailure(CodeInternal, err)
+		}
+		return step, nil
+	}
+	if m.State != MigrationRunning {
+		return step, nil
 	}
 	var touched []int
 	for i := range m.Items {
@@ -250,9 +260,10 @@ func (s *Service) migrateUser(ctx context.Context, m *Migration, i int, list *zu
 		if it.Status == ItemWaiting && f != nil {
 			it.Code = f.Code // why it waits: Zulip out of reach stops the batch
 		}
-	case f != nil && res.Change.Mattermost != StatusChanged && (f.Code.ForAdmin() || retryable(f) || f.Code == CodeBusy):
-		// Nothing stays changed, for a reason that is not the user's: their
-		// turn comes again (a new change, a new id).
+	case f != nil && nothingKept(res.Change) && (blocksEveryone(f.Code) || f.Code == CodeBusy):
+		// Nothing stays changed, for a reason that is not the user's (one
+		// that stops everyone, or their own command running): their turn
+		// comes again (a new change, a new id).
 		it.Status, it.ChangeID, it.Code = ItemPending, "", ""
 		if f.Code != CodeBusy {
 			return f, nil
@@ -265,6 +276,25 @@ func (s *Service) migrateUser(ctx context.Context, m *Migration, i int, list *zu
 		it.Status, it.Code = itemStatusOf(res.Change.State), res.Change.Code
 	}
 	return nil, nil
+}
+
+// nothingKept tells a change that left Mattermost as it was.
+func nothingKept(ch Change) bool {
+	return ch.State != StateNeedsAttention && (ch.Mattermost == StatusUntouched || ch.Mattermost == StatusRolledBack)
+}
+
+// blocksEveryone tells a cause no user's change can get past (Zulip out of
+// reach, the bot's key or permission, a setting, the starter no longer an
+// admin, checked before the batch): the run stops and waits for it, the
+// users keep their turn.
+// Anything else is the one user's: they fail, and the others go on.
+func blocksEveryone(c Code) bool {
+	switch c {
+	case CodeZulipUnavailable, CodeZulipRateLimited, CodeZulipUnauthorized, CodeZulipBotNotAdmin, CodeZulipNoPermission,
+		CodeZulipTooOld, CodeZulipRedirect, CodeZulipNotConfigured, CodeDomainsMisconfigured:
+		return true
+	}
+	return false
 }
 
 // migrationSkips are the refusals at a user's turn that are skip reasons.
@@ -343,8 +373,8 @@ func (s *Service) changeForMigration(ctx context.Context, m Migration, it Migrat
 	res.Change.record(s.opts.Now(), StepValidate, nil)
 	s.attempt(ctx, &res, user, &limiter{userID: user.ID, off: true})
 	out := s.finish(ctx, &res)
-	if out.Change.State != StateRefused {
-		s.notifyOnBehalf(out)
+	if out.Change.State != StateRefused && !(out.Failure != nil && blocksEveryone(out.Failure.Code) && nothingKept(out.Change)) {
+		s.notifyOnBehalf(out) // not for a try that comes again
 	}
 	return out
 }
@@ -359,7 +389,7 @@ func (s *Service) finishMigration(m *Migration, step *MigrationStep) *Failure {
 	if err := s.opts.Migrations.SaveMigration(*m); err != nil {
 		return newFailure(CodeInternal, err)
 	}
-	if err := s.opts.Migrations.SetActiveMigration(""); err != nil {
+	if err := s.opts.Migrations.ReleaseActiveMigration(m.ID); err != nil {
 		return newFailure(CodeInternal, err)
 	}
 	step.Finished = true

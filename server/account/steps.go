@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
@@ -72,6 +73,11 @@ func (s *Service) lookupNow(ctx context.Context, addr string) func() (zulip.User
 	}
 	ch := make(chan answer, 1)
 	go func() {
+		defer func() {
+			if r := recover(); r != nil { // as the request's own goroutine would: this check fails, the plugin lives
+				ch <- answer{err: fmt.Errorf("account: looking up the new address panicked: %v", r)}
+			}
+		}()
 		u, err := s.zc.GetUser(ctx, addr)
 		ch <- answer{u, err}
 	}()

@@ -152,11 +152,24 @@ func (m *memMigrations) ActiveMigration() (string, bool, error) {
 	return m.active, m.active != "", m.err
 }
 
-func (m *memMigrations) SetActiveMigration(id string) error {
+func (m *memMigrations) ClaimActiveMigration(id string) (bool, error) {
+	if m.err != nil {
+		return false, m.err
+	}
+	if m.active != "" && m.active != id {
+		return false, nil
+	}
+	m.active = id
+	return true, nil
+}
+
+func (m *memMigrations) ReleaseActiveMigration(id string) error {
 	if m.err != nil {
 		return m.err
 	}
-	m.active = id
+	if m.active == id {
+		m.active = ""
+	}
 	return nil
 }
 

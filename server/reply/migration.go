@@ -97,12 +97,29 @@ func MigrationStatus(m account.Migration, now time.Time) string {
 	return b.String()
 }
 
+// migrationBlockedTexts say, to the admin, what stops a migration and what
+// to do; a cause not listed is worded by its code.
+var migrationBlockedTexts = map[account.Code]string{
+	account.CodeZulipUnauthorized:    "Zulip refuses the bot's API key: fix the Zulip settings of Account Sync (`/account zulip check` says what is wrong)",
+	account.CodeZulipBotNotAdmin:     "the Zulip bot may not change emails: give it that permission in Zulip (`/account zulip check` says how)",
+	account.CodeZulipNoPermission:    "the Zulip bot may not change emails: give it that permission in Zulip (`/account zulip check` says how)",
+	account.CodeZulipTooOld:          "this Zulip server cannot change emails through its API: upgrade it",
+	account.CodeZulipRedirect:        "the Zulip site URL redirects: set it to the final address in the plugin's settings",
+	account.CodeZulipNotConfigured:   "Zulip sync is not set up: complete the plugin's Zulip settings",
+	account.CodeDomainsMisconfigured: "the plugin's allowed email domains setting holds entries that are not domains: fix it",
+	account.CodeAdminOnly:            "the admin who started it is no longer a system admin: another system admin types `/account migrate resume` to carry it on in their name",
+}
+
 func migrationStateText(m account.Migration) string {
 	switch {
 	case m.State == account.MigrationRunning && m.Blocked == account.CodeZulipUnavailable, m.State == account.MigrationRunning && m.Blocked == account.CodeZulipRateLimited:
 		return "waiting for Zulip (it goes on by itself)"
 	case m.State == account.MigrationRunning && m.Blocked != "":
-		return "running but blocked, until an administrator fixes this: " + strings.TrimSpace(Failure(&account.Failure{Code: m.Blocked}))
+		why, ok := migrationBlockedTexts[m.Blocked]
+		if !ok {
+			why = "a cause only an administrator can fix (the server log has it, code " + code(string(m.Blocked)) + ")"
+		}
+		return "blocked until then: " + why
 	case m.State == account.MigrationPlanned:
 		return "planned, not started"
 	default:
@@ -135,7 +152,7 @@ func MigrationMoved(m account.Migration, a account.MigrationAction, replanned bo
 func MigrationNotice(m account.Migration) string {
 	p := m.Progress()
 	if m.State == account.MigrationRunning && m.Blocked != "" {
-		return fmt.Sprintf("The domain migration from %s to %s is %s. Nobody more is changed until then; %d changed so far, %d left.",
+		return fmt.Sprintf("The domain migration from %s to %s is %s. Nobody more is changed until then; it goes on by itself afterwards. %d changed so far, %d left.",
 			code(m.From), code(m.To), migrationStateText(m), p.Done+p.Waiting, p.Left)
 	}
 	if m.State == account.MigrationDone {

@@ -54,7 +54,7 @@ func TestMigrationCancelWords(t *testing.T) {
 	assertWords(t, Failure(&account.Failure{Code: account.CodeMigrationBusy}), []string{"in the middle of a batch", "Try again"}, []string{"your email"})
 	blocked := account.Migration{ID: "m1", From: "old.example", To: "new.example", State: account.MigrationRunning, Blocked: account.CodeZulipNoPermission,
 		Items: []account.MigrationItem{{UserID: "a"}}, RatePerMinute: 200, RequestsPerUser: 1}
-	assertWords(t, MigrationStatus(blocked, time.Now()), []string{"blocked, until an administrator fixes this"}, []string{"should end"})
+	assertWords(t, MigrationStatus(blocked, time.Now()), []string{"blocked until then: the Zulip bot may not change emails"}, []string{"should end", "your email"})
 	assertWords(t, MigrationNotice(blocked), []string{"blocked", "Nobody more is changed"}, nil)
 	down := blocked
 	down.Blocked = account.CodeZulipUnavailable

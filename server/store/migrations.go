@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 
+	"github.com/mattermost/mattermost/server/public/pluginapi"
+
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
@@ -53,16 +55,28 @@ func (s *Store) ActiveMigration() (string, bool, error) {
 	return id, id != "", nil
 }
 
-// SetActiveMigration sets the migration under way ("" for none).
-func (s *Store) SetActiveMigration(id string) error {
-	var err error
-	if id == "" {
-		err = s.kv.Delete(keyActiveMigration)
-	} else {
-		_, err = s.kv.Set(keyActiveMigration, id)
-	}
+// ClaimActiveMigration makes id the migration under way if none is,
+// atomically (compare-and-set from nothing).
+func (s *Store) ClaimActiveMigration(id string) (bool, error) {
+	ok, err := s.kv.Set(keyActiveMigration, id, pluginapi.SetAtomic(nil))
 	if err != nil {
-		return fmt.Errorf("store: setting the migration under way: %w", err)
+		return false, fmt.Errorf("store: claiming the migration under way: %w", err)
+	}
+	if !ok {
+		var cur string
+		if err := s.kv.Get(keyActiveMigration, &cur); err != nil {
+			return false, fmt.Errorf("store: reading the migration under way: %w", err)
+		}
+		return cur == id, nil
+	}
+	return true, nil
+}
+
+// ReleaseActiveMigration clears the migration under way if it is id
+// (compare-and-set: never another migration's).
+func (s *Store) ReleaseActiveMigration(id string) error {
+	if _, err := s.kv.Set(keyActiveMigration, nil, pluginapi.SetAtomic(id)); err != nil {
+		return fmt.Errorf("store: releasing the migration under way: %w", err)
 	}
 	return nil
 }
