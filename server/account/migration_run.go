@@ -17,7 +17,7 @@ const OriginMigration = "migration"
 // migrationReserve of Zulip's request budget to users' own changes.
 const (
 	migrationBatch     = 20
-	migrationBatchTime = 5 * time.Second
+	migrationBatchTime = 15 * time.Second
 	migrationReserve   = 10
 )
 
