@@ -308,6 +308,9 @@ func (p *Plugin) OnConfigurationChange() error {
 		}
 	}
 	p.setConfiguration(c, zc)
+	if f, ok := p.events.(*eventFollower); ok {
+		f.interrupt() // it follows Zulip with the new client at once
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/mattermost/mattermost/server/public/pluginapi/cluster"
@@ -34,6 +35,21 @@ type eventFollower struct {
 	p      *Plugin
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	mu       sync.Mutex
+	stopPoll context.CancelFunc // ends the poll in progress (interrupt)
+}
+
+// interrupt ends the poll in progress: the settings changed, so the
+// follower registers with the new client at once (and compares both
+// systems for what the old queue may have held), instead of when the old
+// long poll ends.
+func (f *eventFollower) interrupt() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopPoll != nil {
+		f.stopPoll()
+	}
 }
 
 func (p *Plugin) followZulipEvents() (*eventFollower, error) {
@@ -66,6 +82,7 @@ func (f *eventFollower) run(ctx context.Context) {
 		q      *zulip.Queue
 		client *zulip.Client
 		wait   = eventsRetryFirst
+		rescan bool // a new client: compare both systems once registered
 	)
 	for ctx.Err() == nil {
 		c, _ := f.p.getZulip()
@@ -76,6 +93,7 @@ func (f *eventFollower) run(ctx context.Context) {
 			continue
 		}
 		if c != client { // new settings: a new bot, or a new site
+			rescan = rescan || client != nil
 			client, q = c, nil
 		}
 		if q == nil {
@@ -87,11 +105,23 @@ func (f *eventFollower) run(ctx context.Context) {
 				continue
 			}
 			q = &nq
+			if rescan {
+				rescan = false
+				f.scan(ctx) // what changed while no queue was followed
+			}
 		}
-		events, err := client.Events(ctx, *q)
+		pollCtx, stop := context.WithCancel(ctx)
+		f.mu.Lock()
+		f.stopPoll = stop
+		f.mu.Unlock()
+		events, err := client.Events(pollCtx, *q)
+		interrupted := pollCtx.Err() != nil
+		stop()
 		switch {
 		case ctx.Err() != nil:
 			return
+		case interrupted:
+			continue // the settings changed
 		case lostQueue(err):
 			f.p.client.Log.Info("Account Sync: Zulip's event queue was lost; registering again and comparing both systems", "error", err.Error())
 			q = nil
