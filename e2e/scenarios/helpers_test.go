@@ -541,23 +541,10 @@ func waitForState(t *testing.T, c *model.Client4, state string) map[string]any {
 // oldest first.
 func botMessages(t *testing.T, p person) []string {
 	t.Helper()
-	bot, _, err := w.Bed.Admin.GetUserByUsername(ctxFor(t), "account-sync", "")
-	if err != nil {
-		t.Fatalf("the plugin's bot account: %v", err)
-	}
-	ch, _, err := p.client.CreateDirectChannel(ctxFor(t), p.user.Id, bot.Id)
-	if err != nil {
-		t.Fatalf("the direct channel with the bot: %v", err)
-	}
-	posts, _, err := p.client.GetPostsForChannel(ctxFor(t), ch.Id, 0, 50, "", false, false)
-	if err != nil {
-		t.Fatalf("reading the direct channel: %v", err)
-	}
-	var out []string
-	for i := len(posts.Order) - 1; i >= 0; i-- {
-		if post := posts.Posts[posts.Order[i]]; post.UserId == bot.Id {
-			out = append(out, post.Message)
-		}
+	posts := botPosts(t, p) // newest first
+	out := make([]string, 0, len(posts))
+	for i := len(posts) - 1; i >= 0; i-- {
+		out = append(out, posts[i].Message)
 	}
 	return out
 }

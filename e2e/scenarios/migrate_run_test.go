@@ -274,22 +274,10 @@ func TestMigrateDomainWithVerification(t *testing.T) {
 // botPostWith waits for the bot's direct message to p holding s.
 func botPostWith(t *testing.T, p person, s string) *model.Post {
 	t.Helper()
-	bot, _, err := w.Bed.Admin.GetUserByUsername(ctxFor(t), "account-sync", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, _, err := p.client.CreateDirectChannel(ctxFor(t), p.user.Id, bot.Id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var found *model.Post
 	eventually(func() bool {
-		posts, _, err := p.client.GetPostsForChannel(ctxFor(t), ch.Id, 0, 50, "", false, false)
-		if err != nil {
-			return false
-		}
-		for _, id := range posts.Order {
-			if post := posts.Posts[id]; post.UserId == bot.Id && strings.Contains(post.Message, s) {
+		for _, post := range botPosts(t, p) {
+			if strings.Contains(post.Message, s) {
 				found = post
 				return true
 			}
