@@ -22,7 +22,7 @@ func (p *Plugin) commandMigrateDomain(c commandCall) string {
 }
 
 // commandMigrate runs `/account migrate status|start|pause|resume|cancel`
-// on the latest domain migration.
+// on the domain migration under way, else the one planned last.
 func (p *Plugin) commandMigrate(c commandCall) string {
 	svc := p.service()
 	switch action := strings.ToLower(c.args[0]); action {

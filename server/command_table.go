@@ -103,7 +103,7 @@ var subcommands = []subcommand{
 	},
 	{
 		name: "migrate", args: []string{"<status|start|pause|resume|cancel>"}, admin: true, changes: true, run: (*Plugin).commandMigrate,
-		help: "where the latest domain migration stands, or start, pause, resume or cancel it.",
+		help: "where the domain migration under way (or the one planned last) stands, or start, pause, resume or cancel it.",
 		menu: &menuItem{hint: "status | start | pause | resume | cancel", desc: "Run the latest domain migration (system admins)",
 			argHelp: "status, start, pause, resume or cancel"},
 		usage: reply.MigrateUsage,

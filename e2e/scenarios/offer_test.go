@@ -13,22 +13,10 @@ import (
 // and returns it.
 func offerPost(t *testing.T, p person) *model.Post {
 	t.Helper()
-	bot, _, err := w.Bed.Admin.GetUserByUsername(ctxFor(t), "account-sync", "")
-	if err != nil {
-		t.Fatalf("the plugin's bot account: %v", err)
-	}
-	ch, _, err := p.client.CreateDirectChannel(ctxFor(t), p.user.Id, bot.Id)
-	if err != nil {
-		t.Fatalf("the direct channel with the bot: %v", err)
-	}
 	var found *model.Post
 	eventually(func() bool {
-		posts, _, err := p.client.GetPostsForChannel(ctxFor(t), ch.Id, 0, 50, "", false, false)
-		if err != nil {
-			return false
-		}
-		for _, id := range posts.Order {
-			if post := posts.Posts[id]; post.UserId == bot.Id && len(post.Attachments()) > 0 {
+		for _, post := range botPosts(t, p) {
+			if len(post.Attachments()) > 0 {
 				found = post
 				return true
 			}

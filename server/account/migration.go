@@ -229,7 +229,8 @@ func (m Migration) Skipped() map[MigrationSkip]int {
 
 // Migrations keeps domain migrations.
 type Migrations interface {
-	// SaveMigration stores m under its ID, as the latest migration.
+	// SaveMigration stores m under its ID; a plan becomes the latest
+	// migration.
 	SaveMigration(m Migration) error
 	// Migration returns the migration with id; ok is false when there is none.
 	Migration(id string) (m Migration, ok bool, err error)

@@ -20,7 +20,7 @@ const migrationLockWait = 25 * time.Second
 func migrationLockKey(id string) string { return "migration_" + id }
 
 // ControlMigration makes an admin's move on the migration with id (the
-// latest one when id is empty): start, pause, resume or cancel. Starting
+// one under way when id is empty, else the one planned last): start, pause, resume or cancel. Starting
 // computes the plan again (it may be stale: users changed, linked or
 // deactivated since) and runs the fresh one; Replanned says its counts
 // differ from the plan the admin read, or that plan was over an hour old.
@@ -87,7 +87,7 @@ func (s *Service) ControlMigration(ctx context.Context, adminID, sessionID, id s
 	return m, replanned, nil
 }
 
-// MigrationOf returns a migration (the latest one when id is empty), for a
+// MigrationOf returns a migration (as migrationID picks it), for a
 // system admin, with its waiting users read again from their changes.
 func (s *Service) MigrationOf(adminID, sessionID, id string) (Migration, *Failure) {
 	if f := s.CheckAdmin(adminID, sessionID); f != nil {

@@ -38,7 +38,7 @@ type MigrationStep struct {
 	Finished bool // no user left: the migration is done
 }
 
-// RunMigration carries the latest migration on by one batch when it is
+// RunMigration carries the migration under way on by one batch when it is
 // running: one Zulip request lists the users for the whole batch (each
 // user's change is then one PATCH), and each user goes through the same
 // flow, records, audit and messages as an admin's change for them. A user
