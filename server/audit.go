@@ -56,10 +56,12 @@ func (a *auditor) Audit(e account.AuditEvent) {
 	if e.Origin != "" {
 		kv = append(kv, "origin", e.Origin)
 	}
+	mattermostCalls.logs.Add(1)
 	a.log.Info("account sync audit: email change", kv...)
 	if a.logAudit == nil {
 		return
 	}
+	mattermostCalls.audits.Add(1)
 	status := model.AuditStatusSuccess
 	if !e.Success {
 		status = model.AuditStatusFail

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
 // mattermostCalls counts the Mattermost adapter's calls to the server
@@ -16,6 +18,7 @@ var mattermostCalls callCounter
 // callCounter holds the counts; callTally is a snapshot of them.
 type callCounter struct {
 	userReads, userPages, userUpdates, permissions, sessions, config atomic.Int64
+	logs, audits                                                     atomic.Int64
 }
 
 // callTally is the adapter's calls by kind.
@@ -26,12 +29,15 @@ type callTally struct {
 	Permissions int64 // HasPermissionTo
 	Sessions    int64 // GetSession
 	Config      int64 // GetConfig
+	Logs        int64 // log lines of the flow and the audit (each a call to the server)
+	Audits      int64 // LogAuditRec (servers from 10.10)
 }
 
 func (c *callCounter) tally() callTally {
 	return callTally{
 		UserReads: c.userReads.Load(), UserPages: c.userPages.Load(), UserUpdates: c.userUpdates.Load(),
 		Permissions: c.permissions.Load(), Sessions: c.sessions.Load(), Config: c.config.Load(),
+		Logs: c.logs.Load(), Audits: c.audits.Load(),
 	}
 }
 
@@ -41,6 +47,7 @@ func (t callTally) since(before callTally) callTally {
 		UserReads: t.UserReads - before.UserReads, UserPages: t.UserPages - before.UserPages,
 		UserUpdates: t.UserUpdates - before.UserUpdates, Permissions: t.Permissions - before.Permissions,
 		Sessions: t.Sessions - before.Sessions, Config: t.Config - before.Config,
+		Logs: t.Logs - before.Logs, Audits: t.Audits - before.Audits,
 	}
 }
 
@@ -105,4 +112,25 @@ type countedConfig struct {
 func (g countedConfig) GetConfig() *model.Config {
 	g.c.config.Add(1)
 	return g.configService.GetConfig()
+}
+
+// countedLog counts the flow's log lines in c.
+type countedLog struct {
+	account.Logger
+	c *callCounter
+}
+
+func (l countedLog) Info(msg string, kv ...any) {
+	l.c.logs.Add(1)
+	l.Logger.Info(msg, kv...)
+}
+
+func (l countedLog) Warn(msg string, kv ...any) {
+	l.c.logs.Add(1)
+	l.Logger.Warn(msg, kv...)
+}
+
+func (l countedLog) Error(msg string, kv ...any) {
+	l.c.logs.Add(1)
+	l.Logger.Error(msg, kv...)
 }

@@ -95,7 +95,7 @@ func newMetrics(openChanges func() ([]account.OpenChange, error), budget func() 
 		open: newOpenChangesCollector(openChanges),
 	}
 	m.registry.MustRegister(m.changes, m.zulipRequests, m.zulipSeconds, m.rateLimited, m.jobSeconds,
-		m.open, budgetCollector{read: budget})
+		m.open, budgetCollector{read: budget}, serverCallsCollector{mattermost: &mattermostCalls, kv: &kvCalls})
 	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{
 		ErrorLog:      promLog{log},
 		ErrorHandling: promhttp.ContinueOnError, // a store that cannot be read leaves out its metric only

@@ -45,7 +45,7 @@ type Plugin struct {
 // OnActivate wires the parts and registers the slash command.
 func (p *Plugin) OnActivate() error {
 	p.client = pluginapi.NewClient(p.API, p.Driver)
-	p.store = store.New(&p.client.KV)
+	p.store = store.New(countedKV{KV: &p.client.KV, c: &kvCalls})
 	p.metrics = newMetrics(p.store.OpenChanges, p.zulipBudget, &p.client.Log)
 	p.router = p.newRouter()
 	p.auditor = newAuditor(&p.client.Log, p.API.GetServerVersion(), p.API.LogAuditRec)
@@ -110,7 +110,7 @@ func (p *Plugin) service() *account.Service {
 		Store:      p.store,
 		Notifier:   p.notifier(),
 		Auditor:    p.auditorOrNone(),
-		Logger:     &p.client.Log,
+		Logger:     countedLog{Logger: &p.client.Log, c: &mattermostCalls},
 		Facts:      facts,
 		// The link code's message in Zulip is worded at the edge.
 		LinkCodeText: reply.LinkCodeMessage,

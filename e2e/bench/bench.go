@@ -261,6 +261,9 @@ func (r *run) latencies(ctx context.Context) error {
 		})
 		tag := "Zulip " + latName
 		if lat == 0 {
+			if err := r.callsPerChange(ctx, plugin, 100); err != nil {
+				return fmt.Errorf("counting the calls per change: %w", err)
+			}
 			order, stretches, err := profileSteps(ctx, r.st)
 			if err != nil {
 				return fmt.Errorf("reading the records for the profile: %w", err)

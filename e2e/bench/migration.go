@@ -29,9 +29,9 @@ const (
 	// Zulip's default budget of one bot: 200 requests a minute.
 	zulipDefaultRate   = 200
 	zulipDefaultWindow = time.Minute
-	// The plugin's batch (server/account/migration_run.go): one Zulip
-	// list of the users per batch of at most this many users.
-	migrationBatchSize = 20
+	// The plugin's batches (server/account/migration_list.go) share one
+	// Zulip list of the users for at most this many users.
+	migrationListUsers = 100
 	// Targets.
 	migrationRequestsPerUser = 1.05
 	migrationBudgetShare     = 90 // %
@@ -497,12 +497,12 @@ func (r *run) logMigrationLines(log *serverLog) {
 }
 
 // report adds the run's row, metrics and chart. The theoretical minimum is
-// the requests the run needs (a PATCH per user, a list per batch) at
+// the requests the run needs (a PATCH per user, a list per 100 users) at
 // Zulip's rate; the budget used is the bot's allowed requests over the run
 // time at that rate (above 100% is possible: a budget whole at the start
 // lets 200 requests go at once).
 func (r *run) report(n int, runTime time.Duration, c *requestCounts, samples []interactiveSample, m migrationAnswer, lost, mismatched int, peakRSS int64) {
-	needed := n + (n+migrationBatchSize-1)/migrationBatchSize
+	needed := n + (n+migrationListUsers-1)/migrationListUsers
 	perSecond := float64(zulipDefaultRate) / zulipDefaultWindow.Seconds()
 	minimum := float64(needed) / perSecond
 	// A budget whole at the start lets its first 200 requests go at once.
@@ -521,7 +521,7 @@ func (r *run) report(n int, runTime time.Duration, c *requestCounts, samples []i
 		}
 	}
 	// What bounds the run: pauses between the migration's PATCHes (the
-	// job holding back for the budget), lists beyond one per batch (and
+	// job holding back for the budget), lists beyond one per 100 users (and
 	// the start's plan), the event follower's polls per PATCH.
 	var gaps time.Duration
 	var prev time.Time
@@ -574,7 +574,7 @@ func (r *run) report(n int, runTime time.Duration, c *requestCounts, samples []i
 		info("Zulip GET /users (batch lists and the start's plan), "+tag, float64(c.allowed[kindList]), ""),
 		info("Zulip event requests (register, polls), "+tag, float64(c.allowed[kindEvents]), ""),
 		info("event requests per migration PATCH, "+tag, float64(c.allowed[kindEvents])/float64(max(c.allowed[kindPatch], 1)), ""),
-		info("GET /users beyond one per batch of 20 and the start's, "+tag, float64(extraLists), ""),
+		info("GET /users beyond one per 100 users and the start's, "+tag, float64(extraLists), ""),
 		info("pauses over 3 s between the migration's PATCHes (total), "+tag, gaps.Seconds(), "s"),
 		atLeast("share of the budget used (all the bot's requests), "+tag, share, "%", migrationBudgetShare),
 		info("share of the budget used (migration's PATCH + lists), "+tag, ownShare, "%"),

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
-	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
 // OriginMigration is a change made by a domain migration (MigrationID).
@@ -88,12 +86,16 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 	if !s.mm.IsSystemAdmin(m.Starter()) {
 		return step, s.block(&m, &step, newFailure(CodeAdminOnly, nil), touched)
 	}
-	if !s.budgetFor(min(len(pending), migrationBatch)) {
+	list := s.opts.Facts.lists.take(m.ID, s.opts.Now())
+	if list == nil && !s.budgetFor(min(len(pending), migrationBatch)) {
 		return step, s.saveItems(m, touched) // too little budget for a batch worth its list: the rest is the users' own
 	}
-	list, f := s.zulipList(ctx)
-	if f != nil {
-		return step, s.block(&m, &step, f, touched)
+	if list == nil {
+		var f *Failure
+		if list, f = s.zulipList(ctx); f != nil {
+			return step, s.block(&m, &step, f, touched)
+		}
+		s.opts.Facts.lists.keep(m.ID, s.opts.Now(), list)
 	}
 	blocked := m.Blocked
 	m.Blocked = ""
@@ -104,6 +106,7 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 		}
 		it := &m.Items[i]
 		touched = append(touched, i)
+		s.opts.Facts.lists.checked()
 		stop, err := s.migrateUser(ctx, &m, i, list)
 		if err != nil {
 			s.opts.Logger.Error("account sync: a domain migration could not note a user's turn; the next run goes on", "migration_id", m.ID, "error", err.Error())
@@ -125,6 +128,7 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 		}
 		if it.Status == ItemWaiting && retryableCode(it.Code) {
 			step.ZulipOut = true // Zulip stopped answering: the rest waits for the next run
+			s.opts.Facts.lists.drop()
 			break
 		}
 	}
@@ -160,6 +164,7 @@ func (s *Service) saveItems(m Migration, touched []int) *Failure {
 // first time; the job tries again.
 func (s *Service) block(m *Migration, step *MigrationStep, f *Failure, touched []int) *Failure {
 	step.ZulipOut = true
+	s.opts.Facts.lists.drop() // Zulip as it is when it answers again
 	first := m.Blocked != f.Code
 	m.Blocked = f.Code
 	s.logFailureKV("account sync: a domain migration cannot go on for now; the next run tries again", f, "migration_id", m.ID)
@@ -183,29 +188,6 @@ func pendingItems(m Migration) []int {
 		}
 	}
 	return out
-}
-
-// zulipList is Zulip's users, read once for a batch.
-type zulipList struct {
-	byID   map[int]zulip.User
-	byAddr map[string]int
-}
-
-func (s *Service) zulipList(ctx context.Context) (*zulipList, *Failure) {
-	zctx, cancel := context.WithTimeout(ctx, driftTimeout)
-	members, err := s.zc.Users(zctx)
-	cancel()
-	if err != nil {
-		return nil, zulipFailure(err, CodeZulipRejected)
-	}
-	l := &zulipList{byID: make(map[int]zulip.User, len(members)), byAddr: make(map[string]int, len(members))}
-	for _, m := range members {
-		l.byID[m.ID] = m
-		if a := m.RealAddress(); a != "" {
-			l.byAddr[strings.ToLower(a)] = m.ID
-		}
-	}
-	return l, nil
 }
 
 // budgetFor tells whether Zulip's budget has room, besides the reserve

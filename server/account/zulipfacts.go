@@ -27,6 +27,10 @@ type ZulipFacts struct {
 
 	mu        sync.Mutex
 	checkedAt time.Time // when both facts were last confirmed; zero: never
+
+	// lists is the Zulip users list of the migration under way, kept for
+	// its next batches.
+	lists migrationLists
 }
 
 // NewZulipFacts returns facts trusted for ttl (0: never trusted, every

@@ -19,7 +19,7 @@ func TestPacerBudget(t *testing.T) {
 	h.Set("X-RateLimit-Remaining", "37")
 	h.Set("X-RateLimit-Reset", "1796032860") // 2026-11-30 10:01:00 UTC
 	p.inflight = 1
-	p.answer(false, http.StatusOK, h, 0)
+	p.answer(false, 0, http.StatusOK, h, 0)
 	if r, known := p.Budget(); !known || r != 37 {
 		t.Errorf("after an answer: %d %v, want 37 true", r, known)
 	}

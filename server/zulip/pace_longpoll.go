@@ -50,10 +50,11 @@ func (p *Pacer) waitLongPoll(ctx context.Context, op string) (func(status int, h
 // longPollAnswered takes in a long poll's answer: only a 429 counts.
 func (p *Pacer) longPollAnswered(status int, _ http.Header, retryAfter time.Duration) {
 	if status == http.StatusTooManyRequests {
-		p.answer(false, status, nil, retryAfter)
+		p.answer(false, 0, status, nil, retryAfter)
 		return
 	}
 	p.mu.Lock()
 	p.inflight--
+	p.answers++
 	p.mu.Unlock()
 }

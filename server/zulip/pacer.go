@@ -61,6 +61,7 @@ type Pacer struct {
 	reset     time.Time // when the budget grows again
 	inflight  int       // requests sent and not answered
 	scouting  bool      // a request is out to learn the budget
+	answers   uint64    // answers taken in so far (sent-alone test)
 	told      time.Time // the reset last passed to OnExhausted
 	changed   chan struct{}
 }
@@ -87,13 +88,15 @@ func (p *Pacer) wait(ctx context.Context, op string) (done func(status int, h ht
 		case p.known && p.remaining > 0:
 			p.remaining--
 			p.inflight++
+			seq := p.answers
 			p.mu.Unlock()
-			return p.answered(false), nil
+			return p.answered(false, seq), nil
 		case !p.scouting && (!p.known || !now.Before(p.reset)):
 			p.scouting = true
 			p.inflight++
+			seq := p.answers
 			p.mu.Unlock()
-			return p.answered(true), nil
+			return p.answered(true, seq), nil
 		}
 		var fire <-chan time.Time
 		if p.known && now.Before(p.reset) {
@@ -118,17 +121,30 @@ func (p *Pacer) wait(ctx context.Context, op string) (done func(status int, h ht
 }
 
 // answered returns the func that takes in what an answer said about the
-// budget.
-func (p *Pacer) answered(scout bool) func(status int, h http.Header, retryAfter time.Duration) {
-	return func(status int, h http.Header, retryAfter time.Duration) { p.answer(scout, status, h, retryAfter) }
+// budget; seq is the count of answers taken in when the request was sent.
+func (p *Pacer) answered(scout bool, seq uint64) func(status int, h http.Header, retryAfter time.Duration) {
+	return func(status int, h http.Header, retryAfter time.Duration) { p.answer(scout, seq, status, h, retryAfter) }
 }
 
-func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Duration) {
+// resetSlack is added to Zulip's X-RateLimit-Reset: it is whole seconds,
+// rounded down (Zulip's int()), so the budget comes back up to a second
+// later; a request sent at the rounded second would meet a 429.
+const resetSlack = time.Second
+
+func (p *Pacer) answer(scout bool, seq uint64, status int, h http.Header, retryAfter time.Duration) {
 	p.mu.Lock()
 	p.inflight--
 	if scout {
 		p.scouting = false
 	}
+	// An answer may raise the count when no other answer came in since
+	// its request was sent: every request Zulip took after it is then
+	// still in flight (and taken off below), and every request answered
+	// before it was sent was counted by Zulip before it. Answers of
+	// requests sent together arrive in any order, so the others may only
+	// lower it.
+	alone := scout || p.answers == seq
+	p.answers++
 	now := p.now()
 	var exhausted *RateState
 	switch {
@@ -142,11 +158,9 @@ func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Du
 			break
 		}
 		// The requests still in flight will count too (some may be counted
-		// already: this errs on the careful side). Answers of requests sent
-		// together arrive in any order, so only a scout's (sent alone) may
-		// raise what is left; the others can only lower it.
+		// already: this errs on the careful side).
 		remaining = max(remaining-p.inflight, 0)
-		if p.known && !scout {
+		if p.known && !alone {
 			remaining = min(remaining, p.remaining)
 		}
 		p.known, p.remaining = true, remaining
@@ -157,7 +171,7 @@ func (p *Pacer) answer(scout bool, status int, h http.Header, retryAfter time.Du
 		// number: a huge one would overflow time.Unix).
 		at := now.Add(MaxRateLimitWait)
 		if reset <= at.Unix() {
-			at = time.Unix(reset, 0)
+			at = time.Unix(reset, 0).Add(resetSlack)
 		}
 		if p.remaining > 0 || at.After(p.reset) {
 			p.reset = at

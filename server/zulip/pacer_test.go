@@ -90,7 +90,7 @@ func TestPacerUsesTheBudgetThenWaitsForTheReset(t *testing.T) {
 	}
 	// The budget is used up: the next one waits until the reset, though
 	// the two before it are still unanswered.
-	d, err, ok := startsWithin(t, p, context.Background(), 3*time.Second)
+	d, err, ok := startsWithin(t, p, context.Background(), 5*time.Second)
 	if !ok || err != nil {
 		t.Fatalf("request after the reset: started %v, err %v", ok, err)
 	}
