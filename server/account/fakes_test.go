@@ -157,6 +157,7 @@ type fakeZulip struct {
 	calls      int      // requests of any kind
 	reqs       []string // each request: "settings", "me", "get:<addr>", "getid:<id>", "users", "patch:<id>-><addr>", "dm"
 	onPatch    func()   // called at each ChangeEmailByID, before it answers
+	onUsers    func()   // called at each Users, before it answers
 	botRole    int      // the bot's role for Me (0: administrator)
 }
 
@@ -242,6 +243,9 @@ func (z *fakeZulip) Users(context.Context) ([]zulip.User, error) {
 	defer z.mu.Unlock()
 	z.calls++
 	z.reqs = append(z.reqs, "users")
+	if z.onUsers != nil {
+		z.onUsers()
+	}
 	if err := z.errs["users"]; err != nil {
 		return nil, err
 	}

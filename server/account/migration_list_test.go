@@ -175,3 +175,38 @@ func TestMigrationStoppedRunForgetsTheList(t *testing.T) {
 		})
 	}
 }
+
+// The list's age counts from the request: a list Zulip took long to send
+// is that much older. Still, each batch changes at least its first user,
+// so a Zulip that always takes longer than the age does not stop the
+// migration.
+func TestMigrationListAgeCountsFromTheRequest(t *testing.T) {
+	h := bigMigrationHarness(t, 45)
+	m := startedPlan(t, h)
+	h.z.onUsers = func() { h.clock.advance(migrationListAge + time.Second) }
+	step, f := h.service().RunMigration(context.Background())
+	if f != nil || step.Changed != 1 {
+		t.Fatalf("step %+v %v: want the first user only", step, f)
+	}
+	h.z.onUsers = func() { h.clock.advance(migrationListAge / 2) }
+	h.z.reqs = nil
+	step, f = h.service().RunMigration(context.Background())
+	if f != nil || step.Changed != migrationBatch {
+		t.Fatalf("step %+v %v: want a whole batch with a list read half its age ago", step, f)
+	}
+	if _, lists := countReqs(h.z.reqs); lists != 1 {
+		t.Errorf("%d lists, want 1", lists)
+	}
+	// The next batch: the list, read at the request, is now past its age.
+	h.clock.advance(migrationListAge/2 + time.Millisecond)
+	h.z.onUsers = nil
+	if _, f := h.service().RunMigration(context.Background()); f != nil {
+		t.Fatal(f)
+	}
+	if _, lists := countReqs(h.z.reqs); lists != 2 {
+		t.Errorf("%d lists, want 2: the one read %s before was past its age", lists, migrationListAge/2)
+	}
+	if got := migrationOf(t, h, m.ID).Progress(); got.Done != 2*migrationBatch+1 {
+		t.Errorf("progress %+v", got)
+	}
+}

@@ -91,17 +91,19 @@ func (s *Service) RunMigration(ctx context.Context) (MigrationStep, *Failure) {
 		return step, s.saveItems(m, touched) // too little budget for a batch worth its list: the rest is the users' own
 	}
 	if list == nil {
+		asked := s.opts.Now() // its age counts from the request
 		var f *Failure
 		if list, f = s.zulipList(ctx); f != nil {
 			return step, s.block(&m, &step, f, touched)
 		}
-		s.opts.Facts.lists.keep(m.ID, s.opts.Now(), list)
+		s.opts.Facts.lists.keep(m.ID, asked, list)
 	}
 	blocked := m.Blocked
 	m.Blocked = ""
 	deadline := time.Now().Add(migrationBatchTime)
 	for n, i := range pending {
-		if n >= migrationBatch || time.Now().After(deadline) || ctx.Err() != nil || s.budgetLow() {
+		if n >= migrationBatch || time.Now().After(deadline) || ctx.Err() != nil || s.budgetLow() ||
+			n > 0 && s.opts.Facts.lists.take(m.ID, s.opts.Now()) != list { // the list too old: the next batch reads it again
 			break
 		}
 		it := &m.Items[i]

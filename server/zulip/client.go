@@ -279,7 +279,7 @@ func (c *Client) send(req *http.Request, op string, v any, o callOpts) error {
 	}
 	resp, err := hc.Do(req.WithContext(ctx))
 	if err != nil {
-		answered(0, nil, 0)
+		answered(noAnswerStatus(err), nil, 0)
 		return &UnavailableError{Op: op, Err: stripURL(err)}
 	}
 	defer resp.Body.Close()
@@ -401,3 +401,16 @@ func stripURL(err error) error {
 
 // Budget is the pacer's Budget: what is left of the bot's rate limit.
 func (c *Client) Budget() (remaining int, known bool) { return c.pacer.Budget() }
+
+// Statuses a request that got no answer tells the pacer: notSent when it
+// never left (no connection to Zulip), 0 when Zulip may have it and count
+// it still (a timeout, a connection lost after sending).
+const notSent = -1
+
+func noAnswerStatus(err error) int {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return notSent
+	}
+	return 0
+}

@@ -61,7 +61,9 @@ type Pacer struct {
 	reset     time.Time // when the budget grows again
 	inflight  int       // requests sent and not answered
 	scouting  bool      // a request is out to learn the budget
-	answers   uint64    // answers taken in so far (sent-alone test)
+	answers   uint64    // answers (and other nodes' reports) taken in so far: the sent-alone test
+	lost      int       // requests that got no answer (Zulip may count them still) until lostUntil
+	lostUntil time.Time
 	told      time.Time // the reset last passed to OnExhausted
 	changed   chan struct{}
 }
@@ -137,15 +139,26 @@ func (p *Pacer) answer(scout bool, seq uint64, status int, h http.Header, retryA
 	if scout {
 		p.scouting = false
 	}
-	// An answer may raise the count when no other answer came in since
-	// its request was sent: every request Zulip took after it is then
-	// still in flight (and taken off below), and every request answered
-	// before it was sent was counted by Zulip before it. Answers of
-	// requests sent together arrive in any order, so the others may only
-	// lower it.
-	alone := scout || p.answers == seq
+	// An answer may raise the count when no other answer (nor another
+	// node's report) came in since its request was sent: every request
+	// Zulip took after it is then still in flight (and taken off below),
+	// and every request answered before it was sent was counted by Zulip
+	// before it. Answers of requests sent together arrive in any order, so
+	// the others may only lower it. A scout is no exception: a request
+	// sent before it may be counted after it and answered first.
+	alone := p.answers == seq
 	p.answers++
 	now := p.now()
+	if !now.Before(p.lostUntil) {
+		p.lost = 0
+	}
+	if status == 0 || status >= 500 && h.Get("X-RateLimit-Remaining") == "" {
+		// No answer from Zulip itself (notSent: the request never left):
+		// it may still reach Zulip and be counted. It is taken off every
+		// count for as long as any rate-limit answer is believed.
+		p.lost++
+		p.lostUntil = now.Add(MaxRateLimitWait)
+	}
 	var exhausted *RateState
 	switch {
 	case status == http.StatusTooManyRequests:
@@ -159,7 +172,7 @@ func (p *Pacer) answer(scout bool, seq uint64, status int, h http.Header, retryA
 		}
 		// The requests still in flight will count too (some may be counted
 		// already: this errs on the careful side).
-		remaining = max(remaining-p.inflight, 0)
+		remaining = max(remaining-p.inflight-p.lost, 0)
 		if p.known && !alone {
 			remaining = min(remaining, p.remaining)
 		}
@@ -206,6 +219,9 @@ func (p *Pacer) Observe(s RateState) {
 	if !s.Reset.After(now) {
 		return
 	}
+	// The answers of requests in flight may predate what the other node
+	// saw: none of them may raise the count any more.
+	p.answers++
 	s.Reset = capReset(now, s.Reset)
 	if !p.known {
 		p.known, p.remaining, p.reset = true, max(s.Remaining, 0), s.Reset

@@ -2,6 +2,7 @@ package zulip
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -102,4 +103,55 @@ func TestPacerWaitsASecondPastZulipsWholeSecondReset(t *testing.T) {
 		t.Fatalf("the scout waited %s, want 6s", waited)
 	}
 	scout(http.StatusOK, rateHeaders(3, now.Add(time.Minute)), 0)
+}
+
+// A request that got no answer may still be counted by Zulip: it is taken
+// off what later answers say, for MaxRateLimitWait; one that never left
+// (no connection) is not; a 5xx without the headers (a proxy's) counts as
+// no answer.
+func TestPacerTakesOffRequestsThatGotNoAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		want   int // the budget after a later answer saying 30
+	}{
+		{"timed out", 0, 29},
+		{"a proxy's 502 without the headers", http.StatusBadGateway, 29},
+		{"never sent (no connection)", notSent, 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+			p := fixedPacer(now, 10, now.Add(time.Minute))
+			p.now = func() time.Time { return now }
+			mustStart(t, p)(tc.status, nil, 0)
+			mustStart(t, p)(http.StatusOK, rateHeaders(30, now.Add(time.Minute)), 0)
+			if r, _ := p.Budget(); r != tc.want {
+				t.Fatalf("budget %d, want %d", r, tc.want)
+			}
+			// Past MaxRateLimitWait the lost request no longer counts.
+			now = now.Add(MaxRateLimitWait)
+			mustStart(t, p)(http.StatusOK, rateHeaders(30, now.Add(time.Minute)), 0)
+			if r, _ := p.Budget(); r != 30 {
+				t.Fatalf("after %s: budget %d, want 30", MaxRateLimitWait, r)
+			}
+		})
+	}
+}
+
+// A request to a port nobody listens on never left; one that timed out
+// may have reached Zulip.
+func TestNoAnswerStatus(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	_, err = http.Get("http://" + addr + "/")
+	if err == nil || noAnswerStatus(err) != notSent {
+		t.Errorf("refused connection (%v): status %d, want notSent", err, noAnswerStatus(err))
+	}
+	if got := noAnswerStatus(context.DeadlineExceeded); got != 0 {
+		t.Errorf("a timeout: %d, want 0", got)
+	}
 }
