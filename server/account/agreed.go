@@ -21,16 +21,19 @@ func (s *Service) agreeAhead(ch *Change) {
 	if ch.ZulipUserID == 0 {
 		return
 	}
-	if l, ok, err := s.opts.Links.Link(ch.UserID); err == nil && ok && l.ZulipUserID == ch.ZulipUserID {
-		ch.AgreedBefore = l.AgreedEmail
+	if before, ok := s.setAgreed(ch, ch.NewEmail); ok {
+		ch.AgreedBefore = before
 	}
-	s.setAgreed(ch, ch.NewEmail)
 }
 
-func (s *Service) setAgreed(ch *Change, email string) {
-	if err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, email); err != nil {
+// setAgreed returns the address agreed before, when the link still goes
+// to the change's Zulip account.
+func (s *Service) setAgreed(ch *Change, email string) (before string, ok bool) {
+	before, ok, err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, email)
+	if err != nil {
 		s.opts.Logger.Warn("account sync: could not note the address both systems agree on", "change_id", ch.ID, "user_id", ch.UserID, "error", err.Error())
 	}
+	return before, ok
 }
 
 // agreeOnEnd puts the agreed address where both systems ended: the new

@@ -148,8 +148,9 @@ type Links interface {
 	LinkedUser(zulipUserID int) (userID string, ok bool, err error)
 	// SetAgreedEmail sets the user's link's agreed address, with
 	// compare-and-set, if the link still goes to zulipUserID (else it does
-	// nothing).
-	SetAgreedEmail(userID string, zulipUserID int, email string) error
+	// nothing), and returns the address agreed before; matched is false
+	// when there is no such link.
+	SetAgreedEmail(userID string, zulipUserID int, email string) (before string, matched bool, err error)
 }
 
 // LinkCodes keeps the one-time codes of /account link, one per user, and

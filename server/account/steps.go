@@ -32,11 +32,15 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 // made side by side: one round trip, not two. A user without a link is
 // proven first, and the new address looked up only then.
 func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
+	link, linked, err := s.opts.Links.Link(user.ID)
+	if err != nil {
+		return zulipTarget{}, newFailure(CodeInternal, err)
+	}
 	lookup, started := s.lookupLater(ctx, ch.NewEmail), false
-	if _, linked, err := s.opts.Links.Link(user.ID); err == nil && linked {
+	if linked {
 		lookup, started = s.lookupNow(ctx, ch.NewEmail), true
 	}
-	target, f := s.zulipAccount(ctx, user, ch.ID)
+	target, f := s.zulipAccount(ctx, user, ch.ID, link, linked)
 	if f == nil {
 		f = s.zulipReady(ctx)
 	}

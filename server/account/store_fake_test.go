@@ -91,15 +91,18 @@ func (r *memRecorder) ListChanges(state State, page, perPage int) ([]Change, err
 
 // SetAgreedEmail sets the link's agreed address if it still goes to
 // zulipUserID.
-func (m *memLinks) SetAgreedEmail(userID string, zulipUserID int, email string) error {
+func (m *memLinks) SetAgreedEmail(userID string, zulipUserID int, email string) (string, bool, error) {
 	if m.err != nil {
-		return m.err
+		return "", false, m.err
 	}
-	if l, ok := m.byUser[userID]; ok && l.ZulipUserID == zulipUserID {
-		l.AgreedEmail = email
-		m.byUser[userID] = l
+	l, ok := m.byUser[userID]
+	if !ok || l.ZulipUserID != zulipUserID {
+		return "", false, nil
 	}
-	return nil
+	before := l.AgreedEmail
+	l.AgreedEmail = email
+	m.byUser[userID] = l
+	return before, true, nil
 }
 
 // memOffers keeps each user's latest offer.

@@ -53,14 +53,11 @@ type zulipTarget struct {
 	alreadyChanged bool
 }
 
-// zulipAccount finds the caller's Zulip account: the linked one, or, for a
-// user without a link, one proven by a verified matching email (which
-// links it). Nothing else is ever taken as the caller's.
-func (s *Service) zulipAccount(ctx context.Context, user User, changeID string) (zulipTarget, *Failure) {
-	b, linked, err := s.opts.Links.Link(user.ID)
-	if err != nil {
-		return zulipTarget{}, newFailure(CodeInternal, err)
-	}
+// zulipAccount finds the caller's Zulip account: the linked one (b, as
+// read under the user's lock), or, for a user without a link, one proven
+// by a verified matching email (which links it). Nothing else is ever
+// taken as the caller's.
+func (s *Service) zulipAccount(ctx context.Context, user User, changeID string, b Link, linked bool) (zulipTarget, *Failure) {
 	if !linked {
 		zu, f := s.proveByVerifiedEmail(ctx, user)
 		if f != nil {

@@ -123,33 +123,37 @@ func (s *Store) RemoveLink(userID string) (account.Link, bool, error) {
 // SetAgreedEmail sets the agreed address of userID's link, if the link
 // still goes to zulipUserID, with compare-and-set (another writer may
 // replace the link meanwhile).
-func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) error {
+func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (string, bool, error) {
 	key := linkKey(userID)
 	for range shardTries {
 		var old []byte
 		if err := s.kv.Get(key, &old); err != nil {
-			return fmt.Errorf("store: reading the link of %s: %w", userID, err)
+			return "", false, fmt.Errorf("store: reading the link of %s: %w", userID, err)
 		}
 		if len(old) == 0 {
-			return nil
+			return "", false, nil
 		}
 		var l account.Link
 		if err := json.Unmarshal(old, &l); err != nil {
-			return fmt.Errorf("store: decoding the link of %s: %w", userID, err)
+			return "", false, fmt.Errorf("store: decoding the link of %s: %w", userID, err)
 		}
-		if l.ZulipUserID != zulipUserID || l.AgreedEmail == email {
-			return nil
+		before := l.AgreedEmail
+		if l.ZulipUserID != zulipUserID {
+			return "", false, nil
+		}
+		if before == email {
+			return before, true, nil
 		}
 		l.AgreedEmail = email
 		ok, err := s.kv.Set(key, l, pluginapi.SetAtomic(old))
 		if err != nil {
-			return fmt.Errorf("store: saving the link of %s: %w", userID, err)
+			return "", false, fmt.Errorf("store: saving the link of %s: %w", userID, err)
 		}
 		if ok {
-			return nil
+			return before, true, nil
 		}
 	}
-	return fmt.Errorf("store: the link of %s stayed busy for %d tries", userID, shardTries)
+	return "", false, fmt.Errorf("store: the link of %s stayed busy for %d tries", userID, shardTries)
 }
 
 // LinkedUser returns the Mattermost user linked to a Zulip account, by the

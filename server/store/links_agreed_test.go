@@ -17,8 +17,12 @@ func TestSetAgreedEmail(t *testing.T) {
 	if err := s.AddLink(ann); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetAgreedEmail("u1", 10, "ann@new.example.org"); err != nil {
-		t.Fatal(err)
+	if before, ok, err := s.SetAgreedEmail("u1", 10, "ann@new.example.org"); err != nil || !ok || before != "ann@example.org" {
+		t.Fatalf("before %q, matched %v, err %v: want the address agreed before", before, ok, err)
+	}
+	// The same again: nothing to write, the same answer.
+	if before, ok, err := s.SetAgreedEmail("u1", 10, "ann@new.example.org"); err != nil || !ok || before != "ann@new.example.org" {
+		t.Fatalf("again: before %q, matched %v, err %v", before, ok, err)
 	}
 	want := ann
 	want.AgreedEmail = "ann@new.example.org"
@@ -26,15 +30,15 @@ func TestSetAgreedEmail(t *testing.T) {
 		t.Errorf("link %+v %v %v, want %+v", got, ok, err, want)
 	}
 	// The link now goes to another Zulip account: nothing changes.
-	if err := s.SetAgreedEmail("u1", 11, "other@example.org"); err != nil {
-		t.Fatal(err)
+	if before, ok, err := s.SetAgreedEmail("u1", 11, "other@example.org"); err != nil || ok || before != "" {
+		t.Fatalf("another account: before %q, matched %v, err %v", before, ok, err)
 	}
 	if got, _, _ := s.Link("u1"); got != want {
 		t.Errorf("a stale change moved another link's address: %+v", got)
 	}
 	// No link: nothing is stored.
-	if err := s.SetAgreedEmail("u2", 12, "bob@example.org"); err != nil {
-		t.Fatal(err)
+	if _, ok, err := s.SetAgreedEmail("u2", 12, "bob@example.org"); err != nil || ok {
+		t.Fatalf("no link: matched %v, err %v", ok, err)
 	}
 	if _, ok, _ := s.Link("u2"); ok {
 		t.Error("a link was made up")
@@ -53,7 +57,7 @@ func TestSetAgreedEmailKeepsTheLink(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.SetAgreedEmail("u1", 10, e); err != nil {
+			if _, _, err := s.SetAgreedEmail("u1", 10, e); err != nil {
 				t.Error(err)
 			}
 		}()
