@@ -89,22 +89,24 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	next := *c
 	next.Version = c.Version + 1
 	next.UpdatedAt = s.now().UTC() // as it reads back: no monotonic clock
+	// The indexes first: once the record is written, SaveChange must not
+	// fail for an open record the job would then carry on behind a reply
+	// that said nothing changed. The user's latest-change pointer before
+	// the others (a change it does not point at is never in the index of
+	// open changes), which go side by side (each its own keys).
+	var ahead []func() error
 	if next.Version == 1 {
 		s.noteEmptyStore()
-		// Point the user's latest change here first: once the record is
-		// written, SaveChange must not fail for an open record the job
-		// would then carry on behind a reply that said nothing changed.
 		if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
 			return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
 		}
-		if err := s.putDayEntry(next); err != nil {
-			return err
-		}
+		ahead = append(ahead, func() error { return s.putDayEntry(next) })
 	}
 	if next.State.Open() {
-		if err := s.index(next); err != nil {
-			return err
-		}
+		ahead = append(ahead, func() error { return s.index(next) })
+	}
+	if err := sideBySide(ahead...); err != nil {
+		return err
 	}
 	ok, err := s.kv.Set(key, &next, pluginapi.SetAtomic(old))
 	if err != nil {
@@ -114,13 +116,36 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 		return fmt.Errorf("store: change %s was saved by someone else meanwhile: %w", c.ID, account.ErrConflict)
 	}
 	c.Version, c.UpdatedAt = next.Version, next.UpdatedAt
+	var after []func() error
 	if !next.State.Open() {
-		if err := s.unindex(c.ID); err != nil {
-			return err
-		}
+		after = append(after, func() error { return s.unindex(c.ID) })
 	}
 	if next.Version > 1 && next.State != stored.State {
-		return s.putDayEntry(next)
+		after = append(after, func() error { return s.putDayEntry(next) })
+	}
+	return sideBySide(after...)
+}
+
+// sideBySide runs fns at once (each a KV round trip or a few, on keys of
+// their own) and returns the first error, in the order of fns.
+func sideBySide(fns ...func() error) error {
+	if len(fns) == 1 {
+		return fns[0]()
+	}
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
