@@ -59,19 +59,22 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	defer unlock()
 
 	// Read the user under the lock, so no other change of theirs runs
-	// between this read and the write.
-	user, err := s.mm.GetUser(req.UserID)
+	// between this read and the write; the reads are side by side, their
+	// answers taken in the order of the checks.
+	r := s.readUnderLock(req.UserID, addr)
+	user, err := r.user, r.userErr
 	if err != nil {
 		return s.refuse(&res, StepValidate, newFailure(CodeMattermostFailed, err))
 	}
 	ch.OldEmail = user.Email
-	if f := s.checkOpenChange(user.ID, &res); f != nil {
+	if f := openChangeFrom(r.latest, r.latestOK, r.latestErr, &res); f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
 	if f := s.validateUser(user, addr); f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
-	lim, f := s.checkLimits(user.ID)
+	res.addrChecked = &r.addr
+	lim, f := s.limitsFrom(user.ID, r.usage, r.usageErr)
 	if req.onBehalf() {
 		lim, f = &limiter{userID: user.ID, off: true}, nil // an admin's change for someone
 	}
@@ -95,7 +98,13 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 // point finishes the change.
 func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limiter) {
 	ch := &res.Change
-	if f := s.checkMattermost(ch.NewEmail, user.ID); f != nil {
+	var f *Failure
+	if res.addrChecked != nil {
+		f, res.addrChecked = *res.addrChecked, nil // read with the user; a try after this one reads again
+	} else {
+		f = s.checkMattermost(ch.NewEmail, user.ID)
+	}
+	if f != nil {
 		s.stop(res, StepCheckMattermost, f)
 		return
 	}
@@ -225,6 +234,11 @@ func (s *Service) lockUser(ctx context.Context, userID string) (func(), *Failure
 // open.
 func (s *Service) checkOpenChange(userID string, res *Result) *Failure {
 	open, ok, err := s.opts.Recorder.LatestChange(userID)
+	return openChangeFrom(open, ok, err, res)
+}
+
+// openChangeFrom is checkOpenChange on the user's latest change as read.
+func openChangeFrom(open Change, ok bool, err error, res *Result) *Failure {
 	switch {
 	case err != nil:
 		return newFailure(CodeInternal, err)

@@ -117,8 +117,13 @@ type limiter struct {
 // checks) are exempt; the server is asked only when a limit is reached,
 // so that a change under the limits costs no permission check.
 func (s *Service) checkLimits(userID string) (*limiter, *Failure) {
-	lim := &limiter{userID: userID}
 	u, err := s.opts.Usage.Usage(userID)
+	return s.limitsFrom(userID, u, err)
+}
+
+// limitsFrom is checkLimits on the user's usage as read.
+func (s *Service) limitsFrom(userID string, u UserUsage, err error) (*limiter, *Failure) {
+	lim := &limiter{userID: userID}
 	if err != nil {
 		if s.mm.IsSystemAdmin(userID) {
 			lim.off = true // exempt, whatever the usage

@@ -199,4 +199,7 @@ type Result struct {
 	// already, from a list read for a whole batch (a domain migration):
 	// the flow then asks Zulip nothing before the change.
 	known *zulipTarget
+	// addrChecked is Mattermost's answer on the new address, when it was
+	// read with the user's other reads (ChangeEmail): nil is free.
+	addrChecked **Failure
 }

@@ -1,0 +1,89 @@
+package account
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// meetingMattermost holds the user's read until the new address's lookup
+// has started (and the other way round): done one after the other, they
+// never meet and the read fails. It counts the lookups.
+type meetingMattermost struct {
+	Mattermost
+	arrived chan struct{}
+	once    sync.Once
+	met     chan struct{}
+	finds   atomic.Int32
+}
+
+func (m *meetingMattermost) meet() bool {
+	m.arrived <- struct{}{}
+	if len(m.arrived) == 2 {
+		m.once.Do(func() { close(m.met) })
+	}
+	select {
+	case <-m.met:
+		return true
+	case <-time.After(2 * time.Second):
+		return false
+	}
+}
+
+func (m *meetingMattermost) GetUser(id string) (User, error) {
+	if !m.meet() {
+		return User{}, errDown
+	}
+	return m.Mattermost.GetUser(id)
+}
+
+func (m *meetingMattermost) FindUserByEmail(email string) (User, error) {
+	m.finds.Add(1)
+	if !m.meet() {
+		return User{}, errDown
+	}
+	return m.Mattermost.FindUserByEmail(email)
+}
+
+// Issue 17: once the user's lock is held, the user's read and the new
+// address's lookup in Mattermost (with the latest change and the usage) go
+// side by side, and the address is looked up once per change.
+func TestReadsUnderTheLockGoSideBySide(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	mm := &meetingMattermost{Mattermost: h.mm, arrived: make(chan struct{}, 2), met: make(chan struct{})}
+	d := h.deps(h.z)
+	d.Mattermost = mm
+	res := newTestService(d, withNow(h)).ChangeEmail(context.Background(), req(annNew))
+	if res.Change.State != StateDone || h.mm.users["u1"].Email != annNew || h.z.addrOf(10) != annNew {
+		t.Fatalf("the reads did not meet: %s (%v)", res.Change.State, res.Failure)
+	}
+	if n := mm.finds.Load(); n != 1 {
+		t.Errorf("the new address looked up %d times in Mattermost, want once", n)
+	}
+}
+
+// The answers are taken in the order of the checks: a user who cannot
+// change (an open change) is told so, though the address is taken too.
+func TestReadsUnderTheLockAnsweredInOrder(t *testing.T) {
+	h := newHarness([]User{annUser(), {ID: "u2", Username: "bob", Email: annNew}}, ann)
+	ch := Change{ID: "c0", UserID: "u1", State: StateWaitingForZulip, NewEmail: "x@example.org", CreatedAt: h.clock.now()}
+	if err := h.rec.SaveChange(context.Background(), &ch); err != nil {
+		t.Fatal(err)
+	}
+	res := h.service().ChangeEmail(context.Background(), req(annNew))
+	if res.Failure == nil || res.Failure.Code != CodeChangeOpen || res.Open == nil || res.Open.ID != "c0" {
+		t.Fatalf("%+v: want the open change", res.Failure)
+	}
+	// Without it, the address taken.
+	ch.State = StateDone
+	if err := h.rec.SaveChange(context.Background(), &ch); err != nil {
+		t.Fatal(err)
+	}
+	res = h.service().ChangeEmail(context.Background(), req(annNew))
+	if res.Failure == nil || res.Failure.Code != CodeTakenInMattermost || h.mm.users["u1"].Email != ann {
+		t.Fatalf("%+v: want the address taken, nothing changed", res.Failure)
+	}
+}
