@@ -492,10 +492,17 @@ func (m *memLinkCodes) LinkCode(userID string) (LinkCode, bool, error) {
 func (m *memLinkCodes) SaveLinkCode(userID string, c LinkCode) error { m.codes[userID] = c; return nil }
 func (m *memLinkCodes) DeleteLinkCode(userID string) error           { delete(m.codes, userID); return nil }
 
-type memUsage struct{ usage map[string]UserUsage }
+type memUsage struct {
+	usage map[string]UserUsage
+	saves int
+}
 
-func (m *memUsage) Usage(userID string) (UserUsage, error)     { return m.usage[userID], nil }
-func (m *memUsage) SaveUsage(userID string, u UserUsage) error { m.usage[userID] = u; return nil }
+func (m *memUsage) Usage(userID string) (UserUsage, error) { return m.usage[userID], nil }
+func (m *memUsage) SaveUsage(userID string, u UserUsage) error {
+	m.saves++
+	m.usage[userID] = u
+	return nil
+}
 
 // clock is a settable time for tests.
 type clock struct{ t time.Time }

@@ -81,6 +81,8 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	if f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
+	lim.held = true
+	defer lim.flush(s) // before the lock is let go
 	ch.record(s.opts.Now(), StepValidate, nil)
 	s.attempt(ctx, &res, user, lim)
 	out := s.finish(ctx, &res)

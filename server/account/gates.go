@@ -110,6 +110,9 @@ type limiter struct {
 	// noAttempts: requests the user did not make (an applied change made
 	// in Zulip elsewhere) do not count against their hourly attempts.
 	noAttempts bool
+	// held: an attempt is saved with the change's count, or by flush at
+	// the end of the request (one write, not two, for a change made).
+	held, unsaved bool
 }
 
 // checkLimits refuses a user who reached the daily limit of changes or the
@@ -163,7 +166,19 @@ func (l *limiter) countAttempt(s *Service) {
 		return
 	}
 	l.usage.Attempts = append(l.usage.Attempts, s.opts.Now())
+	if l.held {
+		l.unsaved = true
+		return
+	}
 	l.save(s)
+}
+
+// flush saves an attempt held back, if any; the request calls it before
+// it lets go of the user's lock.
+func (l *limiter) flush(s *Service) {
+	if l != nil && l.unsaved {
+		l.save(s)
+	}
 }
 
 func (l *limiter) countChange(s *Service) {
@@ -175,6 +190,7 @@ func (l *limiter) countChange(s *Service) {
 }
 
 func (l *limiter) save(s *Service) {
+	l.unsaved = false
 	if err := s.opts.Usage.SaveUsage(l.userID, l.usage); err != nil {
 		s.opts.Logger.Error("account sync: could not save the user's usage", "user_id", l.userID, "error", err.Error())
 	}
