@@ -21,19 +21,30 @@ func (s *Service) agreeAhead(ch *Change) {
 	if ch.ZulipUserID == 0 {
 		return
 	}
-	if before, ok := s.setAgreed(ch, ch.NewEmail); ok {
+	before, ok, err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, ch.NewEmail)
+	if err != nil {
+		s.warnAgreed(ch, err)
+	}
+	if err != nil && !ok {
+		// The store could not tell what was agreed before: read it, so
+		// that a change that does not go through puts that back.
+		if l, linked, lerr := s.opts.Links.Link(ch.UserID); lerr == nil && linked && l.ZulipUserID == ch.ZulipUserID {
+			before, ok = l.AgreedEmail, true
+		}
+	}
+	if ok {
 		ch.AgreedBefore = before
 	}
 }
 
-// setAgreed returns the address agreed before, when the link still goes
-// to the change's Zulip account.
-func (s *Service) setAgreed(ch *Change, email string) (before string, ok bool) {
-	before, ok, err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, email)
-	if err != nil {
-		s.opts.Logger.Warn("account sync: could not note the address both systems agree on", "change_id", ch.ID, "user_id", ch.UserID, "error", err.Error())
+func (s *Service) setAgreed(ch *Change, email string) {
+	if _, _, err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, email); err != nil {
+		s.warnAgreed(ch, err)
 	}
-	return before, ok
+}
+
+func (s *Service) warnAgreed(ch *Change, err error) {
+	s.opts.Logger.Warn("account sync: could not note the address both systems agree on", "change_id", ch.ID, "user_id", ch.UserID, "error", err.Error())
 }
 
 // agreeOnEnd puts the agreed address where both systems ended: the new

@@ -149,7 +149,8 @@ type Links interface {
 	// SetAgreedEmail sets the user's link's agreed address, with
 	// compare-and-set, if the link still goes to zulipUserID (else it does
 	// nothing), and returns the address agreed before; matched is false
-	// when there is no such link.
+	// when there is no such link, or it could not be read (before and
+	// matched stand when the read went through and the write failed).
 	SetAgreedEmail(userID string, zulipUserID int, email string) (before string, matched bool, err error)
 }
 

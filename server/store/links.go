@@ -125,6 +125,7 @@ func (s *Store) RemoveLink(userID string) (account.Link, bool, error) {
 // replace the link meanwhile).
 func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (string, bool, error) {
 	key := linkKey(userID)
+	var last string // what the last read said was agreed
 	for range shardTries {
 		var old []byte
 		if err := s.kv.Get(key, &old); err != nil {
@@ -147,13 +148,14 @@ func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (st
 		l.AgreedEmail = email
 		ok, err := s.kv.Set(key, l, pluginapi.SetAtomic(old))
 		if err != nil {
-			return "", false, fmt.Errorf("store: saving the link of %s: %w", userID, err)
+			return before, true, fmt.Errorf("store: saving the link of %s: %w", userID, err)
 		}
 		if ok {
 			return before, true, nil
 		}
+		last = before
 	}
-	return "", false, fmt.Errorf("store: the link of %s stayed busy for %d tries", userID, shardTries)
+	return last, true, fmt.Errorf("store: the link of %s stayed busy for %d tries", userID, shardTries)
 }
 
 // LinkedUser returns the Mattermost user linked to a Zulip account, by the

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -67,5 +69,33 @@ func TestSetAgreedEmailKeepsTheLink(t *testing.T) {
 	got.AgreedEmail = ""
 	if got != ann {
 		t.Errorf("link %+v, want %+v with an agreed address", got, ann)
+	}
+}
+
+// setFailsKV fails every write of a link.
+type setFailsKV struct {
+	pluginapi.MemoryStore
+	failing bool
+}
+
+func (k *setFailsKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
+	if k.failing && strings.HasPrefix(key, keyLink) {
+		return false, errors.New("connection reset")
+	}
+	return k.MemoryStore.Set(key, value, options...)
+}
+
+// A write that fails after its read still says what was agreed before: the
+// change puts that back if it does not go through.
+func TestSetAgreedEmailSaysWhatWasAgreedWhenTheWriteFails(t *testing.T) {
+	kv := &setFailsKV{}
+	s := New(kv)
+	if err := s.AddLink(account.Link{UserID: "u1", ZulipUserID: 10, Method: account.LinkAdmin, AgreedEmail: "ann@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	kv.failing = true
+	before, ok, err := s.SetAgreedEmail("u1", 10, "ann@new.example.org")
+	if err == nil || !ok || before != "ann@example.org" {
+		t.Fatalf("before %q, matched %v, err %v: want the old address with the error", before, ok, err)
 	}
 }

@@ -3,6 +3,7 @@ package zulip
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -28,6 +29,10 @@ func capReset(now, at time.Time) time.Time {
 	}
 	return at
 }
+
+// maxLost bounds the requests without an answer taken off the budget: a
+// Zulip that times out for long is out of reach, not a budget spent.
+const maxLost = 16
 
 // unlimitedFor is how long answers without X-RateLimit-* headers (a Zulip
 // without rate limits) let requests go without counting.
@@ -62,8 +67,7 @@ type Pacer struct {
 	inflight  int       // requests sent and not answered
 	scouting  bool      // a request is out to learn the budget
 	answers   uint64    // answers (and other nodes' reports) taken in so far: the sent-alone test
-	lost      int       // requests that got no answer (Zulip may count them still) until lostUntil
-	lostUntil time.Time
+	lost      []time.Time // until when each request that got no answer may still count at Zulip (at most maxLost)
 	told      time.Time // the reset last passed to OnExhausted
 	changed   chan struct{}
 }
@@ -149,15 +153,15 @@ func (p *Pacer) answer(scout bool, seq uint64, status int, h http.Header, retryA
 	alone := p.answers == seq
 	p.answers++
 	now := p.now()
-	if !now.Before(p.lostUntil) {
-		p.lost = 0
-	}
+	p.lost = slices.DeleteFunc(p.lost, func(until time.Time) bool { return !now.Before(until) })
 	if status == 0 || status >= 500 && h.Get("X-RateLimit-Remaining") == "" {
 		// No answer from Zulip itself (notSent: the request never left):
 		// it may still reach Zulip and be counted. It is taken off every
 		// count for as long as any rate-limit answer is believed.
-		p.lost++
-		p.lostUntil = now.Add(MaxRateLimitWait)
+		if len(p.lost) == maxLost {
+			p.lost = p.lost[1:]
+		}
+		p.lost = append(p.lost, now.Add(MaxRateLimitWait))
 	}
 	var exhausted *RateState
 	switch {
@@ -172,7 +176,7 @@ func (p *Pacer) answer(scout bool, seq uint64, status int, h http.Header, retryA
 		}
 		// The requests still in flight will count too (some may be counted
 		// already: this errs on the careful side).
-		remaining = max(remaining-p.inflight-p.lost, 0)
+		remaining = max(remaining-p.inflight-len(p.lost), 0)
 		if p.known && !alone {
 			remaining = min(remaining, p.remaining)
 		}

@@ -155,3 +155,19 @@ func TestNoAnswerStatus(t *testing.T) {
 		t.Errorf("a timeout: %d, want 0", got)
 	}
 }
+
+// Requests without an answer are taken off at most maxLost at a time: a
+// Zulip that times out for long is out of reach, and once it answers its
+// budget is not hidden behind every timeout of the outage.
+func TestPacerBoundsTheRequestsTakenOff(t *testing.T) {
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	p := fixedPacer(now, 100, now.Add(time.Minute))
+	p.now = func() time.Time { return now }
+	for range maxLost + 10 {
+		mustStart(t, p)(0, nil, 0)
+	}
+	mustStart(t, p)(http.StatusOK, rateHeaders(50, now.Add(time.Minute)), 0)
+	if r, _ := p.Budget(); r != 50-maxLost {
+		t.Fatalf("budget %d, want %d", r, 50-maxLost)
+	}
+}
