@@ -61,14 +61,14 @@ type Pacer struct {
 	after func(time.Duration) <-chan time.Time
 
 	mu        sync.Mutex
-	known     bool      // remaining and reset come from Zulip
-	remaining int       // requests that may still start before reset
-	reset     time.Time // when the budget grows again
-	inflight  int       // requests sent and not answered
-	scouting  bool      // a request is out to learn the budget
-	answers   uint64    // answers (and other nodes' reports) taken in so far: the sent-alone test
+	known     bool        // remaining and reset come from Zulip
+	remaining int         // requests that may still start before reset
+	reset     time.Time   // when the budget grows again
+	inflight  int         // requests sent and not answered
+	scouting  bool        // a request is out to learn the budget
+	answers   uint64      // answers (and other nodes' reports) taken in so far: the sent-alone test
 	lost      []time.Time // until when each request that got no answer may still count at Zulip (at most maxLost)
-	told      time.Time // the reset last passed to OnExhausted
+	told      time.Time   // the reset last passed to OnExhausted
 	changed   chan struct{}
 }
 
