@@ -147,7 +147,10 @@ func TestNoAnswerStatus(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	_, err = http.Get("http://" + addr + "/")
+	resp, err := http.Get("http://" + addr + "/")
+	if err == nil {
+		_ = resp.Body.Close()
+	}
 	if err == nil || noAnswerStatus(err) != notSent {
 		t.Errorf("refused connection (%v): status %d, want notSent", err, noAnswerStatus(err))
 	}
