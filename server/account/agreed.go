@@ -1,5 +1,7 @@
 package account
 
+import "strings"
+
 // The address both systems last agreed on (Link.AgreedEmail) is what tells
 // a change made elsewhere from one Account Sync made: every change Account
 // Sync makes moves it before it acts, and puts it where both systems ended
@@ -58,7 +60,16 @@ func (s *Service) agreeOnEnd(ch *Change) {
 	default:
 		// Back where it was before the change (not the change's old
 		// address: Mattermost may have been changed elsewhere before, and
-		// Zulip never had that one).
-		s.setAgreed(ch, ch.AgreedBefore)
+		// Zulip never had that one), if the change moved it: a move ahead
+		// that never happened left it right, and AgreedBefore may then be
+		// unknown.
+		l, linked, err := s.opts.Links.Link(ch.UserID)
+		if err != nil {
+			s.warnAgreed(ch, err)
+			return
+		}
+		if linked && strings.EqualFold(l.AgreedEmail, ch.NewEmail) { // SetAgreedEmail checks the link's Zulip account
+			s.setAgreed(ch, ch.AgreedBefore)
+		}
 	}
 }
