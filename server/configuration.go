@@ -269,6 +269,14 @@ func (p *Plugin) getZulip() (*zulip.Client, *account.ZulipFacts) {
 	return p.zulipClient, p.zulipFacts
 }
 
+// setConfigurationKeepZulip replaces the snapshot, keeping the Zulip
+// client and what is known of Zulip.
+func (p *Plugin) setConfigurationKeepZulip(c *configuration) {
+	p.configurationLock.Lock()
+	defer p.configurationLock.Unlock()
+	p.configuration = c
+}
+
 // setConfiguration replaces the snapshot and the client built from it.
 func (p *Plugin) setConfiguration(c *configuration, zc *zulip.Client) {
 	p.configurationLock.Lock()
@@ -299,6 +307,13 @@ func (p *Plugin) OnConfigurationChange() error {
 	if err := c.validate(); err != nil {
 		p.client.Log.Error("Account Sync: " + err.Error())
 	} else if c.ZulipSyncEnabled {
+		if same := p.sameZulip(c); same != nil {
+			// Mattermost calls this hook for any change of its settings:
+			// the Zulip connection goes on as it was (its rate-limit
+			// budget, what it knows of Zulip, the event queue).
+			p.setConfigurationKeepZulip(c)
+			return nil
+		}
 		client, err := zulip.NewClient(p.metrics.observeZulip(c.zulipConfig(userAgent())))
 		if err != nil {
 			p.client.Log.Error("Account Sync: the Zulip settings do not work", "error", err.Error())
@@ -312,6 +327,32 @@ func (p *Plugin) OnConfigurationChange() error {
 		f.interrupt() // it follows Zulip with the new client at once
 	}
 	return nil
+}
+
+// sameZulip returns the Zulip client in use when c connects to Zulip
+// exactly as the settings in use do (nil otherwise).
+func (p *Plugin) sameZulip(c *configuration) *zulip.Client {
+	p.configurationLock.RLock()
+	defer p.configurationLock.RUnlock()
+	if p.zulipClient == nil || p.configuration == nil || !p.configuration.ZulipSyncEnabled {
+		return nil
+	}
+	if connectionOf(p.configuration) != connectionOf(c) {
+		return nil
+	}
+	return p.zulipClient
+}
+
+// zulipConnection is what of the settings makes the Zulip client.
+type zulipConnection struct {
+	site, bot, key string
+	timeout        time.Duration
+	plainHTTP      bool
+}
+
+func connectionOf(c *configuration) zulipConnection {
+	z := c.zulipConfig("")
+	return zulipConnection{site: z.SiteURL, bot: z.BotEmail, key: z.APIKey, timeout: z.Timeout, plainHTTP: z.AllowPlainHTTP}
 }
 
 // zulipHost is the Zulip site's host name, lower case: the realm host of
