@@ -269,14 +269,6 @@ func (p *Plugin) getZulip() (*zulip.Client, *account.ZulipFacts) {
 	return p.zulipClient, p.zulipFacts
 }
 
-// setConfigurationKeepZulip replaces the snapshot, keeping the Zulip
-// client and what is known of Zulip.
-func (p *Plugin) setConfigurationKeepZulip(c *configuration) {
-	p.configurationLock.Lock()
-	defer p.configurationLock.Unlock()
-	p.configuration = c
-}
-
 // setConfiguration replaces the snapshot and the client built from it.
 func (p *Plugin) setConfiguration(c *configuration, zc *zulip.Client) {
 	p.configurationLock.Lock()
@@ -307,11 +299,13 @@ func (p *Plugin) OnConfigurationChange() error {
 	if err := c.validate(); err != nil {
 		p.client.Log.Error("Account Sync: " + err.Error())
 	} else if c.ZulipSyncEnabled {
-		if same := p.sameZulip(c); same != nil {
+		if kept, followChanged := p.keepZulip(c); kept {
 			// Mattermost calls this hook for any change of its settings:
 			// the Zulip connection goes on as it was (its rate-limit
 			// budget, what it knows of Zulip, the event queue).
-			p.setConfigurationKeepZulip(c)
+			if f, ok := p.events.(*eventFollower); ok && followChanged {
+				f.interrupt() // it stops or starts following Zulip's events
+			}
 			return nil
 		}
 		client, err := zulip.NewClient(p.metrics.observeZulip(c.zulipConfig(userAgent())))
@@ -329,18 +323,20 @@ func (p *Plugin) OnConfigurationChange() error {
 	return nil
 }
 
-// sameZulip returns the Zulip client in use when c connects to Zulip
-// exactly as the settings in use do (nil otherwise).
-func (p *Plugin) sameZulip(c *configuration) *zulip.Client {
-	p.configurationLock.RLock()
-	defer p.configurationLock.RUnlock()
-	if p.zulipClient == nil || p.configuration == nil || !p.configuration.ZulipSyncEnabled {
-		return nil
+// keepZulip takes c as the settings and keeps the Zulip client in use
+// (and what is known of Zulip) when c connects to Zulip exactly as the
+// settings in use do: the check and the change are one step under the
+// lock. followChanged tells that c starts or stops following Zulip's
+// changes (only reported, or not).
+func (p *Plugin) keepZulip(c *configuration) (kept, followChanged bool) {
+	p.configurationLock.Lock()
+	defer p.configurationLock.Unlock()
+	old := p.configuration
+	if p.zulipClient == nil || old == nil || !old.ZulipSyncEnabled || connectionOf(old) != connectionOf(c) {
+		return false, false
 	}
-	if connectionOf(p.configuration) != connectionOf(c) {
-		return nil
-	}
-	return p.zulipClient
+	p.configuration = c
+	return true, old.reportZulipChanges() != c.reportZulipChanges()
 }
 
 // zulipConnection is what of the settings makes the Zulip client.

@@ -88,6 +88,9 @@ func (f *eventFollower) run(ctx context.Context) {
 		c, _ := f.p.getZulip()
 		cfg := f.p.getConfiguration()
 		if c == nil || !cfg.ZulipSyncEnabled || cfg.reportZulipChanges() {
+			// Nothing followed meanwhile: compare both systems once it is
+			// followed again (the same client, or a new one).
+			rescan = rescan || client != nil
 			q = nil
 			sleep(ctx, eventsIdle)
 			continue

@@ -16,7 +16,7 @@ const ZulipFactsTTL = 5 * time.Minute
 // the Zulip server is new enough, and the bot may change emails. A change
 // then needs only its own two requests (is the new address free, make the
 // change). The plugin keeps one per Zulip connection and builds a new one
-// whenever the settings change; a refusal that may mean the facts changed
+// whenever the connection's settings change; a refusal that may mean the facts changed
 // makes it forget them.
 type ZulipFacts struct {
 	ttl time.Duration
