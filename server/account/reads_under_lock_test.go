@@ -2,10 +2,8 @@ package account
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // meetingMattermost holds the user's read until the new address's lookup
@@ -13,23 +11,8 @@ import (
 // never meet and the read fails. It counts the lookups.
 type meetingMattermost struct {
 	Mattermost
-	arrived chan struct{}
-	once    sync.Once
-	met     chan struct{}
-	finds   atomic.Int32
-}
-
-func (m *meetingMattermost) meet() bool {
-	m.arrived <- struct{}{}
-	if len(m.arrived) == 2 {
-		m.once.Do(func() { close(m.met) })
-	}
-	select {
-	case <-m.met:
-		return true
-	case <-time.After(2 * time.Second):
-		return false
-	}
+	*meeting
+	finds atomic.Int32
 }
 
 func (m *meetingMattermost) GetUser(id string) (User, error) {
@@ -53,7 +36,7 @@ func (m *meetingMattermost) FindUserByEmail(email string) (User, error) {
 func TestReadsUnderTheLockGoSideBySide(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
-	mm := &meetingMattermost{Mattermost: h.mm, arrived: make(chan struct{}, 2), met: make(chan struct{})}
+	mm := &meetingMattermost{Mattermost: h.mm, meeting: newMeeting()}
 	d := h.deps(h.z)
 	d.Mattermost = mm
 	res := newTestService(d, withNow(h)).ChangeEmail(context.Background(), req(annNew))

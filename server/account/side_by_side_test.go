@@ -9,17 +9,19 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
 )
 
-// meetingZulip holds the linked account's read and the new address's
-// lookup until both have started: done one after the other, they never
-// meet and the first gives up.
-type meetingZulip struct {
-	*fakeZulip
+// meeting holds two calls until both have started: done one after the
+// other, they never meet and the first gives up (meet is false).
+type meeting struct {
 	arrived chan struct{}
 	once    sync.Once
 	met     chan struct{}
 }
 
-func (m *meetingZulip) meet() bool {
+func newMeeting() *meeting {
+	return &meeting{arrived: make(chan struct{}, 2), met: make(chan struct{})}
+}
+
+func (m *meeting) meet() bool {
 	m.arrived <- struct{}{}
 	if len(m.arrived) == 2 {
 		m.once.Do(func() { close(m.met) })
@@ -30,6 +32,13 @@ func (m *meetingZulip) meet() bool {
 	case <-time.After(2 * time.Second):
 		return false
 	}
+}
+
+// meetingZulip holds the linked account's read and the new address's
+// lookup until both have started.
+type meetingZulip struct {
+	*fakeZulip
+	*meeting
 }
 
 func (m *meetingZulip) GetUserByID(ctx context.Context, id int) (zulip.User, error) {
@@ -56,7 +65,7 @@ func TestLinkedChecksRunSideBySide(t *testing.T) {
 	if f := svc.zulipReady(context.Background()); f != nil {
 		t.Fatal(f)
 	}
-	mz := &meetingZulip{fakeZulip: h.z, arrived: make(chan struct{}, 2), met: make(chan struct{})}
+	mz := &meetingZulip{fakeZulip: h.z, meeting: newMeeting()}
 	res := newTestService(h.deps(mz), withNow(h)).ChangeEmail(context.Background(), req(annNew))
 	if res.Change.State != StateDone || h.z.addrOf(10) != annNew {
 		t.Errorf("the checks did not meet: %s (%v)", res.Change.State, res.Failure)
