@@ -117,7 +117,7 @@ func (c calls) split() (mattermost, kv float64) {
 	return mattermost, kv
 }
 
-// String lists the kinds with a count, per n changes.
+// per lists the kinds with a count, per change of n.
 func (c calls) per(n int) string {
 	var kinds []string
 	for k, v := range c {

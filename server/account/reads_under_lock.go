@@ -1,6 +1,9 @@
 package account
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // lockedReads are what a change reads once it holds the user's lock: the
 // user, their latest change, their usage, and who has the new address in
@@ -20,10 +23,28 @@ type lockedReads struct {
 func (s *Service) readUnderLock(userID, addr string) lockedReads {
 	var r lockedReads
 	var wg sync.WaitGroup
-	wg.Go(func() { r.latest, r.latestOK, r.latestErr = s.opts.Recorder.LatestChange(userID) })
-	wg.Go(func() { r.usage, r.usageErr = s.opts.Usage.Usage(userID) })
-	wg.Go(func() { r.addr = s.checkMattermost(addr, userID) })
+	wg.Go(func() {
+		defer recovered(func(err error) { r.latestErr = err })
+		r.latest, r.latestOK, r.latestErr = s.opts.Recorder.LatestChange(userID)
+	})
+	wg.Go(func() {
+		defer recovered(func(err error) { r.usageErr = err })
+		r.usage, r.usageErr = s.opts.Usage.Usage(userID)
+	})
+	wg.Go(func() {
+		defer recovered(func(err error) { r.addr = newFailure(CodeMattermostFailed, err) })
+		r.addr = s.checkMattermost(addr, userID)
+	})
 	r.user, r.userErr = s.mm.GetUser(userID)
 	wg.Wait()
 	return r
+}
+
+// recovered, deferred in a goroutine of a request, turns a panic into the
+// error fail is given, as the request's own goroutine would (its caller
+// recovers): the read fails, the plugin lives.
+func recovered(fail func(error)) {
+	if v := recover(); v != nil {
+		fail(fmt.Errorf("account: a call side by side panicked: %v", v))
+	}
 }

@@ -70,3 +70,25 @@ func TestReadsUnderTheLockAnsweredInOrder(t *testing.T) {
 		t.Fatalf("%+v: want the address taken, nothing changed", res.Failure)
 	}
 }
+
+// panickyMattermost panics while looking up an address.
+type panickyMattermost struct{ Mattermost }
+
+func (panickyMattermost) FindUserByEmail(string) (User, error) { panic("adapter bug") }
+
+// A panic in a read made side by side fails that read, as it would in the
+// request's own goroutine: the change is refused, nothing changes, the
+// lock is let go, and the plugin lives.
+func TestReadUnderTheLockThatPanicsFailsTheChange(t *testing.T) {
+	h := newHarness([]User{annUser()}, ann)
+	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod})
+	d := h.deps(h.z)
+	d.Mattermost = panickyMattermost{h.mm}
+	res := newTestService(d, withNow(h)).ChangeEmail(context.Background(), req(annNew))
+	if res.Failure == nil || res.Failure.Code != CodeMattermostFailed || res.Change.State != StateRefused {
+		t.Fatalf("%s %+v: want refused, Mattermost failed", res.Change.State, res.Failure)
+	}
+	if h.mm.users["u1"].Email != ann || h.z.addrOf(10) != ann || h.locker.held["u1"] {
+		t.Errorf("Mattermost %s, Zulip %s, lock held %v", h.mm.users["u1"].Email, h.z.addrOf(10), h.locker.held["u1"])
+	}
+}

@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/account-sync/mattermost-plugin-account-sync/server/zulip"
@@ -77,11 +76,7 @@ func (s *Service) lookupNow(ctx context.Context, addr string) func() (zulip.User
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		defer func() {
-			if r := recover(); r != nil { // as the request's own goroutine would: this check fails, the plugin lives
-				ch <- answer{err: fmt.Errorf("account: looking up the new address panicked: %v", r)}
-			}
-		}()
+		defer recovered(func(err error) { ch <- answer{err: err} })
 		u, err := s.zc.GetUser(ctx, addr)
 		ch <- answer{u, err}
 	}()

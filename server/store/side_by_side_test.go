@@ -97,3 +97,26 @@ func TestSideBySideFirstError(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// panickyIndexKV panics writing the open-changes index.
+type panickyIndexKV struct{ pluginapi.MemoryStore }
+
+func (k *panickyIndexKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
+	if strings.HasPrefix(key, keyOpenShard) {
+		panic("driver bug")
+	}
+	return k.MemoryStore.Set(key, value, options...)
+}
+
+// An index update that panics fails the save, as it would in the caller's
+// goroutine, and the record is not written.
+func TestSaveChangeIndexPanicFailsTheSave(t *testing.T) {
+	s := New(&panickyIndexKV{})
+	c := account.Change{ID: "c1", UserID: "u1", State: account.StateStarted, CreatedAt: time.Now()}
+	if err := s.SaveChange(context.Background(), &c); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("err %v: want the panic as an error", err)
+	}
+	if _, ok, _ := s.GetChange("c1"); ok {
+		t.Error("the record was written")
+	}
+}

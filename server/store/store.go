@@ -135,7 +135,14 @@ func sideBySide(fns ...func() error) error {
 	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
 	for i, fn := range fns {
-		wg.Go(func() { errs[i] = fn() })
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil { // as the caller's goroutine would: the save fails, the plugin lives
+					errs[i] = fmt.Errorf("store: an index update panicked: %v", v)
+				}
+			}()
+			errs[i] = fn()
+		})
 	}
 	wg.Wait()
 	return firstError(errs)
