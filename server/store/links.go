@@ -11,14 +11,25 @@ import (
 )
 
 // Link returns the user's link; ok is false when there is none.
+// Its bytes are remembered for a while: a change that reads the link
+// before it moves the agreed address sets that without reading again.
 func (s *Store) Link(userID string) (account.Link, bool, error) {
+	key := linkKey(userID)
+	var raw []byte
+	if err := s.kv.Get(key, &raw); err != nil {
+		return account.Link{}, false, fmt.Errorf("store: reading the link of %s: %w", userID, err)
+	}
+	if len(raw) == 0 {
+		return account.Link{}, false, nil
+	}
 	var b *account.Link
-	if err := s.kv.Get(linkKey(userID), &b); err != nil {
+	if err := json.Unmarshal(raw, &b); err != nil {
 		return account.Link{}, false, fmt.Errorf("store: reading the link of %s: %w", userID, err)
 	}
 	if b == nil {
 		return account.Link{}, false, nil
 	}
+	s.recent.put(key, raw, s.now())
 	return *b, true, nil
 }
 
@@ -126,10 +137,13 @@ func (s *Store) RemoveLink(userID string) (account.Link, bool, error) {
 func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (string, bool, error) {
 	key := linkKey(userID)
 	var last string // what the last read said was agreed
+	remembered, recalled := s.recent.take(key, s.now())
 	for range shardTries {
-		var old []byte
-		if err := s.kv.Get(key, &old); err != nil {
-			return "", false, fmt.Errorf("store: reading the link of %s: %w", userID, err)
+		old := remembered
+		if !recalled {
+			if err := s.kv.Get(key, &old); err != nil {
+				return "", false, fmt.Errorf("store: reading the link of %s: %w", userID, err)
+			}
 		}
 		if len(old) == 0 {
 			return "", false, nil
@@ -139,6 +153,12 @@ func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (st
 			return "", false, fmt.Errorf("store: decoding the link of %s: %w", userID, err)
 		}
 		before := l.AgreedEmail
+		if recalled && (l.ZulipUserID != zulipUserID || before == email) {
+			// Remembered bytes only ever go to a compare-and-set: what
+			// needs no write is read.
+			recalled = false
+			continue
+		}
 		if l.ZulipUserID != zulipUserID {
 			return "", false, nil
 		}
@@ -146,12 +166,21 @@ func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (st
 			return before, true, nil
 		}
 		l.AgreedEmail = email
-		ok, err := s.kv.Set(key, l, pluginapi.SetAtomic(old))
+		value, err := json.Marshal(l)
+		if err != nil {
+			return before, true, fmt.Errorf("store: encoding the link of %s: %w", userID, err)
+		}
+		ok, err := s.kv.Set(key, value, pluginapi.SetAtomic(old))
 		if err != nil {
 			return before, true, fmt.Errorf("store: saving the link of %s: %w", userID, err)
 		}
 		if ok {
+			s.recent.put(key, value, s.now())
 			return before, true, nil
+		}
+		if recalled {
+			recalled = false // another writer came in between: read
+			continue
 		}
 		last = before
 	}

@@ -44,6 +44,8 @@ type Store struct {
 	buildMu       sync.Mutex
 	todayMu       sync.Mutex
 	today         dayShardsUsed
+
+	recent recentBytes // what this process last wrote under keys it updates with compare-and-set
 }
 
 // New returns a Store on kv.
@@ -67,28 +69,29 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 		return errors.New("store: a change needs an ID")
 	}
 	key := changeKey(c.ID)
-	var old []byte
-	if err := s.kv.Get(key, &old); err != nil {
-		return fmt.Errorf("store: reading change %s: %w", c.ID, err)
-	}
-	var stored struct {
-		Version int64         `json:"version"`
-		State   account.State `json:"state"`
-	}
-	if len(old) > 0 {
-		if err := json.Unmarshal(old, &stored); err != nil {
-			return fmt.Errorf("store: reading change %s: %w", c.ID, err)
-		}
-		if stored.Version != c.Version {
-			return fmt.Errorf("store: change %s is at version %d, not %d: %w", c.ID, stored.Version, c.Version, account.ErrConflict)
-		}
-	} else if c.Version != 0 {
-		return fmt.Errorf("store: change %s is gone: %w", c.ID, account.ErrConflict)
-	}
-
 	next := *c
 	next.Version = c.Version + 1
 	next.UpdatedAt = s.now().UTC() // as it reads back: no monotonic clock
+	// The indexes go first for a new record and an open one. A closed
+	// record's go after it, so its save may use the bytes this process
+	// wrote last: the compare-and-set checks them, and reads only when
+	// another writer came in between.
+	var stored storedRecord
+	recalled := false
+	if c.Version > 0 && !next.State.Open() {
+		stored, recalled = s.recall(key, c.Version)
+	}
+	if !recalled {
+		var err error
+		if stored, err = s.storedAt(c); err != nil {
+			return err
+		}
+	}
+	old := stored.raw
+	value, err := json.Marshal(&next)
+	if err != nil {
+		return fmt.Errorf("store: encoding change %s: %w", c.ID, err)
+	}
 	// The indexes first: once the record is written, SaveChange must not
 	// fail for an open record the job would then carry on behind a reply
 	// that said nothing changed. The user's latest-change pointer before
@@ -108,12 +111,23 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if err := sideBySide(ahead...); err != nil {
 		return err
 	}
-	ok, err := s.kv.Set(key, &next, pluginapi.SetAtomic(old))
+	ok, err := s.kv.Set(key, value, pluginapi.SetAtomic(old))
+	if err == nil && !ok && recalled {
+		// Another writer came in between: read, and check the version as
+		// a save without remembered bytes does.
+		if stored, err = s.storedAt(c); err != nil {
+			return err
+		}
+		ok, err = s.kv.Set(key, value, pluginapi.SetAtomic(stored.raw))
+	}
 	if err != nil {
 		return fmt.Errorf("store: saving change %s: %w", c.ID, err)
 	}
 	if !ok {
 		return fmt.Errorf("store: change %s was saved by someone else meanwhile: %w", c.ID, account.ErrConflict)
+	}
+	if next.State.Open() {
+		s.recent.put(key, value, s.now())
 	}
 	c.Version, c.UpdatedAt = next.Version, next.UpdatedAt
 	var after []func() error
@@ -124,6 +138,50 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 		after = append(after, func() error { return s.putDayEntry(next) })
 	}
 	return sideBySide(after...)
+}
+
+// storedRecord is what SaveChange needs of the stored record.
+type storedRecord struct {
+	raw     []byte
+	Version int64         `json:"version"`
+	State   account.State `json:"state"`
+}
+
+// storedAt reads the stored record and checks that it is at c's version
+// (none for version 0: a new record's ID is not in use, so that it never
+// becomes anyone's latest change).
+func (s *Store) storedAt(c *account.Change) (storedRecord, error) {
+	var st storedRecord
+	if err := s.kv.Get(changeKey(c.ID), &st.raw); err != nil {
+		return st, fmt.Errorf("store: reading change %s: %w", c.ID, err)
+	}
+	switch {
+	case len(st.raw) == 0 && c.Version == 0:
+		return st, nil
+	case len(st.raw) == 0:
+		return st, fmt.Errorf("store: change %s is gone: %w", c.ID, account.ErrConflict)
+	}
+	if err := json.Unmarshal(st.raw, &st); err != nil {
+		return st, fmt.Errorf("store: reading change %s: %w", c.ID, err)
+	}
+	if st.Version != c.Version {
+		return st, fmt.Errorf("store: change %s is at version %d, not %d: %w", c.ID, st.Version, c.Version, account.ErrConflict)
+	}
+	return st, nil
+}
+
+// recall returns the record as this process last wrote it, when that was
+// at version: what a save from there compares and sets against.
+func (s *Store) recall(key string, version int64) (storedRecord, bool) {
+	b, ok := s.recent.take(key, s.now())
+	if !ok {
+		return storedRecord{}, false
+	}
+	st := storedRecord{raw: b}
+	if json.Unmarshal(b, &st) != nil || st.Version != version {
+		return storedRecord{}, false
+	}
+	return st, true
 }
 
 // sideBySide runs fns at once (each a KV round trip or a few, on keys of
