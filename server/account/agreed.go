@@ -18,10 +18,10 @@ func (s *Service) agree(ch *Change, email string) {
 
 // agreeAhead moves the agreed address to the change's new address before
 // the change acts, noting where it was so that a change that does not go
-// through puts it back.
-func (s *Service) agreeAhead(ch *Change) {
+// through puts it back. It reports whether the address was moved.
+func (s *Service) agreeAhead(ch *Change) bool {
 	if ch.ZulipUserID == 0 {
-		return
+		return false
 	}
 	before, ok, err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, ch.NewEmail)
 	if err != nil {
@@ -37,6 +37,7 @@ func (s *Service) agreeAhead(ch *Change) {
 	if ok {
 		ch.AgreedBefore = before
 	}
+	return err == nil && ok
 }
 
 func (s *Service) setAgreed(ch *Change, email string) {
@@ -47,6 +48,16 @@ func (s *Service) setAgreed(ch *Change, email string) {
 
 func (s *Service) warnAgreed(ch *Change, err error) {
 	s.opts.Logger.Warn("account sync: could not note the address both systems agree on", "change_id", ch.ID, "user_id", ch.UserID, "error", err.Error())
+}
+
+// agreeOnEndOf is agreeOnEnd for a request's change: one that ends with
+// Zulip changed, after this request moved the agreed address ahead, has it
+// where both systems ended already.
+func (s *Service) agreeOnEndOf(res *Result) {
+	if res.agreedAhead && res.Change.State == StateDone && res.Change.Zulip == StatusChanged {
+		return
+	}
+	s.agreeOnEnd(&res.Change)
 }
 
 // agreeOnEnd puts the agreed address where both systems ended: the new

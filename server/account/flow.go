@@ -73,7 +73,7 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	if f := s.validateUser(user, addr); f != nil {
 		return s.refuse(&res, StepValidate, f)
 	}
-	res.addrChecked = &r.addr
+	res.addrChecked, res.linkRead = &r.addr, r.link
 	lim, f := s.limitsFrom(user.ID, r.usage, r.usageErr)
 	if req.onBehalf() {
 		lim, f = &limiter{userID: user.ID, off: true}, nil // an admin's change for someone
@@ -121,7 +121,7 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 		if res.known != nil {
 			target, f = *res.known, s.zulipReady(ctx)
 		} else {
-			target, f = s.checkZulip(ctx, user, ch)
+			target, f = s.checkZulip(ctx, user, ch, res.takeLink())
 		}
 		if f != nil {
 			if retryable(f) {
@@ -160,7 +160,7 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 		return
 	}
 	*ch = next
-	s.agreeAhead(ch) // before Mattermost changes: never taken for a change made elsewhere (no-op without Zulip)
+	res.agreedAhead = s.agreeAhead(ch) // before Mattermost changes: never taken for a change made elsewhere (no-op without Zulip)
 
 	if f := s.applyMattermost(ch); f != nil {
 		res.Failure = f

@@ -27,7 +27,7 @@ func (s *Service) finish(ctx context.Context, res *Result) Result {
 		return *res // refused (logged, never stored), or saved and logged already
 	}
 	if s.save(ctx, &res.Change) {
-		s.agreeOnEnd(&res.Change)
+		s.agreeOnEndOf(res)
 	}
 	s.logChange(res)
 	return *res

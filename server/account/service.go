@@ -202,4 +202,11 @@ type Result struct {
 	// addrChecked is Mattermost's answer on the new address, when it was
 	// read with the user's other reads (ChangeEmail): nil is free.
 	addrChecked **Failure
+	// linkRead is the user's link, when it was read with the user's other
+	// reads (ChangeEmail, with Zulip sync on): checkZulip takes it once.
+	linkRead *linkAnswer
+	// agreedAhead: this request moved the link's agreed address to the
+	// new address (agreeAhead), so a change that ends with Zulip changed
+	// needs no second write of it.
+	agreedAhead bool
 }

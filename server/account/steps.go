@@ -30,8 +30,12 @@ func (s *Service) checkMattermost(addr, userID string) *Failure {
 // user whose Zulip address is their Mattermost email, that is two requests,
 // made side by side: one round trip, not two. A user without a link is
 // proven first, and the new address looked up only then.
-func (s *Service) checkZulip(ctx context.Context, user User, ch *Change) (zulipTarget, *Failure) {
-	link, linked, err := s.opts.Links.Link(user.ID)
+func (s *Service) checkZulip(ctx context.Context, user User, ch *Change, read *linkAnswer) (zulipTarget, *Failure) {
+	if read == nil {
+		read = &linkAnswer{}
+		read.link, read.linked, read.err = s.opts.Links.Link(user.ID)
+	}
+	link, linked, err := read.link, read.linked, read.err
 	if err != nil {
 		return zulipTarget{}, newFailure(CodeInternal, err)
 	}
