@@ -410,6 +410,8 @@ func (r *memRecorder) last() (Change, bool) {
 type memLocker struct {
 	held   map[string]bool
 	onLock func() // called when a lock is taken
+	// wrap, when set, wraps each unlock given out.
+	wrap func(unlock func()) func()
 }
 
 func (l *memLocker) TryLock(_ context.Context, id string) (func(), bool, error) {
@@ -420,7 +422,11 @@ func (l *memLocker) TryLock(_ context.Context, id string) (func(), bool, error) 
 	if l.onLock != nil {
 		l.onLock()
 	}
-	return func() { delete(l.held, id) }, true, nil
+	unlock := func() { delete(l.held, id) }
+	if l.wrap != nil {
+		unlock = l.wrap(unlock)
+	}
+	return unlock, true, nil
 }
 
 // memLinks keeps links both ways, like the store.
@@ -511,16 +517,25 @@ func (c *clock) now() time.Time          { return c.t }
 func (c *clock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // recLogger keeps log lines so tests can check what reaches the log.
-type recLogger struct{ lines []string }
+type recLogger struct {
+	mu    sync.Mutex
+	lines []string
+}
 
 func (l *recLogger) add(level, msg string, kv ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	l.lines = append(l.lines, level+" "+msg+" "+strings.TrimSpace(fmt.Sprintln(kv...)))
 }
 func (l *recLogger) Info(msg string, kv ...any)  { l.add("info", msg, kv...) }
 func (l *recLogger) Warn(msg string, kv ...any)  { l.add("warn", msg, kv...) }
 func (l *recLogger) Error(msg string, kv ...any) { l.add("error", msg, kv...) }
 
-func (l *recLogger) String() string { return strings.Join(l.lines, "\n") }
+func (l *recLogger) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
 
 var errTimeout = &zulip.UnavailableError{Op: "PATCH /api/v1/users/{id}", Err: errors.New("context deadline exceeded")}
 

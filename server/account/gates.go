@@ -111,8 +111,11 @@ type limiter struct {
 	// in Zulip elsewhere) do not count against their hourly attempts.
 	noAttempts bool
 	// held: an attempt is saved with the change's count, or by flush at
-	// the end of the request (one write, not two, for a change made).
+	// the end of the request (one write, not two, for a change made). The
+	// change's count is written side by side with what follows it (the
+	// Zulip PATCH): pending is that write, which flush waits for.
 	held, unsaved bool
+	pending       chan struct{}
 }
 
 // checkLimits refuses a user who reached the daily limit of changes or the
@@ -173,10 +176,14 @@ func (l *limiter) countAttempt(s *Service) {
 	l.save(s)
 }
 
-// flush saves an attempt held back, if any; the request calls it before
-// it lets go of the user's lock.
+// flush waits for a write under way and saves an attempt held back, if
+// any; the request calls it before it lets go of the user's lock.
 func (l *limiter) flush(s *Service) {
-	if l != nil && l.unsaved {
+	if l == nil {
+		return
+	}
+	l.wait()
+	if l.unsaved {
 		l.save(s)
 	}
 }
@@ -186,14 +193,50 @@ func (l *limiter) countChange(s *Service) {
 		return
 	}
 	l.usage.Changes = append(l.usage.Changes, s.opts.Now())
+	if l.held {
+		l.saveBeside(s)
+		return
+	}
 	l.save(s)
 }
 
 func (l *limiter) save(s *Service) {
+	l.wait()
 	l.unsaved = false
-	if err := s.opts.Usage.SaveUsage(l.userID, l.usage); err != nil {
-		s.opts.Logger.Error("account sync: could not save the user's usage", "user_id", l.userID, "error", err.Error())
+	l.write(s, l.usage)
+}
+
+// saveBeside starts the write and returns: flush (or the next save) waits
+// for it, so it is done before the user's lock is let go.
+func (l *limiter) saveBeside(s *Service) {
+	l.wait()
+	l.unsaved = false
+	u := UserUsage{Changes: slices.Clone(l.usage.Changes), Attempts: slices.Clone(l.usage.Attempts)}
+	done := make(chan struct{})
+	l.pending = done
+	go func() {
+		defer close(done)
+		defer recovered(func(err error) { s.warnUsage(l.userID, err) })
+		l.write(s, u)
+	}()
+}
+
+// wait waits for the write under way, if any.
+func (l *limiter) wait() {
+	if l.pending != nil {
+		<-l.pending
+		l.pending = nil
 	}
+}
+
+func (l *limiter) write(s *Service, u UserUsage) {
+	if err := s.opts.Usage.SaveUsage(l.userID, u); err != nil {
+		s.warnUsage(l.userID, err)
+	}
+}
+
+func (s *Service) warnUsage(userID string, err error) {
+	s.opts.Logger.Error("account sync: could not save the user's usage", "user_id", userID, "error", err.Error())
 }
 
 // since keeps the times after from, oldest first.
