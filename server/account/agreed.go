@@ -1,6 +1,9 @@
 package account
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // The address both systems last agreed on (Link.AgreedEmail) is what tells
 // a change made elsewhere from one Account Sync made: every change Account
@@ -20,12 +23,33 @@ func (s *Service) agree(ch *Change, email string) {
 // the change acts, noting where it was so that a change that does not go
 // through puts it back. It reports whether the address was moved.
 func (s *Service) agreeAhead(ch *Change) bool {
+	return s.moveAgreed(*ch).noteIn(ch)
+}
+
+// agreedMove is what moving the agreed address ahead did.
+type agreedMove struct {
+	before string // what was agreed before, when known
+	known  bool
+	moved  bool // the address is at the change's new address now
+	tried  bool // a write was tried, and may have landed
+}
+
+// noteIn notes where the address was in ch, and reports whether it moved.
+func (m agreedMove) noteIn(ch *Change) bool {
+	if m.known {
+		ch.AgreedBefore = m.before
+	}
+	return m.moved
+}
+
+// moveAgreed moves the agreed address of ch's link to ch's new address.
+func (s *Service) moveAgreed(ch Change) agreedMove {
 	if ch.ZulipUserID == 0 {
-		return false
+		return agreedMove{}
 	}
 	before, ok, err := s.opts.Links.SetAgreedEmail(ch.UserID, ch.ZulipUserID, ch.NewEmail)
 	if err != nil {
-		s.warnAgreed(ch, err)
+		s.warnAgreed(&ch, err)
 	}
 	if err != nil && !ok {
 		// The store could not tell what was agreed before: read it, so
@@ -34,10 +58,28 @@ func (s *Service) agreeAhead(ch *Change) bool {
 			before, ok = l.AgreedEmail, true
 		}
 	}
-	if ok {
-		ch.AgreedBefore = before
+	return agreedMove{before: before, known: ok, moved: err == nil && ok, tried: err != nil || ok}
+}
+
+// saveAndAgreeAhead saves a new change's record and moves the agreed
+// address side by side (both before Mattermost changes: one round trip,
+// not two). When the record is not saved, the address is put back and
+// nothing else changes.
+func (s *Service) saveAndAgreeAhead(ctx context.Context, ch *Change) (agreedMove, error) {
+	moved := make(chan agreedMove, 1)
+	c := *ch // the save stamps ch meanwhile
+	go func() {
+		m := agreedMove{}
+		defer func() { moved <- m }()
+		defer recovered(func(err error) { s.warnAgreed(&c, err) }) // nothing known: nothing put back
+		m = s.moveAgreed(c)
+	}()
+	err := s.saveAhead(ctx, ch)
+	m := <-moved
+	if err != nil && m.tried && m.known {
+		s.setAgreed(ch, m.before)
 	}
-	return err == nil && ok
+	return m, err
 }
 
 func (s *Service) setAgreed(ch *Change, email string) {

@@ -148,7 +148,16 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 		res.Failure = newFailure(CodeInternal, nil)
 		return
 	}
-	if err := s.saveAhead(ctx, &next); err != nil {
+	var agreed *agreedMove
+	var err error
+	if ch.State == StateNew && next.ZulipUserID != 0 {
+		var m agreedMove
+		m, err = s.saveAndAgreeAhead(ctx, &next) // put back if not saved
+		agreed = &m
+	} else {
+		err = s.saveAhead(ctx, &next)
+	}
+	if err != nil {
 		if ch.State == StateNew {
 			s.refuse(res, StepCheckZulip, newFailure(CodeInternal, err))
 			return
@@ -160,7 +169,11 @@ func (s *Service) attempt(ctx context.Context, res *Result, user User, lim *limi
 		return
 	}
 	*ch = next
-	res.agreedAhead = s.agreeAhead(ch) // before Mattermost changes: never taken for a change made elsewhere (no-op without Zulip)
+	if agreed != nil {
+		res.agreedAhead = agreed.noteIn(ch)
+	} else {
+		res.agreedAhead = s.agreeAhead(ch) // before Mattermost changes: never taken for a change made elsewhere (no-op without Zulip)
+	}
 
 	if f := s.applyMattermost(ch); f != nil {
 		res.Failure = f
