@@ -94,21 +94,31 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	}
 	// The indexes first: once the record is written, SaveChange must not
 	// fail for an open record the job would then carry on behind a reply
-	// that said nothing changed. The user's latest-change pointer before
-	// the others (a change it does not point at is never in the index of
-	// open changes), which go side by side (each its own keys).
+	// that said nothing changed. The user's latest-change pointer and the
+	// two indexes go side by side (each its own keys): the record, written
+	// only once all three are, is what makes the change exist. The job
+	// drops an index entry without a record only under the user's lock,
+	// which the change's writer holds.
 	var ahead []func() error
 	if next.Version == 1 {
 		s.noteEmptyStore()
-		if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
-			return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
-		}
-		ahead = append(ahead, func() error { return s.putDayEntry(next) })
+		ahead = append(ahead, func() error {
+			if _, err := s.kv.Set(userLatestKey(c.UserID), c.ID); err != nil {
+				return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
+			}
+			return nil
+		}, func() error { return s.putDayEntry(next) })
 	}
 	if next.State.Open() {
 		ahead = append(ahead, func() error { return s.index(next) })
 	}
 	if err := sideBySide(ahead...); err != nil {
+		if next.Version == 1 && next.State.Open() {
+			// Nothing of a change whose record is not written stays where
+			// the job looks (an entry left by a failed removal is dropped
+			// by the job, under the user's lock, for want of a record).
+			s.undoIndex(c.ID)
+		}
 		return err
 	}
 	ok, err := s.kv.Set(key, value, pluginapi.SetAtomic(old))
@@ -138,6 +148,14 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 		after = append(after, func() error { return s.putDayEntry(next) })
 	}
 	return sideBySide(after...)
+}
+
+// undoIndex takes a change whose record was not written out of the open
+// changes, on a best effort: it fails the save no further (a panic
+// included), and an entry it leaves is dropped by the job.
+func (s *Store) undoIndex(id string) {
+	defer func() { _ = recover() }()
+	_ = s.unindex(id)
 }
 
 // storedRecord is what SaveChange needs of the stored record.
