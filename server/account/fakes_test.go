@@ -398,7 +398,7 @@ func (r *memRecorder) OpenChanges() ([]OpenChange, error) {
 	return out, nil
 }
 
-func (r *memRecorder) DropOpen(string) error { return nil } // the index is derived from the records
+func (r *memRecorder) DropOpen(OpenChange) error { return nil } // the index is derived from the records
 
 func (r *memRecorder) last() (Change, bool) {
 	if len(r.saved) == 0 {

@@ -45,7 +45,7 @@ func (s *Service) RunDue(ctx context.Context) (JobReport, error) {
 		if !s.due(e.State, e.NextAttemptAt, e.UpdatedAt) {
 			continue
 		}
-		moved, busy := s.advance(ctx, e.ID, e.UserID)
+		moved, busy := s.advance(ctx, e)
 		if moved {
 			rep.Advanced++
 		}
@@ -100,7 +100,8 @@ func (s *Service) due(state State, next *time.Time, updated time.Time) bool {
 
 // advance moves one change on, under its user's lock. moved is false when
 // nothing was saved; busy when the lock was taken (a command is running).
-func (s *Service) advance(ctx context.Context, id, userID string) (moved, busy bool) {
+func (s *Service) advance(ctx context.Context, e OpenChange) (moved, busy bool) {
+	id, userID := e.ID, e.UserID
 	ctx, cancel := context.WithTimeout(ctx, s.opts.FlowTimeout)
 	defer cancel()
 	unlock, ok, err := s.opts.Locker.TryLock(ctx, userID)
@@ -118,7 +119,7 @@ func (s *Service) advance(ctx context.Context, id, userID string) (moved, busy b
 		s.opts.Logger.Error("account sync: the job could not read a change", "change_id", id, "error", err.Error())
 		return false, false
 	case !ok:
-		if err := s.opts.Recorder.DropOpen(id); err != nil {
+		if err := s.opts.Recorder.DropOpen(e); err != nil {
 			s.opts.Logger.Warn("account sync: could not drop an index entry without a record", "change_id", id, "error", err.Error())
 		}
 		return false, false

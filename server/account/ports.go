@@ -101,7 +101,7 @@ type Recorder interface {
 	OpenChanges() ([]OpenChange, error)
 	// DropOpen removes an index entry whose record is gone (a save cut
 	// short between the index and the record).
-	DropOpen(id string) error
+	DropOpen(e OpenChange) error
 }
 
 // OpenChange is one entry of the index of open changes.
@@ -111,6 +111,7 @@ type OpenChange struct {
 	State         State      `json:"state"`
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	UpdatedAt     time.Time  `json:"updated_at"`
+	CreatedAt     time.Time  `json:"created_at,omitzero"` // where it is in the index by day
 }
 
 // ErrConflict is returned by Recorder.SaveChange when another writer saved

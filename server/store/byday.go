@@ -20,6 +20,10 @@ import (
 // list reads the days it spans and the records it shows; the prune reads
 // only the days older than the retention. Each entry holds the state, so a
 // filter by state reads no record it does not show.
+//
+// The index by day is also the index of open changes (open.go): an open
+// change's entry holds what the job needs to tell when it is due (its
+// user, its next attempt, its last save); an ended one's drops them.
 
 // dayEntry is one change in the index by day.
 type dayEntry struct {
@@ -27,10 +31,30 @@ type dayEntry struct {
 	CreatedAt time.Time     `json:"created_at"`
 	State     account.State `json:"state"`
 	Version   int64         `json:"version"` // of the record the state was taken from
+
+	// Of an open change only.
+	UserID        string     `json:"user_id,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	UpdatedAt     time.Time  `json:"updated_at,omitzero"`
 }
 
 func entryOf(c account.Change) dayEntry {
-	return dayEntry{ID: c.ID, CreatedAt: c.CreatedAt, State: c.State, Version: c.Version}
+	e := dayEntry{ID: c.ID, CreatedAt: c.CreatedAt, State: c.State, Version: c.Version}
+	if c.State.Open() {
+		e.UserID, e.NextAttemptAt, e.UpdatedAt = c.UserID, c.NextAttemptAt, c.UpdatedAt
+	}
+	return e
+}
+
+// sameAs tells whether e holds all that o does.
+func (e dayEntry) sameAs(o dayEntry) bool {
+	return e.State == o.State && e.Version == o.Version && e.UserID == o.UserID && e.UpdatedAt.Equal(o.UpdatedAt) &&
+		(e.NextAttemptAt == nil) == (o.NextAttemptAt == nil) && (e.NextAttemptAt == nil || e.NextAttemptAt.Equal(*o.NextAttemptAt))
+}
+
+// openChange is the entry as the job reads it.
+func (e dayEntry) openChange() account.OpenChange {
+	return account.OpenChange{ID: e.ID, UserID: e.UserID, State: e.State, NextAttemptAt: e.NextAttemptAt, UpdatedAt: e.UpdatedAt, CreatedAt: e.CreatedAt}
 }
 
 // newerFirst orders entries newest first, by ID for the same time.
@@ -69,10 +93,10 @@ func upsert(list []dayEntry, e dayEntry) (out []dayEntry, changed, added bool) {
 		if list[i].ID != e.ID {
 			continue
 		}
-		if list[i].Version > e.Version || (list[i].Version == e.Version && list[i].State == e.State) {
+		if list[i].Version > e.Version || list[i].sameAs(e) {
 			return list, false, false
 		}
-		list[i].State, list[i].Version = e.State, e.Version
+		list[i] = e
 		return list, true, false
 	}
 	i := sort.Search(len(list), func(i int) bool { return !newerFirst(list[i], e) })
@@ -246,6 +270,10 @@ func (s *Store) updateDays(change func(map[string]uint16) bool) error {
 		return m, true, nil
 	})
 }
+
+// shardTries bounds the compare-and-set tries of one update of a key many
+// writers share.
+const shardTries = 50
 
 // casUpdate reads key, asks change for the new value (nil removes the key;
 // write false leaves it as it is) and writes it with compare-and-set,

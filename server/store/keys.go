@@ -23,8 +23,10 @@ const (
 	keyMigration       = keyVersion + "migration_"       // + migration ID -> migrationHead; + ID + "_items_" + chunk number -> []account.MigrationItem
 	keyLatestMigration = keyVersion + "migration_latest" // -> the ID of the migration saved last
 	keyActiveMigration = keyVersion + "migration_active" // -> the ID of the migration under way (started, not ended)
-	keyOpenIndex       = keyVersion + "open"             // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read and emptied)
-	keyOpenShard       = keyVersion + "open_"            // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID
+	keyOpenIndex       = keyVersion + "open"             // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read, moved and emptied)
+	keyOpenShard       = keyVersion + "open_"            // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID (before the index by day held them; read, moved and emptied)
+	keyOpenMoved       = keyVersion + "openmoved"        // -> when the two keys above were moved into the index by day
+	keyOpenFrom        = keyVersion + "openfrom"         // -> the first day (YYYYMMDD) of the index by day that may hold an open change
 	keyDayShard        = keyVersion + "byday_"           // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
 	keyDays            = keyVersion + "days"             // -> the days that have changes in keyDayShard, oldest first
 	keyDaysBuilt       = keyVersion + "days_built"       // -> when the index by day was built from the records saved before it existed
@@ -61,14 +63,11 @@ func migrationItemsKey(id string, n int) string {
 func codesSentKey(userID string) string { return keyCodesSent + userID }
 func zulipSentKey(zulipID int) string   { return keyZulipSent + strconv.Itoa(zulipID) }
 
-// openShards is how many keys the index of open changes is spread over, so
-// that changes made at the same moment rarely update the same key.
-const openShards = 32
+// legacyOpenShards is how many keys the index of open changes was spread
+// over before the index by day held the open changes.
+const legacyOpenShards = 32
 
 func openShardKey(n int) string { return keyOpenShard + strconv.Itoa(n) }
-
-// openShardOf is the shard of a change ID.
-func openShardOf(id string) int { return int(hashOf(id) % openShards) }
 
 // dayShards is how many keys each day of the index by day is spread over,
 // for the same reason; a listing reads all of a day's.

@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"time"
 
@@ -12,129 +11,194 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
-// The index of open changes is a few KV values (maps by change ID, spread
-// by a hash of the ID), each changed with compare-and-set and retries, so
-// the job reads a few keys instead of every record and changes made at the
-// same moment rarely wait on one another.
+// The open changes are the open entries of the index by day: a change's
+// save writes its day entry anyway, so the job finds it there and no second
+// index is kept (one read and one write fewer at each end of a change). The
+// job reads only the days from the oldest that still had an open change
+// (keyOpenFrom): a new entry only ever goes to the day its change was
+// created, and a change is created less than openSlack before its entry is
+// written, so no earlier day gains an open change.
 
-// OpenChanges lists the index, oldest first. Entries still under the
-// single key of earlier versions are moved to their shards first.
+// openSlack is how far back from now an entry may still be added: a
+// change's flow (account.MaxDuration) and the clocks of the nodes, with
+// room to spare.
+const openSlack = 2 * time.Hour
+
+// OpenChanges lists the open changes, oldest save first. Entries of the
+// index kept before (its own keys) are moved into the index by day first.
 func (s *Store) OpenChanges() ([]account.OpenChange, error) {
-	if err := s.moveLegacyIndex(); err != nil {
+	if err := s.ensureDayIndex(); err != nil {
 		return nil, err
 	}
+	if err := s.moveLegacyOpen(); err != nil {
+		return nil, err
+	}
+	days, err := s.days()
+	if err != nil {
+		return nil, err
+	}
+	var from string
+	if err := s.kv.Get(keyOpenFrom, &from); err != nil {
+		return nil, fmt.Errorf("store: reading where the open changes start: %w", err)
+	}
 	var out []account.OpenChange
-	for n := range openShards {
-		var m map[string]account.OpenChange
-		if err := s.kv.Get(openShardKey(n), &m); err != nil {
-			return nil, fmt.Errorf("store: reading the open changes: %w", err)
+	oldest := ""
+	for _, d := range days {
+		if d.Day < from {
+			continue
 		}
-		for _, e := range m {
-			out = append(out, e)
+		entries, err := s.readDay(d.Day, d.Shards)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if !e.State.Open() {
+				continue
+			}
+			o, ok, err := s.openEntry(e)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			if oldest == "" {
+				oldest = d.Day // days go oldest first
+			}
+			out = append(out, o)
 		}
 	}
+	s.moveOpenFrom(from, oldest)
 	sort.Slice(out, func(i, j int) bool { return out[i].UpdatedAt.Before(out[j].UpdatedAt) })
 	return out, nil
 }
 
-// moveLegacyIndex moves the entries of the index kept under one key (before
-// it was sharded) to their shards, then removes that key only if nobody
-// added to it meanwhile (a node still on the old version, during an
-// upgrade); otherwise it goes round again.
-func (s *Store) moveLegacyIndex() error {
-	for range shardTries {
-		var raw []byte
-		if err := s.kv.Get(keyOpenIndex, &raw); err != nil {
-			return fmt.Errorf("store: reading the open changes: %w", err)
-		}
-		if len(raw) == 0 {
-			return nil
-		}
-		m, err := decodeIndex(raw)
-		if err != nil {
-			return err
-		}
-		for id, e := range m {
-			if err := s.updateShard(id, func(shard map[string]account.OpenChange) {
-				if _, ok := shard[id]; !ok {
-					shard[id] = e
-				}
-			}); err != nil {
-				return err
+// openEntry is an open entry as the job reads it. One written before the
+// entries held the user (an earlier version) is completed from its record,
+// and rewritten so; ok is false when that record is gone (a save cut
+// short: nothing to carry on).
+func (s *Store) openEntry(e dayEntry) (account.OpenChange, bool, error) {
+	if e.UserID != "" {
+		return e.openChange(), true, nil
+	}
+	c, ok, err := s.GetChange(e.ID)
+	if err != nil || !ok {
+		return account.OpenChange{}, false, err
+	}
+	if err := s.putDayEntry(c); err != nil {
+		return account.OpenChange{}, false, err
+	}
+	if !c.State.Open() {
+		return account.OpenChange{}, false, nil
+	}
+	return entryOf(c).openChange(), true, nil
+}
+
+// moveOpenFrom moves the first day the open changes are read from to the
+// oldest day that had one, or to openSlack ago when that is earlier. A
+// failed write only means more days are read next time.
+func (s *Store) moveOpenFrom(from, oldest string) {
+	next := dayOf(s.now().Add(-openSlack))
+	if oldest != "" && oldest < next {
+		next = oldest
+	}
+	if next > from {
+		_, _ = s.kv.Set(keyOpenFrom, next)
+	}
+}
+
+// DropOpen takes out of the index an entry whose record is gone.
+func (s *Store) DropOpen(e account.OpenChange) error {
+	if e.CreatedAt.IsZero() {
+		return nil
+	}
+	if err := s.dropDayEntry(e.ID, e.CreatedAt, 0); err != nil {
+		return fmt.Errorf("store: removing change %s from the open changes: %w", e.ID, err)
+	}
+	return nil
+}
+
+// dropDayEntry removes id's entry from its day; at version > 0, only while
+// the entry is at that version.
+func (s *Store) dropDayEntry(id string, created time.Time, version int64) error {
+	_, err := s.updateDayShard(dayOf(created), dayShardOf(id), func(list []dayEntry) ([]dayEntry, bool) {
+		for i, e := range list {
+			if e.ID == id && (version == 0 || e.Version == version) {
+				return append(list[:i:i], list[i+1:]...), true
 			}
 		}
-		ok, err := s.kv.Set(keyOpenIndex, nil, pluginapi.SetAtomic(raw))
-		if err != nil {
-			return fmt.Errorf("store: removing the old index of open changes: %w", err)
-		}
-		if ok {
-			return nil
-		}
-	}
-	return fmt.Errorf("store: the old index of open changes kept changing for %d tries", shardTries)
+		return list, false
+	})
+	return err
 }
 
-// DropOpen removes an index entry whose record does not exist.
-func (s *Store) DropOpen(id string) error { return s.unindex(id) }
-
-// index adds or updates c's entry.
-func (s *Store) index(c account.Change) error {
-	e := account.OpenChange{ID: c.ID, UserID: c.UserID, State: c.State, NextAttemptAt: c.NextAttemptAt, UpdatedAt: c.UpdatedAt}
-	if err := s.updateShard(c.ID, func(m map[string]account.OpenChange) { m[c.ID] = e }); err != nil {
-		return fmt.Errorf("store: adding change %s to the open changes: %w", c.ID, err)
+// moveLegacyOpen moves the index of open changes kept under keys of its
+// own by earlier versions (one key, then shards) into the index by day:
+// each entry's record is written to its day entry, then the key is
+// removed, only if nobody added to it meanwhile (a node still on an earlier
+// version, during an upgrade: the next call moves that). A marker says when
+// it is done.
+func (s *Store) moveLegacyOpen() error {
+	if s.legacyOpenMoved.Load() {
+		return nil
 	}
+	var done time.Time
+	if err := s.kv.Get(keyOpenMoved, &done); err != nil {
+		return fmt.Errorf("store: reading whether the open changes were moved: %w", err)
+	}
+	if !done.IsZero() {
+		s.legacyOpenMoved.Store(true)
+		return nil
+	}
+	keys := []string{keyOpenIndex}
+	for n := range legacyOpenShards {
+		keys = append(keys, openShardKey(n))
+	}
+	moved, all := false, true
+	for _, key := range keys {
+		var raw []byte
+		if err := s.kv.Get(key, &raw); err != nil {
+			return fmt.Errorf("store: reading the open changes kept before: %w", err)
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		var m map[string]account.OpenChange
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("store: decoding the open changes kept before: %w", err)
+		}
+		for id := range m {
+			c, ok, err := s.GetChange(id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // a save cut short before its record
+			}
+			if err := s.putDayEntry(c); err != nil {
+				return err
+			}
+			moved = true
+		}
+		ok, err := s.kv.Set(key, nil, pluginapi.SetAtomic(raw))
+		if err != nil {
+			return fmt.Errorf("store: removing the open changes kept before: %w", err)
+		}
+		all = all && ok
+	}
+	if moved {
+		// Their days may be older than where the reads start: read every
+		// day once more.
+		if err := s.kv.Delete(keyOpenFrom); err != nil {
+			return fmt.Errorf("store: resetting where the open changes start: %w", err)
+		}
+	}
+	if !all {
+		return nil
+	}
+	if _, err := s.kv.Set(keyOpenMoved, s.now().UTC()); err != nil {
+		return fmt.Errorf("store: marking the open changes moved: %w", err)
+	}
+	s.legacyOpenMoved.Store(true)
 	return nil
-}
-
-// unindex removes a change's entry.
-func (s *Store) unindex(id string) error {
-	if err := s.updateShard(id, func(m map[string]account.OpenChange) { delete(m, id) }); err != nil {
-		return fmt.Errorf("store: removing change %s from the open changes: %w", id, err)
-	}
-	return nil
-}
-
-// updateShard changes the shard of id with compare-and-set, retried with a
-// short random pause: many changes made at the same moment may meet on one
-// shard, and each must get its turn.
-func (s *Store) updateShard(id string, change func(map[string]account.OpenChange)) error {
-	key := openShardKey(openShardOf(id))
-	for range shardTries {
-		var old []byte
-		if err := s.kv.Get(key, &old); err != nil {
-			return err
-		}
-		m, err := decodeIndex(old)
-		if err != nil {
-			return err
-		}
-		change(m)
-		var value any = m
-		if len(m) == 0 {
-			value = nil // an empty shard is removed
-		}
-		ok, err := s.kv.Set(key, value, pluginapi.SetAtomic(old))
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		time.Sleep(time.Millisecond + rand.N(4*time.Millisecond)) //nolint:gosec // a pause, not a secret
-	}
-	return fmt.Errorf("the index key %s stayed busy for %d tries", key, shardTries)
-}
-
-// shardTries bounds the compare-and-set tries of one index update.
-const shardTries = 50
-
-func decodeIndex(b []byte) (map[string]account.OpenChange, error) {
-	m := map[string]account.OpenChange{}
-	if len(b) == 0 {
-		return m, nil
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("store: decoding the open changes: %w", err)
-	}
-	return m, nil
 }

@@ -69,8 +69,8 @@ func TestOpenChangesIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []account.OpenChange{
-		{ID: "a", UserID: "u1", State: account.StateWaitingForZulip, NextAttemptAt: &next, UpdatedAt: now},
-		{ID: "b", UserID: "u2", State: account.StatePendingVerification, UpdatedAt: now.Add(time.Second)},
+		{ID: "a", UserID: "u1", State: account.StateWaitingForZulip, NextAttemptAt: &next, UpdatedAt: now, CreatedAt: now},
+		{ID: "b", UserID: "u2", State: account.StatePendingVerification, UpdatedAt: now.Add(time.Second), CreatedAt: now},
 	}
 	if !reflect.DeepEqual(open, want) {
 		t.Errorf("open = %+v\nwant %+v", open, want)
@@ -101,7 +101,7 @@ func TestOpenRecordIsIndexedFirst(t *testing.T) {
 type failingIndexKV struct{ pluginapi.MemoryStore }
 
 func (k *failingIndexKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
-	if strings.HasPrefix(key, keyOpenShard) {
+	if strings.HasPrefix(key, keyDayShard) {
 		return false, errors.New("db down")
 	}
 	return k.MemoryStore.Set(key, value, options...)
@@ -151,10 +151,15 @@ func TestOpenIndexUnderConcurrentChanges(t *testing.T) {
 // An index entry whose record was never written can be dropped.
 func TestDropOpen(t *testing.T) {
 	s := New(&pluginapi.MemoryStore{})
-	if err := s.index(account.Change{ID: "ghost", UserID: "u1", State: account.StateWaitingForZulip}); err != nil {
+	created := time.Now().UTC()
+	if err := s.putDayEntry(account.Change{ID: "ghost", UserID: "u1", State: account.StateWaitingForZulip, CreatedAt: created, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DropOpen("ghost"); err != nil {
+	open, _ := s.OpenChanges()
+	if len(open) != 1 || open[0].ID != "ghost" {
+		t.Fatalf("open = %+v, want the ghost", open)
+	}
+	if err := s.DropOpen(open[0]); err != nil {
 		t.Fatal(err)
 	}
 	if open, _ := s.OpenChanges(); len(open) != 0 {
@@ -187,48 +192,4 @@ func (k *failingLatestKV) Set(key string, value any, options ...pluginapi.KVSetO
 		return false, errors.New("db down")
 	}
 	return k.MemoryStore.Set(key, value, options...)
-}
-
-// The index is spread over shards; entries left under the single key of
-// earlier versions are moved to their shards and the old key removed.
-func TestOpenIndexShardsAndLegacyKey(t *testing.T) {
-	kv := &pluginapi.MemoryStore{}
-	s := New(kv)
-	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
-	legacy := map[string]account.OpenChange{
-		"old1": {ID: "old1", UserID: "u1", State: account.StateWaitingForZulip, UpdatedAt: now},
-		"old2": {ID: "old2", UserID: "u2", State: account.StateMattermostChanged, UpdatedAt: now.Add(time.Second)},
-	}
-	if _, err := kv.Set(keyOpenIndex, legacy); err != nil {
-		t.Fatal(err)
-	}
-	shards := map[int]bool{}
-	for i := range 40 {
-		c := account.Change{ID: fmt.Sprintf("c%02d", i), UserID: "u", State: account.StateStarted, CreatedAt: now, UpdatedAt: now.Add(time.Duration(i+2) * time.Second)}
-		if err := s.SaveChange(context.Background(), &c); err != nil {
-			t.Fatal(err)
-		}
-		shards[openShardOf(c.ID)] = true
-	}
-	if len(shards) < 8 {
-		t.Errorf("40 changes landed in %d shards: not spread", len(shards))
-	}
-	open, err := s.OpenChanges()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(open) != 42 || open[0].ID != "old1" || open[1].ID != "old2" || open[41].ID != "c39" {
-		t.Fatalf("open = %d entries, first %v, want the 2 old ones first and 42 in all", len(open), open[:min(len(open), 3)])
-	}
-	var left map[string]account.OpenChange
-	if err := kv.Get(keyOpenIndex, &left); err != nil || left != nil {
-		t.Fatalf("the old key still holds %v (%v)", left, err)
-	}
-	// Moved entries are removed like any other.
-	if err := s.DropOpen("old1"); err != nil {
-		t.Fatal(err)
-	}
-	if open, _ = s.OpenChanges(); len(open) != 41 || open[0].ID != "old2" {
-		t.Fatalf("after dropping old1: %d entries, first %v", len(open), open[0])
-	}
 }

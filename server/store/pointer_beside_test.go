@@ -13,14 +13,15 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
-// pointerMeetKV makes the user's latest-change pointer and the open
-// changes' entry wait for each other; failIndex fails the open changes'
-// writes instead.
+// pointerMeetKV makes the user's latest-change pointer and the change's
+// entry in the index (by day, and of open changes) wait for each other;
+// failIndex fails the index's writes instead.
 type pointerMeetKV struct {
 	pluginapi.MemoryStore
 	mu        sync.Mutex
 	arrived   map[string]chan struct{}
 	apart     bool
+	met       bool // the first two met: the rest go through
 	failIndex bool
 }
 
@@ -28,22 +29,26 @@ func (k *pointerMeetKV) family(key string) string {
 	switch {
 	case strings.HasPrefix(key, keyUserLatest):
 		return "pointer"
-	case strings.HasPrefix(key, keyOpenShard):
-		return "open"
+	case strings.HasPrefix(key, keyDayShard):
+		return "day"
 	}
 	return ""
 }
 
 func (k *pointerMeetKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
 	f := k.family(key)
-	if f == "open" && k.failIndex {
+	if f == "day" && k.failIndex {
 		return false, errors.New("db down")
 	}
-	if f != "" && !k.failIndex {
+	k.mu.Lock()
+	met := k.met
+	k.mu.Unlock()
+	if f != "" && !k.failIndex && !met {
 		k.mu.Lock()
-		other := map[string]string{"pointer": "open", "open": "pointer"}[f]
+		other := map[string]string{"pointer": "day", "day": "pointer"}[f]
 		if ch, ok := k.arrived[other]; ok {
 			delete(k.arrived, other)
+			k.met = true
 			close(ch)
 			k.mu.Unlock()
 		} else {
@@ -64,7 +69,8 @@ func (k *pointerMeetKV) Set(key string, value any, options ...pluginapi.KVSetOpt
 }
 
 // Issue 17: a new change's latest-change pointer is written side by side
-// with its index entries (one round trip less), all before the record.
+// with its index entry (one round trip less), both before the record; the
+// record's end writes the entry once more, after it.
 func TestPointerWrittenBesideTheIndexes(t *testing.T) {
 	kv := &pointerMeetKV{arrived: map[string]chan struct{}{}}
 	s := New(kv)
@@ -74,13 +80,23 @@ func TestPointerWrittenBesideTheIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	if kv.apart {
-		t.Error("the pointer and the open changes' entry were written one after the other")
+		t.Error("the pointer and the index entry were written one after the other")
 	}
 	if latest, ok, err := s.LatestChange("u1"); err != nil || !ok || latest.ID != "c1" || latest.Version != 1 {
 		t.Errorf("latest %+v %v %v", latest, ok, err)
 	}
 	if open, _ := s.OpenChanges(); len(open) != 1 || open[0].ID != "c1" {
 		t.Errorf("open %+v", open)
+	}
+	c.State = account.StateDone
+	if err := s.SaveChange(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ := s.OpenChanges(); len(open) != 0 {
+		t.Errorf("open %+v", open)
+	}
+	if got, err := s.ListChanges("", 0, 10); err != nil || len(got) != 1 || got[0].State != account.StateDone {
+		t.Errorf("listed %+v %v", got, err)
 	}
 }
 

@@ -121,7 +121,8 @@ func (s *Store) pruneShard(day string, n int, cutoff time.Time, res *PruneResult
 				continue
 			}
 			if f, ok := fixed[e.ID]; ok && f.Version >= e.Version {
-				e.State, e.Version = f.State, f.Version
+				f.CreatedAt = e.CreatedAt // its place in the list
+				e = f
 			}
 			out = append(out, e)
 		}

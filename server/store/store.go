@@ -39,8 +39,9 @@ type Store struct {
 	// The index by day: whether it is built (byday_build.go), whether
 	// this process looked for an empty store, and today's shards known to
 	// be marked in the list of days.
-	dayIndexBuilt atomic.Bool
-	emptyChecked  atomic.Bool
+	dayIndexBuilt   atomic.Bool
+	emptyChecked    atomic.Bool
+	legacyOpenMoved atomic.Bool // the index of open changes of earlier versions is moved (open.go)
 	buildMu       sync.Mutex
 	todayMu       sync.Mutex
 	today         dayShardsUsed
@@ -60,10 +61,10 @@ func NewWithClock(kv KV, now func() time.Time) *Store {
 // stored record must be at c.Version (no record for version 0), and is
 // replaced by c at c.Version+1, stamped UpdatedAt with the store's clock
 // (c gets the new version and stamp); otherwise nothing is written and the
-// error wraps account.ErrConflict. The index of open changes is updated so
-// that an open record is always in it: added before an open record is
-// written, removed after a closed one is. The index by day gets a new
-// record before it is written, and a new state after.
+// error wraps account.ErrConflict. The record's entry in the index by day,
+// which is also the index of open changes (open.go), is written before an
+// open record is, so that an open record is always found there, and after
+// a closed one is.
 func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if c.ID == "" {
 		return errors.New("store: a change needs an ID")
@@ -72,8 +73,8 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	next := *c
 	next.Version = c.Version + 1
 	next.UpdatedAt = s.now().UTC() // as it reads back: no monotonic clock
-	// The indexes go first for a new record and an open one. A closed
-	// record's go after it, so its save may use the bytes this process
+	// The index goes first for a new record and an open one. A closed
+	// record's goes after it, so its save may use the bytes this process
 	// wrote last: the compare-and-set checks them, and reads only when
 	// another writer came in between.
 	var stored storedRecord
@@ -92,13 +93,13 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 	if err != nil {
 		return fmt.Errorf("store: encoding change %s: %w", c.ID, err)
 	}
-	// The indexes first: once the record is written, SaveChange must not
+	// The index first: once the record is written, SaveChange must not
 	// fail for an open record the job would then carry on behind a reply
-	// that said nothing changed. The user's latest-change pointer and the
-	// two indexes go side by side (each its own keys): the record, written
-	// only once all three are, is what makes the change exist. The job
-	// drops an index entry without a record only under the user's lock,
-	// which the change's writer holds.
+	// that said nothing changed. A new record's latest-change pointer and
+	// day entry go side by side (each its own keys): the record, written
+	// only once both are, is what makes the change exist. The job drops an
+	// entry without a record only under the user's lock, which the
+	// change's writer holds.
 	var ahead []func() error
 	if next.Version == 1 {
 		s.noteEmptyStore()
@@ -107,17 +108,17 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 				return fmt.Errorf("store: indexing change %s: %w", c.ID, err)
 			}
 			return nil
-		}, func() error { return s.putDayEntry(next) })
+		})
 	}
-	if next.State.Open() {
-		ahead = append(ahead, func() error { return s.index(next) })
+	if next.Version == 1 || next.State.Open() {
+		ahead = append(ahead, func() error { return s.putDayEntry(next) })
 	}
 	if err := sideBySide(ahead...); err != nil {
-		if next.Version == 1 && next.State.Open() {
+		if next.Version == 1 {
 			// Nothing of a change whose record is not written stays where
 			// the job looks (an entry left by a failed removal is dropped
 			// by the job, under the user's lock, for want of a record).
-			s.undoIndex(c.ID)
+			s.undoDayEntry(next)
 		}
 		return err
 	}
@@ -140,22 +141,18 @@ func (s *Store) SaveChange(_ context.Context, c *account.Change) error {
 		s.recent.put(key, value, s.now())
 	}
 	c.Version, c.UpdatedAt = next.Version, next.UpdatedAt
-	var after []func() error
-	if !next.State.Open() {
-		after = append(after, func() error { return s.unindex(c.ID) })
+	if next.Version > 1 && !next.State.Open() {
+		return s.putDayEntry(next)
 	}
-	if next.Version > 1 && next.State != stored.State {
-		after = append(after, func() error { return s.putDayEntry(next) })
-	}
-	return sideBySide(after...)
+	return nil
 }
 
-// undoIndex takes a change whose record was not written out of the open
-// changes, on a best effort: it fails the save no further (a panic
+// undoDayEntry takes a new change whose record was not written out of the
+// index, on a best effort: it fails the save no further (a panic
 // included), and an entry it leaves is dropped by the job.
-func (s *Store) undoIndex(id string) {
+func (s *Store) undoDayEntry(c account.Change) {
 	defer func() { _ = recover() }()
-	_ = s.unindex(id)
+	_ = s.dropDayEntry(c.ID, c.CreatedAt, c.Version)
 }
 
 // storedRecord is what SaveChange needs of the stored record.
