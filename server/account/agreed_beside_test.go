@@ -46,7 +46,9 @@ type recorderStore struct {
 	links Links
 }
 
-func (s recorderStore) SaveChange(ctx context.Context, c *Change) error { return s.rec.SaveChange(ctx, c) }
+func (s recorderStore) SaveChange(ctx context.Context, c *Change) error {
+	return s.rec.SaveChange(ctx, c)
+}
 func (s recorderStore) SetAgreedEmail(userID string, zulipUserID int, email string) (string, bool, error) {
 	return s.links.SetAgreedEmail(userID, zulipUserID, email)
 }

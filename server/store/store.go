@@ -42,9 +42,9 @@ type Store struct {
 	dayIndexBuilt   atomic.Bool
 	emptyChecked    atomic.Bool
 	legacyOpenMoved atomic.Bool // the index of open changes of earlier versions is moved (open.go)
-	buildMu       sync.Mutex
-	todayMu       sync.Mutex
-	today         dayShardsUsed
+	buildMu         sync.Mutex
+	todayMu         sync.Mutex
+	today           dayShardsUsed
 
 	recent recentBytes // what this process last wrote under keys it updates with compare-and-set
 }
