@@ -3,6 +3,7 @@ package main
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mattermost/mattermost/server/public/model"
 	"github.com/mattermost/mattermost/server/public/pluginapi"
@@ -55,6 +56,12 @@ func (a *auditor) Audit(e account.AuditEvent) {
 		"outcome", e.Outcome, "code", string(e.Code)}
 	if e.Origin != "" {
 		kv = append(kv, "origin", e.Origin)
+	}
+	if e.Mattermost != "" || e.Zulip != "" {
+		kv = append(kv, "mattermost", string(e.Mattermost), "zulip", string(e.Zulip))
+	}
+	if e.NextAttemptAt != nil {
+		kv = append(kv, "attempts", e.Attempts, "next_attempt_at", e.NextAttemptAt.UTC().Format(time.RFC3339))
 	}
 	mattermostCalls.logs.Add(1)
 	a.log.Info("account sync audit: email change", kv...)

@@ -117,6 +117,7 @@ func (p *Plugin) service() *account.Service {
 	}, account.Settings{
 		SyncZulip:        cfg.ZulipSyncEnabled,
 		AllowOAuth:       cfg.AllowOAuthSessions,
+		AuditIsLogged:    p.auditor != nil, // its log line is the change's
 		MaxChangesPerDay: cfg.maxChangesPerDay(),
 		RetryFor:         cfg.retryFor(),
 		RetryFirst:       cfg.retryFirst(),

@@ -205,6 +205,11 @@ type AuditEvent struct {
 	Origin   string // where the change was made, when not through Account Sync
 	Code     Code   // why it stopped or waits, if it did
 	Success  bool   // done, or on its way (waiting, pending)
+	// Where each system stands, and the job's tries, when the change is
+	// recorded (empty for a refusal).
+	Mattermost, Zulip SystemStatus
+	Attempts          int
+	NextAttemptAt     *time.Time
 }
 
 // Logger is the server log. Key-value pairs follow the message.

@@ -67,7 +67,7 @@ func (s *Service) logChange(res *Result) {
 		s.opts.Logger.Error("account sync: email change failed", append(kv, s.errKV(res)...)...)
 	case res.Failure != nil:
 		s.opts.Logger.Warn("account sync: email change failed", append(kv, s.errKV(res)...)...)
-	default:
+	case !s.opts.AuditIsLogged:
 		s.opts.Logger.Info("account sync: email change", kv...)
 	}
 }
@@ -98,7 +98,11 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 // audit records a request's outcome.
 func (s *Service) audit(res *Result) {
 	ch := res.Change
-	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State), Origin: ch.Origin}
+	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State), Origin: ch.Origin,
+		Mattermost: ch.Mattermost, Zulip: ch.Zulip}
+	if ch.NextAttemptAt != nil {
+		e.Attempts, e.NextAttemptAt = ch.Attempts, ch.NextAttemptAt
+	}
 	if res.Failure != nil {
 		e.Code = res.Failure.Code
 	}

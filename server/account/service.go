@@ -22,6 +22,10 @@ type Settings struct {
 	// AllowOAuth lets sessions of OAuth 2.0 apps and personal access
 	// tokens change emails and links.
 	AllowOAuth bool
+	// AuditIsLogged: the Auditor writes every event as a log line with the
+	// change's statuses, so a change that ends well is logged by it alone
+	// (one call to the server, not two).
+	AuditIsLogged bool
 	// MaxChangesPerDay limits a user's changes over a rolling 24 hours; 0
 	// means no limit. System admins are exempt.
 	MaxChangesPerDay int
