@@ -283,7 +283,8 @@ func TestAllowedDomainsAndAudit(t *testing.T) {
 	}
 	want := []AuditEvent{
 		{ChangeID: aud.events[0].ChangeID, ActorID: "u1", UserID: "u1", NewEmail: annNew, Outcome: "refused", Code: CodeDomainNotAllowed},
-		{ChangeID: res.Change.ID, ActorID: "u1", UserID: "u1", OldEmail: ann, NewEmail: "ann.new@example.org", Outcome: "done", Success: true},
+		{ChangeID: res.Change.ID, ActorID: "u1", UserID: "u1", OldEmail: ann, NewEmail: "ann.new@example.org", Outcome: "done", Success: true,
+			Mattermost: StatusChanged, Zulip: StatusChanged}, // where both stand, once recorded
 	}
 	if !reflect.DeepEqual(aud.events, want) {
 		t.Errorf("audit events:\n%+v\nwant\n%+v", aud.events, want)

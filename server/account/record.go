@@ -98,8 +98,10 @@ func (s *Service) logFailure(msg string, ch Change, f *Failure) {
 // audit records a request's outcome.
 func (s *Service) audit(res *Result) {
 	ch := res.Change
-	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State), Origin: ch.Origin,
-		Mattermost: ch.Mattermost, Zulip: ch.Zulip}
+	e := AuditEvent{ChangeID: ch.ID, ActorID: ch.RequestedBy, UserID: ch.UserID, OldEmail: ch.OldEmail, NewEmail: ch.NewEmail, Outcome: string(ch.State), Origin: ch.Origin}
+	if ch.State != StateRefused {
+		e.Mattermost, e.Zulip = ch.Mattermost, ch.Zulip
+	}
 	if ch.NextAttemptAt != nil {
 		e.Attempts, e.NextAttemptAt = ch.Attempts, ch.NextAttemptAt
 	}
