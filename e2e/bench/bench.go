@@ -214,11 +214,16 @@ func (r *run) users(ctx context.Context) error {
 // server under the changes measured. The bed's timings are put back after.
 func (r *run) atProductionTimings(fn func(context.Context) error) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if err := r.st.Configure(ctx, map[string]any{"JobIntervalSeconds": "", "RetryFirstSeconds": ""}); err != nil {
+		keys := []string{"JobIntervalSeconds", "RetryFirstSeconds"}
+		production, bed := map[string]any{}, map[string]any{}
+		for _, k := range keys {
+			production[k], bed[k] = "", r.st.GoodSettings()[k]
+		}
+		if err := r.st.Bed.SetPluginSettings(ctx, stack.PluginID, production); err != nil {
 			return fmt.Errorf("setting the production timings: %w", err)
 		}
 		err := fn(ctx)
-		if rerr := r.st.Configure(ctx, nil); rerr != nil && err == nil {
+		if rerr := r.st.Bed.SetPluginSettings(ctx, stack.PluginID, bed); rerr != nil && err == nil {
 			err = fmt.Errorf("putting the bed's timings back: %w", rerr)
 		}
 		return err
