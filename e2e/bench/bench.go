@@ -368,9 +368,13 @@ func (r *run) crowds(ctx context.Context) error {
 			op    op
 			users []*user
 		}{{"baseline", base, r.bUsers[:n]}, {"plugin", plugin, r.pUsers[:n]}} {
+			cpuBefore := cpuNow(r.st)
 			ms, wall, failures := crowd(ctx, p.op, p.users, "c")
+			cpu, cpuTotal := cpuNow(r.st).perChange(cpuBefore, n)
 			rates[i] = float64(n) / wall.Seconds()
 			errs[i] = len(failures)
+			r.logf("bench: %d users at once, %s: CPU per change %s", n, p.name, cpu)
+			r.add(info(fmt.Sprintf("CPU per change (server, plugin, PostgreSQL), %s, %d users at once", p.name, n), float64(cpuTotal)/float64(time.Millisecond), "ms"))
 			for j, m := range ms {
 				r.samples = append(r.samples, sample{Phase: fmt.Sprintf("crowd-%d", n), Path: p.name, Seq: j, Ms: m, Err: failures[j]})
 			}
