@@ -74,12 +74,23 @@ func (s *Service) saveAndAgreeAhead(ctx context.Context, ch *Change) (agreedMove
 		defer recovered(func(err error) { s.warnAgreed(&c, err) }) // nothing known: nothing put back
 		m = s.moveAgreed(c)
 	}()
+	saved := false
+	defer func() {
+		if saved {
+			return
+		}
+		// Not saved, or the save panicked: wait for the move and put the
+		// address back before anything else goes on.
+		if m := <-moved; m.tried && m.known {
+			s.setAgreed(ch, m.before)
+		}
+	}()
 	err := s.saveAhead(ctx, ch)
-	m := <-moved
-	if err != nil && m.tried && m.known {
-		s.setAgreed(ch, m.before)
+	if err != nil {
+		return agreedMove{}, err
 	}
-	return m, err
+	saved = true
+	return <-moved, nil
 }
 
 func (s *Service) setAgreed(ch *Change, email string) {

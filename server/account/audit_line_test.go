@@ -53,4 +53,3 @@ func sameEvent(a, b AuditEvent) bool {
 	a.NextAttemptAt, b.NextAttemptAt = nil, nil
 	return a == b
 }
-

@@ -29,8 +29,8 @@ func (s *Service) ChangeEmail(ctx context.Context, req Request) Result {
 	ch := &res.Change
 
 	lock := s.lockAhead(ctx, req) // a user's own change: side by side with the gates
+	defer lock.release()          // unless taken: refused by a gate, or a gate panicked
 	if f := s.gates(req, ch); f != nil {
-		lock.release()
 		return s.refuse(&res, StepValidate, f)
 	}
 	unlock, f := lock.take(ctx)
@@ -262,6 +262,7 @@ type pendingLock struct {
 	s      *Service
 	userID string
 	answer chan lockAnswer // nil: not asked for ahead
+	taken  bool            // the answer went to take
 }
 
 type lockAnswer struct {
@@ -293,14 +294,15 @@ func (p *pendingLock) take(ctx context.Context) (func(), *Failure) {
 	if p.answer == nil {
 		return p.s.lockUser(ctx, p.userID)
 	}
+	p.taken = true
 	a := <-p.answer
 	return a.unlock, a.f
 }
 
-// release lets go of a lock asked for ahead, once it is answered, when the
-// change is refused by its gates.
+// release lets go of a lock asked for ahead and never taken, once it is
+// answered: the change was refused by its gates, or a gate panicked.
 func (p *pendingLock) release() {
-	if p.answer == nil {
+	if p.answer == nil || p.taken {
 		return
 	}
 	if a := <-p.answer; a.unlock != nil {

@@ -25,7 +25,6 @@ const (
 	keyActiveMigration = keyVersion + "migration_active" // -> the ID of the migration under way (started, not ended)
 	keyOpenIndex       = keyVersion + "open"             // -> map of change ID -> account.OpenChange: the changes the job carries on (before sharding; read, moved and emptied)
 	keyOpenShard       = keyVersion + "open_"            // + shard number -> map of change ID -> account.OpenChange, by a hash of the ID (before the index by day held them; read, moved and emptied)
-	keyOpenMoved       = keyVersion + "openmoved"        // -> when the two keys above were moved into the index by day
 	keyOpenFrom        = keyVersion + "openfrom"         // -> the first day (YYYYMMDD) of the index by day that may hold an open change
 	keyDayShard        = keyVersion + "byday_"           // + day (YYYYMMDD, UTC) + "_" + shard number -> the changes created that day, newest first (dayEntry)
 	keyDays            = keyVersion + "days"             // -> the days that have changes in keyDayShard, oldest first

@@ -17,12 +17,20 @@ import (
 // job reads only the days from the oldest that still had an open change
 // (keyOpenFrom): a new entry only ever goes to the day its change was
 // created, and a change is created less than openSlack before its entry is
-// written, so no earlier day gains an open change.
+// written, so no earlier day gains an open change. Every reader starts at
+// openSlack ago by its own clock at the latest: a node whose clock runs
+// ahead (by up to a day) hides nothing from the others, nor they from it.
 
 // openSlack is how far back from now an entry may still be added: a
-// change's flow (account.MaxDuration) and the clocks of the nodes, with
-// room to spare.
-const openSlack = 2 * time.Hour
+// change's flow (account.MaxDuration, under a minute) and the clocks of
+// the nodes, which may be wrong by hours (a hardware clock on local time
+// read as UTC).
+const openSlack = 26 * time.Hour
+
+// legacyOpenRecheck is how often a node looks again at the index of open
+// changes kept by earlier versions (empty once moved): a node still on one
+// of them during an upgrade may add to it.
+const legacyOpenRecheck = 10 * time.Minute
 
 // OpenChanges lists the open changes, oldest save first. Entries of the
 // index kept before (its own keys) are moved into the index by day first.
@@ -37,9 +45,12 @@ func (s *Store) OpenChanges() ([]account.OpenChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	var from string
-	if err := s.kv.Get(keyOpenFrom, &from); err != nil {
-		return nil, fmt.Errorf("store: reading where the open changes start: %w", err)
+	fromRaw, from, err := s.openFrom()
+	if err != nil {
+		return nil, err
+	}
+	if limit := dayOf(s.now().Add(-openSlack)); from > limit {
+		from = limit // the start was stored by a node whose clock runs ahead
 	}
 	var out []account.OpenChange
 	oldest := ""
@@ -68,7 +79,7 @@ func (s *Store) OpenChanges() ([]account.OpenChange, error) {
 			out = append(out, o)
 		}
 	}
-	s.moveOpenFrom(from, oldest)
+	s.moveOpenFrom(fromRaw, from, oldest)
 	sort.Slice(out, func(i, j int) bool { return out[i].UpdatedAt.Before(out[j].UpdatedAt) })
 	return out, nil
 }
@@ -94,16 +105,38 @@ func (s *Store) openEntry(e dayEntry) (account.OpenChange, bool, error) {
 	return entryOf(c).openChange(), true, nil
 }
 
+// openFrom reads the first day the open changes are read from ("" for
+// every day), with its stored bytes.
+func (s *Store) openFrom() ([]byte, string, error) {
+	var raw []byte
+	if err := s.kv.Get(keyOpenFrom, &raw); err != nil {
+		return nil, "", fmt.Errorf("store: reading where the open changes start: %w", err)
+	}
+	var from string
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &from); err != nil {
+			return nil, "", fmt.Errorf("store: decoding where the open changes start: %w", err)
+		}
+	}
+	return raw, from, nil
+}
+
 // moveOpenFrom moves the first day the open changes are read from to the
-// oldest day that had one, or to openSlack ago when that is earlier. A
-// failed write only means more days are read next time.
-func (s *Store) moveOpenFrom(from, oldest string) {
+// oldest day that had one, or to openSlack ago when that is earlier. It is
+// compared and set against what was read (a reader that came later and
+// moved it wins). A failed write
+// only means more days are read next time.
+func (s *Store) moveOpenFrom(fromRaw []byte, from, oldest string) {
 	next := dayOf(s.now().Add(-openSlack))
 	if oldest != "" && oldest < next {
 		next = oldest
 	}
 	if next > from {
-		_, _ = s.kv.Set(keyOpenFrom, next)
+		value, err := json.Marshal(next)
+		if err != nil {
+			return
+		}
+		_, _ = s.kv.Set(keyOpenFrom, value, pluginapi.SetAtomic(fromRaw))
 	}
 }
 
@@ -134,27 +167,25 @@ func (s *Store) dropDayEntry(id string, created time.Time, version int64) error 
 
 // moveLegacyOpen moves the index of open changes kept under keys of its
 // own by earlier versions (one key, then shards) into the index by day:
-// each entry's record is written to its day entry, then the key is
-// removed, only if nobody added to it meanwhile (a node still on an earlier
-// version, during an upgrade: the next call moves that). A marker says when
-// it is done.
+// each entry's record is written to its day entry, the start of the reads
+// is reset (the records' days may be older), and only then is each key
+// removed, only if nobody added to it meanwhile. A node looks at those keys
+// on its first read and every legacyOpenRecheck after (cheap while they are
+// empty): a node still on an earlier version, during an upgrade, may add to
+// them, and its change is moved then.
 func (s *Store) moveLegacyOpen() error {
-	if s.legacyOpenMoved.Load() {
-		return nil
-	}
-	var done time.Time
-	if err := s.kv.Get(keyOpenMoved, &done); err != nil {
-		return fmt.Errorf("store: reading whether the open changes were moved: %w", err)
-	}
-	if !done.IsZero() {
-		s.legacyOpenMoved.Store(true)
+	s.legacyMu.Lock()
+	defer s.legacyMu.Unlock()
+	now := s.now()
+	if !s.legacyCheckedAt.IsZero() && now.Sub(s.legacyCheckedAt) < legacyOpenRecheck && !now.Before(s.legacyCheckedAt) {
 		return nil
 	}
 	keys := []string{keyOpenIndex}
 	for n := range legacyOpenShards {
 		keys = append(keys, openShardKey(n))
 	}
-	moved, all := false, true
+	found := map[string][]byte{}
+	moved := false
 	for _, key := range keys {
 		var raw []byte
 		if err := s.kv.Get(key, &raw); err != nil {
@@ -163,6 +194,7 @@ func (s *Store) moveLegacyOpen() error {
 		if len(raw) == 0 {
 			continue
 		}
+		found[key] = raw
 		var m map[string]account.OpenChange
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return fmt.Errorf("store: decoding the open changes kept before: %w", err)
@@ -180,25 +212,29 @@ func (s *Store) moveLegacyOpen() error {
 			}
 			moved = true
 		}
-		ok, err := s.kv.Set(key, nil, pluginapi.SetAtomic(raw))
-		if err != nil {
-			return fmt.Errorf("store: removing the open changes kept before: %w", err)
-		}
-		all = all && ok
 	}
 	if moved {
-		// Their days may be older than where the reads start: read every
-		// day once more.
+		// Their days may be older than where the reads start: every day is
+		// read once more. Before the keys go, so that a failure here leaves
+		// them for the next call.
 		if err := s.kv.Delete(keyOpenFrom); err != nil {
 			return fmt.Errorf("store: resetting where the open changes start: %w", err)
 		}
 	}
-	if !all {
-		return nil
+	all := true
+	for _, key := range keys {
+		raw, ok := found[key]
+		if !ok {
+			continue
+		}
+		removed, err := s.kv.Set(key, nil, pluginapi.SetAtomic(raw))
+		if err != nil {
+			return fmt.Errorf("store: removing the open changes kept before: %w", err)
+		}
+		all = all && removed
 	}
-	if _, err := s.kv.Set(keyOpenMoved, s.now().UTC()); err != nil {
-		return fmt.Errorf("store: marking the open changes moved: %w", err)
+	if all {
+		s.legacyCheckedAt = now
 	}
-	s.legacyOpenMoved.Store(true)
 	return nil
 }

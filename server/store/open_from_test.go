@@ -117,3 +117,31 @@ func TestUndoDayEntryOnlyOfItsVersion(t *testing.T) {
 		t.Errorf("entries %+v: want none", list)
 	}
 }
+
+// A node whose clock runs a day ahead stores a start in the future; the
+// others read from their own openSlack ago whatever is stored, and it reads
+// from its own, which reaches back to today: an open change made by a
+// node with the right clock is found by both.
+func TestOpenChangesWithAClockADayAhead(t *testing.T) {
+	kv := &pluginapi.MemoryStore{}
+	now := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
+	ahead := NewWithClock(kv, func() time.Time { return now.Add(30 * time.Hour) })
+	right := NewWithClock(kv, func() time.Time { return now })
+	if _, err := ahead.OpenChanges(); err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	if err := kv.Get(keyOpenFrom, &stored); err != nil || stored <= dayOf(now) {
+		t.Fatalf("stored start %q (%v): want the day-ahead node's future day", stored, err)
+	}
+	c := account.Change{ID: "c1", UserID: "u1", State: account.StateMattermostChanged, CreatedAt: now}
+	if err := right.SaveChange(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*Store{"right": right, "ahead by 6 h": NewWithClock(kv, func() time.Time { return now.Add(6 * time.Hour) })} {
+		open, err := s.OpenChanges()
+		if err != nil || len(open) != 1 || open[0].ID != "c1" {
+			t.Errorf("%s: open %+v %v, want c1", name, open, err)
+		}
+	}
+}

@@ -41,7 +41,8 @@ type Store struct {
 	// be marked in the list of days.
 	dayIndexBuilt   atomic.Bool
 	emptyChecked    atomic.Bool
-	legacyOpenMoved atomic.Bool // the index of open changes of earlier versions is moved (open.go)
+	legacyMu        sync.Mutex
+	legacyCheckedAt time.Time // when this node last found the index of open changes of earlier versions moved (open.go)
 	buildMu         sync.Mutex
 	todayMu         sync.Mutex
 	today           dayShardsUsed
