@@ -131,7 +131,13 @@ func (s *Service) mayFollowZulip(userID, address string) bool {
 		return false
 	}
 	l, linked, err := s.opts.Links.Link(userID)
-	if err != nil || !linked || l.AgreedEmail == "" || strings.EqualFold(l.AgreedEmail, address) {
+	return err == nil && linked && s.mayFollowLink(l, address)
+}
+
+// mayFollowLink is mayFollowZulip on the user's link as read.
+func (s *Service) mayFollowLink(l Link, address string) bool {
+	userID := l.UserID
+	if s.opts.ReportZulipChanges || address == "" || l.AgreedEmail == "" || strings.EqualFold(l.AgreedEmail, address) {
 		return false
 	}
 	addr, err := NormalizeAddress(address, s.mm.ValidEmail)

@@ -144,9 +144,9 @@ type Links interface {
 	// Unlinked tells whether the user ever removed a link: the scan does
 	// not link them again by itself.
 	Unlinked(userID string) (bool, error)
-	// LinkedUser returns the Mattermost user linked to a Zulip account; ok
-	// is false when there is none.
-	LinkedUser(zulipUserID int) (userID string, ok bool, err error)
+	// LinkOfZulip returns the link of a Zulip account (its user's, when
+	// that user is still linked to it); ok is false when there is none.
+	LinkOfZulip(zulipUserID int) (b Link, ok bool, err error)
 	// SetAgreedEmail sets the user's link's agreed address, with
 	// compare-and-set, if the link still goes to zulipUserID (else it does
 	// nothing), and returns the address agreed before; matched is false

@@ -122,9 +122,13 @@ func (m *memOffers) SaveOffer(o Offer) error {
 }
 
 // LinkedUser returns the user linked to a Zulip account.
-func (m *memLinks) LinkedUser(zulipUserID int) (string, bool, error) {
+func (m *memLinks) LinkOfZulip(zulipUserID int) (Link, bool, error) {
 	u, ok := m.byZulip[zulipUserID]
-	return u, ok, nil
+	if !ok {
+		return Link{}, false, nil
+	}
+	b, ok := m.byUser[u]
+	return b, ok && b.ZulipUserID == zulipUserID, nil
 }
 
 // memMigrations keeps domain migrations by id.

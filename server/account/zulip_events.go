@@ -8,7 +8,7 @@ import "context"
 // administrator chose so (both check everything again under the lock). address is the account's new real address, as
 // the event gave it. ok is false when nothing was offered nor applied.
 func (s *Service) ZulipAccountChanged(ctx context.Context, zulipUserID int, address string) bool {
-	userID, linked, err := s.opts.Links.LinkedUser(zulipUserID)
+	l, linked, err := s.opts.Links.LinkOfZulip(zulipUserID)
 	if err != nil {
 		s.opts.Logger.Warn("account sync: could not read who is linked to a Zulip account", "zulip_user_id", zulipUserID, "error", err.Error())
 		return false
@@ -19,9 +19,10 @@ func (s *Service) ZulipAccountChanged(ctx context.Context, zulipUserID int, addr
 	// Account Sync's own changes arrive as events too: the agreed address
 	// moved before it acted. Told apart here (mayFollowZulip) without the user's
 	// lock, so that the user's own commands never find it taken.
-	if !s.mayFollowZulip(userID, address) {
+	// The link just read serves: one read of it, not two.
+	if !s.mayFollowLink(l, address) {
 		return false
 	}
-	applied, offered := s.followZulipChange(ctx, userID)
+	applied, offered := s.followZulipChange(ctx, l.UserID)
 	return applied || offered
 }

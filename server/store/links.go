@@ -191,18 +191,25 @@ func (s *Store) SetAgreedEmail(userID string, zulipUserID int, email string) (st
 // reverse key; a reverse key left behind by an interrupted RemoveLink (its
 // user no longer linked to that account) does not count.
 func (s *Store) LinkedUser(zulipUserID int) (string, bool, error) {
+	l, ok, err := s.LinkOfZulip(zulipUserID)
+	return l.UserID, ok, err
+}
+
+// LinkOfZulip returns the link of a Zulip account, by the reverse key, as
+// LinkedUser finds it.
+func (s *Store) LinkOfZulip(zulipUserID int) (account.Link, bool, error) {
 	var userID string
 	if err := s.kv.Get(zulipOwnerKey(zulipUserID), &userID); err != nil {
-		return "", false, fmt.Errorf("store: reading the owner of Zulip account %d: %w", zulipUserID, err)
+		return account.Link{}, false, fmt.Errorf("store: reading the owner of Zulip account %d: %w", zulipUserID, err)
 	}
 	if userID == "" {
-		return "", false, nil
+		return account.Link{}, false, nil
 	}
 	l, ok, err := s.Link(userID)
 	if err != nil || !ok || l.ZulipUserID != zulipUserID {
-		return "", false, err
+		return account.Link{}, false, err
 	}
-	return userID, true, nil
+	return l, true, nil
 }
 
 // Unlinked tells whether the user ever removed a link (/account unlink).
