@@ -41,11 +41,14 @@ func (s *Store) OpenChanges() ([]account.OpenChange, error) {
 	if err := s.moveLegacyOpen(); err != nil {
 		return nil, err
 	}
-	days, err := s.days()
+	// The start before the days: a move of the old index landing after
+	// this read changes the start (moveLegacyOpen), so the compare-and-set
+	// below fails; one that landed before is in the days read next.
+	fromRaw, from, err := s.openFrom()
 	if err != nil {
 		return nil, err
 	}
-	fromRaw, from, err := s.openFrom()
+	days, err := s.days()
 	if err != nil {
 		return nil, err
 	}
@@ -216,8 +219,14 @@ func (s *Store) moveLegacyOpen() error {
 	if moved {
 		// Their days may be older than where the reads start: every day is
 		// read once more. Before the keys go, so that a failure here leaves
-		// them for the next call.
-		if err := s.kv.Delete(keyOpenFrom); err != nil {
+		// them for the next call. A value of its own (before every day),
+		// not a removal, so that a reader that read the start before it
+		// cannot move it on.
+		reset, err := json.Marshal(fmt.Sprintf("0-reset-%d", now.UnixNano()))
+		if err != nil {
+			return err
+		}
+		if _, err := s.kv.Set(keyOpenFrom, reset); err != nil {
 			return fmt.Errorf("store: resetting where the open changes start: %w", err)
 		}
 	}

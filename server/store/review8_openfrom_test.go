@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +115,16 @@ func (k *review8DeleteFailsKV) Delete(key string) error {
 		return errTest("KV unavailable")
 	}
 	return k.MemoryStore.Delete(key)
+}
+
+// Set fails the first reset of the start (since the review's fix, a value
+// of its own, not a removal).
+func (k *review8DeleteFailsKV) Set(key string, value any, options ...pluginapi.KVSetOption) (bool, error) {
+	if b, ok := value.([]byte); ok && key == keyOpenFrom && !k.failed && strings.Contains(string(b), "0-reset") {
+		k.failed = true
+		return false, errTest("KV unavailable")
+	}
+	return k.MemoryStore.Set(key, value, options...)
 }
 
 type errTest string
