@@ -45,7 +45,7 @@ func TestReview9StartMovedPastALegacyMoveThatLandedMidRead(t *testing.T) {
 	if _, err := mem.Set(keyDaysBuilt, now); err != nil {
 		t.Fatal(err)
 	}
-	b := NewWithClock(kv, clock) // the reader
+	b := NewWithClock(kv, clock)               // the reader
 	if _, err := b.OpenChanges(); err != nil { // b looks at the old keys: empty
 		t.Fatal(err)
 	}
