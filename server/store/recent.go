@@ -51,10 +51,3 @@ func (r *recentBytes) take(key string, now time.Time) ([]byte, bool) {
 	}
 	return e.b, true
 }
-
-// drop forgets key.
-func (r *recentBytes) drop(key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.m, key)
-}
