@@ -159,8 +159,7 @@ func (s *Store) undoDayEntry(c account.Change) {
 // storedRecord is what SaveChange needs of the stored record.
 type storedRecord struct {
 	raw     []byte
-	Version int64         `json:"version"`
-	State   account.State `json:"state"`
+	Version int64 `json:"version"`
 }
 
 // storedAt reads the stored record and checks that it is at c's version
