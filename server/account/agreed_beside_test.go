@@ -86,13 +86,7 @@ func TestAgreedPutBackWhenTheRecordFails(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod, AgreedEmail: ann})
 	h.rec.err = errors.New("kv down")
-	res := h.service().ChangeEmail(context.Background(), req(annNew))
-	if res.Change.State != StateRefused || res.Failure == nil || res.Failure.Code != CodeInternal {
-		t.Fatalf("%s %+v: want refused, internal", res.Change.State, res.Failure)
-	}
-	if h.mm.users["u1"].Email != ann || h.z.addrOf(10) != ann || h.locker.held["u1"] {
-		t.Errorf("Mattermost %s, Zulip %s, lock held %v", h.mm.users["u1"].Email, h.z.addrOf(10), h.locker.held["u1"])
-	}
+	refusedAsInternal(t, h, h.service().ChangeEmail(context.Background(), req(annNew)))
 	if l, _, _ := h.links.Link("u1"); l.AgreedEmail != ann {
 		t.Errorf("agreed %q, want it back at %q", l.AgreedEmail, ann)
 	}

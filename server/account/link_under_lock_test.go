@@ -115,13 +115,7 @@ func TestLinkReadUnderTheLockFails(t *testing.T) {
 	h := newHarness([]User{annUser()}, ann)
 	h.links = newMemLinks(Link{UserID: "u1", ZulipUserID: 10, Method: LinkCodeMethod, AgreedEmail: ann})
 	h.links.err = errors.New("kv down")
-	res := h.service().ChangeEmail(context.Background(), req(annNew))
-	if res.Change.State != StateRefused || res.Failure == nil || res.Failure.Code != CodeInternal {
-		t.Fatalf("%s %+v: want refused, internal", res.Change.State, res.Failure)
-	}
-	if h.mm.users["u1"].Email != ann || h.z.addrOf(10) != ann || h.locker.held["u1"] {
-		t.Errorf("Mattermost %s, Zulip %s, lock held %v", h.mm.users["u1"].Email, h.z.addrOf(10), h.locker.held["u1"])
-	}
+	refusedAsInternal(t, h, h.service().ChangeEmail(context.Background(), req(annNew)))
 	if _, ok, _ := h.rec.LatestChange("u1"); ok {
 		t.Error("a record was stored")
 	}
@@ -152,5 +146,17 @@ func TestAgreedWrittenAtTheEndWhenAheadFailed(t *testing.T) {
 	}
 	if l, _, _ := h.links.Link("u1"); l.AgreedEmail != annNew {
 		t.Errorf("agreed %q, want %q", l.AgreedEmail, annNew)
+	}
+}
+
+// refusedAsInternal checks that Ann's change was refused for an internal
+// failure, changed neither system, and let go of her lock.
+func refusedAsInternal(t *testing.T, h *harness, res Result) {
+	t.Helper()
+	if res.Change.State != StateRefused || res.Failure == nil || res.Failure.Code != CodeInternal {
+		t.Fatalf("%s %+v: want refused, internal", res.Change.State, res.Failure)
+	}
+	if h.mm.users["u1"].Email != ann || h.z.addrOf(10) != ann || h.locker.held["u1"] {
+		t.Errorf("Mattermost %s, Zulip %s, lock held %v", h.mm.users["u1"].Email, h.z.addrOf(10), h.locker.held["u1"])
 	}
 }

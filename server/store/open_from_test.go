@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,27 +11,14 @@ import (
 	"github.com/account-sync/mattermost-plugin-account-sync/server/account"
 )
 
-// dayReadsKV counts the reads of each day's shards.
-type dayReadsKV struct {
-	pluginapi.MemoryStore
-	mu    sync.Mutex
-	reads map[string]int // day -> shard reads
-}
-
-func (k *dayReadsKV) Get(key string, o any) error {
-	if rest, ok := strings.CutPrefix(key, keyDayShard); ok {
-		k.mu.Lock()
-		k.reads[rest[:8]]++
-		k.mu.Unlock()
+// dayReads is the reads of each day's shards in calls (callsKV's counts).
+func dayReads(calls map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, n := range calls {
+		if rest, ok := strings.CutPrefix(k, "get "+keyDayShard); ok {
+			out[strings.TrimSuffix(rest, "_")] += n
+		}
 	}
-	return k.MemoryStore.Get(key, o)
-}
-
-func (k *dayReadsKV) take() map[string]int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	out := k.reads
-	k.reads = map[string]int{}
 	return out
 }
 
@@ -41,7 +27,7 @@ func (k *dayReadsKV) take() map[string]int {
 // and so are the last openSlack's, where a change made just before
 // midnight may still be written.
 func TestOpenChangesReadFromTheOldestOpenDay(t *testing.T) {
-	kv := &dayReadsKV{reads: map[string]int{}}
+	kv := newCallsKV(&pluginapi.MemoryStore{})
 	clock := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	s := NewWithClock(kv, func() time.Time { return clock })
 	ctx := context.Background()
@@ -61,7 +47,7 @@ func TestOpenChangesReadFromTheOldestOpenDay(t *testing.T) {
 	if open, _ = s.OpenChanges(); len(open) != 1 {
 		t.Fatalf("again: %+v", open)
 	}
-	if r := kv.take(); r[dayOf(fiveDays)] == 0 || r[dayOf(threeDays)] == 0 {
+	if r := dayReads(kv.take()); r[dayOf(fiveDays)] == 0 || r[dayOf(threeDays)] == 0 {
 		t.Errorf("reads %v: want a's day and the days after it read", r)
 	}
 
@@ -76,7 +62,7 @@ func TestOpenChangesReadFromTheOldestOpenDay(t *testing.T) {
 	if open, _ = s.OpenChanges(); len(open) != 0 {
 		t.Fatalf("again: %+v", open)
 	}
-	if r := kv.take(); r[dayOf(fiveDays)] != 0 || r[dayOf(threeDays)] != 0 {
+	if r := dayReads(kv.take()); r[dayOf(fiveDays)] != 0 || r[dayOf(threeDays)] != 0 {
 		t.Errorf("reads %v: the days without an open change are read still", r)
 	}
 

@@ -113,6 +113,25 @@ func assertClosedEverywhere(t *testing.T, s *Store, c account.Change) {
 	}
 }
 
+// savedByTwoNodes saves c (open) on nodeA, then node B saves it again,
+// waiting for Zulip with a next try a minute on: nodeA's remembered bytes
+// are stale. It returns c as nodeA saved it and as node B did.
+func savedByTwoNodes(t *testing.T, nodeA, nodeB *Store, c account.Change) (onA, onB account.Change) {
+	t.Helper()
+	ctx := context.Background()
+	if err := nodeA.SaveChange(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	onB = c
+	onB.State = account.StateWaitingForZulip
+	later := c.CreatedAt.Add(time.Minute)
+	onB.NextAttemptAt = &later
+	if err := nodeB.SaveChange(ctx, &onB); err != nil {
+		t.Fatal(err)
+	}
+	return c, onB
+}
+
 // When another node saved the record after this one, the bytes this one
 // remembers are stale: its save reads and checks the version as always. At
 // the version it had, it is a conflict and nothing moves; at the version
@@ -122,15 +141,7 @@ func TestClosingSaveAfterAnotherNodeSaved(t *testing.T) {
 	nodeA, nodeB := New(newCallsKV(mem)), New(mem)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	c := account.Change{ID: "c1", UserID: "u1", State: account.StateMattermostChanged, CreatedAt: now, UpdatedAt: now}
-	if err := nodeA.SaveChange(ctx, &c); err != nil {
-		t.Fatal(err)
-	}
-	onB := c
-	onB.State = account.StateWaitingForZulip
-	if err := nodeB.SaveChange(ctx, &onB); err != nil {
-		t.Fatal(err)
-	}
+	c, onB := savedByTwoNodes(t, nodeA, nodeB, account.Change{ID: "c1", UserID: "u1", State: account.StateMattermostChanged, CreatedAt: now, UpdatedAt: now})
 
 	stale := c
 	stale.State = account.StateDone
@@ -148,15 +159,7 @@ func TestClosingSaveAfterAnotherNodeSaved(t *testing.T) {
 	// Node A saves d at version 1, node B at 2; node A reads version 2 and
 	// closes it: its remembered version-1 bytes are not taken for version
 	// 2's (no compare-and-set that must fail).
-	d := account.Change{ID: "d1", UserID: "u2", State: account.StateMattermostChanged, CreatedAt: now, UpdatedAt: now}
-	if err := nodeA.SaveChange(ctx, &d); err != nil {
-		t.Fatal(err)
-	}
-	dOnB := d
-	dOnB.State = account.StateWaitingForZulip
-	if err := nodeB.SaveChange(ctx, &dOnB); err != nil {
-		t.Fatal(err)
-	}
+	savedByTwoNodes(t, nodeA, nodeB, account.Change{ID: "d1", UserID: "u2", State: account.StateMattermostChanged, CreatedAt: now, UpdatedAt: now})
 	fresh, _, _ := nodeA.GetChange("d1")
 	fresh.State = account.StateDone
 	kvA := nodeA.kv.(*callsKV)
@@ -340,17 +343,8 @@ func TestOpenSaveReadsBeforeTheIndex(t *testing.T) {
 	nodeA, nodeB := New(mem), New(mem)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	c := account.Change{ID: "c1", UserID: "u1", State: account.StateMattermostChanged, CreatedAt: now, UpdatedAt: now}
-	if err := nodeA.SaveChange(ctx, &c); err != nil {
-		t.Fatal(err)
-	}
-	onB := c
-	onB.State = account.StateWaitingForZulip
-	later := now.Add(time.Minute)
-	onB.NextAttemptAt = &later
-	if err := nodeB.SaveChange(ctx, &onB); err != nil {
-		t.Fatal(err)
-	}
+	c, onB := savedByTwoNodes(t, nodeA, nodeB, account.Change{ID: "c1", UserID: "u1", State: account.StateMattermostChanged, CreatedAt: now, UpdatedAt: now})
+	later := *onB.NextAttemptAt
 	stale := c
 	stale.State = account.StatePendingVerification
 	if err := nodeA.SaveChange(ctx, &stale); !errors.Is(err, account.ErrConflict) {
